@@ -1,0 +1,59 @@
+# Two commands do all the set-up: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/python -m pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install install-dev run serve test lint lock clean benchmark
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Installs from the lock files (hashes checked); a stamp skips the work when nothing changed.
+$(VENV)/.installed: $(PY) requirements/base.txt pyproject.toml
+	$(PIP) install --quiet --require-hashes -r requirements/base.txt
+	$(PIP) install --quiet --no-deps --no-build-isolation -e . || $(PIP) install --quiet --no-deps -e .
+	rm -f $(VENV)/.installed-dev
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements/dev.txt
+	$(PIP) install --quiet --require-hashes -r requirements/dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+# Migrate, load the default criteria and demo accounts, then serve with a task worker beside.
+run: install
+	$(PY) manage.py setup_demo
+	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops the server and the task worker)"
+	@trap 'kill 0' INT TERM EXIT; \
+	$(PY) manage.py db_worker --verbosity 0 & \
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py check
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
+
+# The whole suite. With DATABASE_URL set to a PostgreSQL URL it runs there.
+test: lint
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Re-lock after changing dependencies in pyproject.toml.
+lock: $(PY)
+	$(PIP) install --quiet pip-tools
+	$(VENV)/bin/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
+		--generate-hashes -o requirements/base.txt pyproject.toml
+	$(VENV)/bin/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
+		--generate-hashes --extra dev -o requirements/dev.txt pyproject.toml
+
+benchmark: install-dev
+	$(PY) benchmarks/engine_throughput.py
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,12 @@
+"""Development on one machine: `make run`. SQLite unless DATABASE_URL says otherwise."""
+
+from config.settings.base import *  # noqa: F403
+from config.settings.base import env, env_bool
+
+DEBUG = env_bool("DJANGO_DEBUG", True)
+# A development key: local.py is never used in production (see production.py).
+SECRET_KEY = env("DJANGO_SECRET_KEY", "dev-only-not-secret-6f2b0d1c9e8a4b7f")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

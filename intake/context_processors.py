@@ -1,0 +1,14 @@
+"""Navigation by role for the base template."""
+
+from django.http import HttpRequest
+
+from intake.roles import CRITERIA_ADMIN, FRONT_DESK, PHYSICIAN, roles_of
+
+
+def navigation(request: HttpRequest) -> dict:
+    roles = roles_of(request.user) if hasattr(request, "user") else set()
+    return {
+        "is_front_desk": FRONT_DESK in roles,
+        "is_physician": PHYSICIAN in roles,
+        "is_criteria_admin": CRITERIA_ADMIN in roles,
+    }

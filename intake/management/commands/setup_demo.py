@@ -1,0 +1,48 @@
+"""``manage.py setup_demo``: everything `make run` needs, safe to run any number of times."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from intake.services.accounts import demo_accounts_ensure
+from screener.models import CriteriaSet
+
+DEFAULT_PROCEDURE = "vertebroplasty"
+
+
+class Command(BaseCommand):
+    help = (
+        "Migrate, load the default criteria set when its procedure has none, and create the "
+        "roles and one demo account per role (password from DEMO_PASSWORD, else random)."
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        verbosity = options["verbosity"]
+        call_command("migrate", interactive=False, verbosity=max(verbosity - 1, 0))
+        if CriteriaSet.objects.filter(procedure__slug=DEFAULT_PROCEDURE).exists():
+            self.stdout.write(f"Criteria for {DEFAULT_PROCEDURE} already present; not reloaded.")
+        else:
+            call_command("loaddata", DEFAULT_PROCEDURE, verbosity=0)
+            self.stdout.write(f"Loaded the default {DEFAULT_PROCEDURE} criteria set (version 1).")
+
+        accounts = demo_accounts_ensure(password=os.environ.get("DEMO_PASSWORD") or None)
+        for account in accounts:
+            if account.password is None:
+                self.stdout.write(
+                    f"  {account.username:<15} {account.role:<15} (password unchanged)"
+                )
+            elif os.environ.get("DEMO_PASSWORD"):
+                self.stdout.write(
+                    f"  {account.username:<15} {account.role:<15} password from DEMO_PASSWORD"
+                )
+            else:
+                self.stdout.write(
+                    f"  {account.username:<15} {account.role:<15} password: {account.password}"
+                )
+        if any(a.password and not os.environ.get("DEMO_PASSWORD") for a in accounts):
+            self.stdout.write(self.style.WARNING("Note these passwords: they are shown only once."))
+        self.stdout.write(self.style.SUCCESS("Demo ready."))

@@ -1,0 +1,49 @@
+"""The three roles of the product, as Django groups, and the permissions each one holds.
+
+Least privilege: each group gets only the model permissions its work needs; views check the
+role (``role_required``) and services check the permission where it matters.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser, User
+
+FRONT_DESK = "Front desk"
+PHYSICIAN = "Physician"
+CRITERIA_ADMIN = "Criteria admin"
+ROLES = (FRONT_DESK, PHYSICIAN, CRITERIA_ADMIN)
+
+# app_label -> model -> actions, per group.
+GROUP_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
+    FRONT_DESK: {},
+    PHYSICIAN: {},
+    CRITERIA_ADMIN: {
+        "screener": {
+            model: ("add", "change", "delete", "view")
+            for model in (
+                "procedure",
+                "criteriaset",
+                "question",
+                "parameter",
+                "derivedvalue",
+                "rule",
+                "contentblock",
+            )
+        },
+    },
+}
+
+
+def roles_of(user: User | AnonymousUser) -> set[str]:
+    """The user's role names, cached on the user object for the request."""
+    if not user.is_authenticated:
+        return set()
+    cached = getattr(user, "_role_names", None)
+    if cached is None:
+        cached = set(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
+        user._role_names = cached  # type: ignore[union-attr]
+    return cached
+
+
+def has_role(user: User | AnonymousUser, *roles: str) -> bool:
+    return bool(roles_of(user) & set(roles))

@@ -1,0 +1,77 @@
+"""The screening engine: pure Python over plain data (no Django import).
+
+Input is a :class:`CriteriaSpec` (questions, parameters, derived values, rules and CPT codes of
+one criteria set, as frozen dataclasses) compiled once with :func:`compile_criteria`, the typed
+answers of one case, and the screening date. Output is a :class:`ScreeningResult` that says, for
+every rule, whether it held and which blank required answers it depends on.
+
+Semantics
+---------
+
+*Blank answers.* A question left out (or answered with one of its "counts as blank" choices) is
+"not documented": a bool is false; a number behaves as NaN does (``<``, ``<=``, ``>``, ``>=`` and
+``==`` are false, ``!=`` is true); a choice or a date equals no value (it is in no list and ``!=``
+any value is true). The same semantics hold in rules, derived values and requirement conditions.
+The engine uses every answer given, whether or not its question is required at the moment.
+
+*Missing.* The required questions (``always``, or ``when`` their condition holds) that are blank,
+in checklist order. A rule's ``needs`` lists the missing questions it names, directly or through
+a derived value (``weeks_since_onset`` names ``symptom_onset_date``).
+
+*Derived values.* ``weeks_since_onset`` is ``(as_of - symptom_onset_date).days / 7`` (blank when
+the onset date is blank); the set's own derived values are expressions evaluated in order.
+
+*Effects and precedence.* Every rule is evaluated; none is short-circuited. The outcome is then
+``urgent`` if a ``red_flag`` holds (``emergency`` when one marked emergency holds), else
+``contraindicated`` if a ``contraindication`` holds, else ``needs_info`` if anything is missing or
+a ``needs_info`` rule holds, else ``candidate_with_cautions`` / ``candidate`` when every
+``prerequisite`` holds and at least one ``pathway`` holds (with / without a holding ``caution``),
+else ``conservative``. ``todo`` rules never change the outcome.
+
+*Suggested codes.* Only for the two candidate outcomes: the primary code by the fracture level,
+then the add-on once for each further level, at most ``max_levels - 1`` add-ons.
+
+Expressions are Python syntax restricted to names, numbers, strings, ``True``/``False``, lists of
+literals, comparisons, ``in``/``not in``, ``and``/``or``/``not``, ``+ - * /`` and parentheses.
+They are checked (node kinds, names, types, a trial evaluation) before a set is compiled, parsed
+once, and evaluated with simpleeval's ``EvalWithCompoundTypes`` with no functions.
+"""
+
+from screener.engine.answers import AnswerError, parse_answers
+from screener.engine.evaluate import CompiledCriteria, compile_criteria, screen
+from screener.engine.expressions import CriteriaInvalid, CriteriaProblem, check_criteria
+from screener.engine.types import (
+    CriteriaSpec,
+    DerivedSpec,
+    Effect,
+    Outcome,
+    ParameterSpec,
+    QuestionSpec,
+    QuestionType,
+    Requirement,
+    RuleResult,
+    RuleSpec,
+    ScreeningResult,
+)
+
+__all__ = [
+    "AnswerError",
+    "CompiledCriteria",
+    "CriteriaInvalid",
+    "CriteriaProblem",
+    "CriteriaSpec",
+    "DerivedSpec",
+    "Effect",
+    "Outcome",
+    "ParameterSpec",
+    "QuestionSpec",
+    "QuestionType",
+    "Requirement",
+    "RuleResult",
+    "RuleSpec",
+    "ScreeningResult",
+    "check_criteria",
+    "compile_criteria",
+    "parse_answers",
+    "screen",
+]

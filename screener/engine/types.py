@@ -1,0 +1,160 @@
+"""Plain, frozen data in and out of the engine."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class QuestionType(StrEnum):
+    BOOL = "bool"
+    INT = "int"
+    DECIMAL = "decimal"
+    CHOICE = "choice"
+    DATE = "date"
+
+
+class Requirement(StrEnum):
+    ALWAYS = "always"
+    WHEN = "when"
+    OPTIONAL = "optional"
+
+
+class Effect(StrEnum):
+    RED_FLAG = "red_flag"
+    CONTRAINDICATION = "contraindication"
+    NEEDS_INFO = "needs_info"
+    PREREQUISITE = "prerequisite"
+    PATHWAY = "pathway"
+    CAUTION = "caution"
+    TODO = "todo"
+
+
+class Outcome(StrEnum):
+    URGENT = "urgent"
+    CONTRAINDICATED = "contraindicated"
+    NEEDS_INFO = "needs_info"
+    CONSERVATIVE = "conservative"
+    CANDIDATE_WITH_CAUTIONS = "candidate_with_cautions"
+    CANDIDATE = "candidate"
+
+
+CANDIDATE_OUTCOMES = frozenset({Outcome.CANDIDATE, Outcome.CANDIDATE_WITH_CAUTIONS})
+
+# Built into the engine, the same for every set.
+WEEKS_SINCE_ONSET = "weeks_since_onset"
+ONSET_QUESTION = "symptom_onset_date"
+LEVEL_QUESTION = "fracture_level"
+LEVELS_COUNT_QUESTION = "levels_count"
+MAX_LEVELS_PARAMETER = "max_levels"
+LUMBOSACRAL_LEVELS = frozenset({"L1", "L2", "L3", "L4", "L5", "sacral"})
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionSpec:
+    code: str
+    type: QuestionType
+    requirement: Requirement = Requirement.OPTIONAL
+    required_when: str = ""
+    min_value: float | None = None
+    max_value: float | None = None
+    choices: tuple[str, ...] = ()
+    blank_choices: tuple[str, ...] = ()
+    section: str = ""
+    prompt: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ParameterSpec:
+    name: str
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class DerivedSpec:
+    name: str
+    expression: str
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSpec:
+    code: str
+    effect: Effect
+    condition: str
+    emergency: bool = False
+    message: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CriteriaSpec:
+    """One criteria set. Questions and rules are in checklist / set order."""
+
+    procedure: str
+    version: int
+    questions: tuple[QuestionSpec, ...]
+    parameters: tuple[ParameterSpec, ...] = ()
+    derived: tuple[DerivedSpec, ...] = ()
+    rules: tuple[RuleSpec, ...] = ()
+    cpt_primary_thoracic: str = ""
+    cpt_primary_lumbar: str = ""
+    cpt_addon: str = ""
+
+    def question(self, code: str) -> QuestionSpec | None:
+        for question in self.questions:
+            if question.code == code:
+                return question
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class RuleResult:
+    code: str
+    effect: Effect
+    holds: bool
+    needs: tuple[str, ...]
+    message: str
+    source: str
+    emergency: bool = False
+
+    def as_dict(self) -> dict:
+        return {
+            "code": self.code,
+            "effect": str(self.effect),
+            "holds": self.holds,
+            "needs": list(self.needs),
+            "message": self.message,
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ScreeningResult:
+    procedure: str
+    version: int
+    outcome: Outcome
+    emergency: bool
+    missing: tuple[str, ...]
+    rules: tuple[RuleResult, ...]
+    suggested_codes: tuple[str, ...]
+    as_of: datetime.date
+    weeks_since_onset: float | None = None
+    derived: dict[str, float | bool] = field(default_factory=dict)
+
+    def holding(self, effect: Effect) -> tuple[RuleResult, ...]:
+        return tuple(r for r in self.rules if r.effect == effect and r.holds)
+
+    def failing(self, effect: Effect) -> tuple[RuleResult, ...]:
+        return tuple(r for r in self.rules if r.effect == effect and not r.holds)
+
+    def as_dict(self) -> dict:
+        """The JSON shape of ``manage.py screen`` (keys in contract order)."""
+        return {
+            "outcome": str(self.outcome),
+            "emergency": self.emergency,
+            "criteria_set": {"procedure": self.procedure, "version": self.version},
+            "missing": list(self.missing),
+            "rules": [rule.as_dict() for rule in self.rules],
+            "suggested_codes": list(self.suggested_codes),
+        }

@@ -1,0 +1,434 @@
+"""Versioned criteria sets: a procedure's questions, parameters, derived values and rules.
+
+A published (or retired) set never changes: every screening keeps the version it was screened
+under. The guards live here, below admin, forms and services: ``save``/``delete`` on each model,
+``update``/``delete``/``bulk_create`` on their querysets, and raw saves from ``loaddata``
+(``screener.signals``). A new version is made by cloning (``services.criteria_set_clone``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+
+from screener.engine.types import Effect, QuestionType, Requirement
+
+identifier_validator = RegexValidator(
+    r"^[A-Za-z][A-Za-z0-9_]*\Z",
+    "Use letters, digits and underscores, starting with a letter.",
+)
+
+
+class ImmutableCriteriaError(Exception):
+    """A write to a published or retired criteria set (or to one of its parts)."""
+
+
+class CriteriaSetStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+    RETIRED = "retired", "Retired"
+
+
+# ------------------------------------------------------------------------------------------
+# Procedure
+
+
+class ProcedureManager(models.Manager["Procedure"]):
+    def get_by_natural_key(self, slug: str) -> Procedure:
+        return self.get(slug=slug)
+
+
+class Procedure(models.Model):
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+
+    objects = ProcedureManager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
+
+
+# ------------------------------------------------------------------------------------------
+# Criteria set
+
+
+class CriteriaSetQuerySet(models.QuerySet["CriteriaSet"]):
+    def _refuse_if_frozen(self, action: str) -> None:
+        frozen = self.exclude(status=CriteriaSetStatus.DRAFT).first()
+        if frozen is not None:
+            raise ImmutableCriteriaError(
+                f"{frozen} is {frozen.status} and cannot be {action}; clone it as a new draft."
+            )
+
+    def update(self, **kwargs: Any) -> int:
+        self._refuse_if_frozen("changed")
+        return super().update(**kwargs)
+
+    update.queryset_only = True  # type: ignore[attr-defined]
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        self._refuse_if_frozen("deleted")
+        return super().delete()
+
+    delete.queryset_only = True  # type: ignore[attr-defined]
+
+    def published(self) -> CriteriaSetQuerySet:
+        return self.filter(status=CriteriaSetStatus.PUBLISHED)
+
+    def screenable(self) -> CriteriaSetQuerySet:
+        return self.exclude(status=CriteriaSetStatus.DRAFT)
+
+
+class CriteriaSetManager(models.Manager.from_queryset(CriteriaSetQuerySet)):  # type: ignore[misc]
+    def get_by_natural_key(self, procedure_slug: str, version: int) -> CriteriaSet:
+        return self.get(procedure__slug=procedure_slug, version=version)
+
+
+# Fields a published set may still change, and only on its way to retired.
+_RETIRE_FIELDS = frozenset({"status", "retired_at"})
+
+
+class CriteriaSet(models.Model):
+    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="criteria_sets")
+    version = models.PositiveIntegerField()
+    status = models.CharField(
+        max_length=10, choices=CriteriaSetStatus.choices, default=CriteriaSetStatus.DRAFT
+    )
+    notes = models.TextField(blank=True, help_text="What changed in this version, and why.")
+    cpt_primary_thoracic = models.CharField(
+        "primary code, cervical or thoracic level", max_length=10, default="22510"
+    )
+    cpt_primary_lumbar = models.CharField(
+        "primary code, lumbar or sacral level", max_length=10, default="22511"
+    )
+    cpt_addon = models.CharField("add-on code, each further level", max_length=10, default="22512")
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CriteriaSetManager()
+
+    class Meta:
+        ordering = ["procedure__name", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["procedure", "version"], name="criteria_set_unique_version"
+            ),
+            models.CheckConstraint(
+                condition=Q(status=CriteriaSetStatus.DRAFT) | Q(published_at__isnull=False),
+                name="criteria_set_published_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.procedure.slug} v{self.version}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        guard_criteria_set_write(self)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        guard_criteria_set_delete(self)
+        return super().delete(*args, **kwargs)
+
+    def natural_key(self) -> tuple[str, int]:
+        return (self.procedure.slug, self.version)
+
+    natural_key.dependencies = ["screener.procedure"]  # type: ignore[attr-defined]
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == CriteriaSetStatus.DRAFT
+
+
+def _field_values(instance: models.Model) -> dict[str, Any]:
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+
+
+def guard_criteria_set_write(criteria_set: CriteriaSet) -> None:
+    """Refuse any change to a stored published or retired set except publishing -> retired."""
+    if criteria_set.pk is None:
+        return
+    stored = CriteriaSet.objects.filter(pk=criteria_set.pk).first()
+    if stored is None or stored.status == CriteriaSetStatus.DRAFT:
+        return
+    before, after = _field_values(stored), _field_values(criteria_set)
+    changed = {name for name in before if before[name] != after[name]}
+    if not changed:
+        return
+    retiring = (
+        stored.status == CriteriaSetStatus.PUBLISHED
+        and criteria_set.status == CriteriaSetStatus.RETIRED
+        and changed <= _RETIRE_FIELDS
+    )
+    if not retiring:
+        raise ImmutableCriteriaError(
+            f"{stored} is {stored.status} and cannot be changed; clone it as a new draft."
+        )
+
+
+def guard_criteria_set_delete(criteria_set: CriteriaSet) -> None:
+    stored_status = (
+        CriteriaSet.objects.filter(pk=criteria_set.pk).values_list("status", flat=True).first()
+    )
+    if stored_status not in (None, CriteriaSetStatus.DRAFT):
+        raise ImmutableCriteriaError(f"{criteria_set} is {stored_status} and cannot be deleted.")
+
+
+# ------------------------------------------------------------------------------------------
+# Parts of a set
+
+
+class CriteriaItemQuerySet(models.QuerySet):
+    def _refuse_if_frozen(self, action: str) -> None:
+        frozen = (
+            self.exclude(criteria_set__status=CriteriaSetStatus.DRAFT)
+            .select_related("criteria_set__procedure")
+            .first()
+        )
+        if frozen is not None:
+            raise ImmutableCriteriaError(
+                f"{frozen.criteria_set} is {frozen.criteria_set.status}: its "
+                f"{self.model._meta.verbose_name_plural} cannot be {action}."
+            )
+
+    def update(self, **kwargs: Any) -> int:
+        self._refuse_if_frozen("changed")
+        if "criteria_set" in kwargs or "criteria_set_id" in kwargs:
+            target = kwargs.get("criteria_set") or kwargs.get("criteria_set_id")
+            guard_parent_is_draft(self.model, getattr(target, "pk", target))
+        return super().update(**kwargs)
+
+    update.queryset_only = True  # type: ignore[attr-defined]
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        self._refuse_if_frozen("deleted")
+        return super().delete()
+
+    delete.queryset_only = True  # type: ignore[attr-defined]
+
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list:
+        objs = list(objs)
+        for set_id in {obj.criteria_set_id for obj in objs}:
+            guard_parent_is_draft(self.model, set_id)
+        return super().bulk_create(objs, *args, **kwargs)
+
+
+class CriteriaItemManager(models.Manager.from_queryset(CriteriaItemQuerySet)):  # type: ignore[misc]
+    key_field = "code"
+
+    def get_by_natural_key(self, procedure_slug: str, version: int, key: str) -> Any:
+        return self.get(
+            criteria_set__procedure__slug=procedure_slug,
+            criteria_set__version=version,
+            **{self.key_field: key},
+        )
+
+
+class NamedItemManager(CriteriaItemManager):
+    key_field = "name"
+
+
+class ContentBlockManager(CriteriaItemManager):
+    key_field = "kind"
+
+
+def guard_parent_is_draft(model: type[models.Model], criteria_set_id: int | None) -> None:
+    if criteria_set_id is None:
+        return
+    stored = (
+        CriteriaSet.objects.filter(pk=criteria_set_id)
+        .select_related("procedure")
+        .only("status", "version", "procedure__slug")
+        .first()
+    )
+    if stored is not None and stored.status != CriteriaSetStatus.DRAFT:
+        raise ImmutableCriteriaError(
+            f"{stored} is {stored.status}: its {model._meta.verbose_name_plural} cannot be "
+            "changed; clone it as a new draft."
+        )
+
+
+def guard_item_write(item: CriteriaItem) -> None:
+    """A part of a set is written only while its set (before and after the write) is a draft."""
+    guard_parent_is_draft(type(item), item.criteria_set_id)
+    if item.pk is not None:
+        previous_set_id = (
+            type(item)
+            ._base_manager.filter(pk=item.pk)
+            .values_list("criteria_set_id", flat=True)
+            .first()
+        )
+        if previous_set_id != item.criteria_set_id:
+            guard_parent_is_draft(type(item), previous_set_id)
+
+
+class CriteriaItem(models.Model):
+    """Base of every part of a criteria set."""
+
+    criteria_set = models.ForeignKey(CriteriaSet, on_delete=models.CASCADE)
+    order = models.PositiveIntegerField(default=0)
+
+    objects = CriteriaItemManager()
+
+    class Meta:
+        abstract = True
+        ordering = ["criteria_set", "order", "id"]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        guard_item_write(self)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        guard_parent_is_draft(type(self), self.criteria_set_id)
+        return super().delete(*args, **kwargs)
+
+    def natural_key(self) -> tuple[str, int, str]:
+        key = getattr(self, type(self).objects.key_field)
+        return (*self.criteria_set.natural_key(), key)
+
+    natural_key.dependencies = ["screener.criteriaset"]  # type: ignore[attr-defined]
+
+
+class AnswerSource(models.TextChoices):
+    PATIENT = "P", "Patient (ask with the prompt's wording)"
+    CHART = "C", "Chart or referral letter"
+    IMAGING = "I", "Imaging report"
+    CLINICIAN = "D", "Clinician (to be confirmed by a clinician if the front desk enters it)"
+
+
+class Question(CriteriaItem):
+    code = models.CharField(max_length=64, validators=[identifier_validator])
+    section = models.CharField(max_length=100)
+    prompt = models.CharField(max_length=300)
+    help_text = models.TextField(blank=True)
+    answer_source = models.CharField(
+        "from", max_length=1, choices=AnswerSource.choices, default=AnswerSource.PATIENT
+    )
+    type = models.CharField(max_length=10, choices=[(t.value, t.value) for t in QuestionType])
+    min_value = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    max_value = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    choices = models.JSONField(
+        default=list, blank=True, help_text="For choice questions: the allowed values, in order."
+    )
+    blank_choices = models.JSONField(
+        default=list, blank=True, help_text="Choices that count as blank (for example unknown)."
+    )
+    requirement = models.CharField(
+        max_length=10,
+        choices=[(r.value, r.value) for r in Requirement],
+        default=Requirement.OPTIONAL,
+    )
+    required_when = models.TextField(
+        blank=True, help_text="With requirement 'when': the condition under which it is required."
+    )
+    derived_by_app = models.BooleanField(
+        default=False,
+        help_text="Filled by the app (for example the age from the date of birth), not asked.",
+    )
+
+    class Meta(CriteriaItem.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["criteria_set", "code"], name="question_unique_code")
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Parameter(CriteriaItem):
+    name = models.CharField(max_length=64, validators=[identifier_validator])
+    value = models.DecimalField(max_digits=12, decimal_places=4)
+    meaning = models.CharField(max_length=300, blank=True)
+
+    objects = NamedItemManager()
+
+    class Meta(CriteriaItem.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["criteria_set", "name"], name="parameter_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} = {self.value.normalize()}"
+
+
+class DerivedValue(CriteriaItem):
+    name = models.CharField(max_length=64, validators=[identifier_validator])
+    expression = models.TextField()
+    meaning = models.CharField(max_length=300, blank=True)
+
+    objects = NamedItemManager()
+
+    class Meta(CriteriaItem.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["criteria_set", "name"], name="derived_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Rule(CriteriaItem):
+    code = models.CharField(max_length=64, validators=[identifier_validator])
+    effect = models.CharField(max_length=20, choices=[(e.value, e.value) for e in Effect])
+    emergency = models.BooleanField(
+        default=False, help_text="Red flags only: holding means an emergency."
+    )
+    condition = models.TextField()
+    message = models.TextField(help_text="What the physician reads when the rule decides.")
+    source = models.CharField(max_length=200)
+
+    class Meta(CriteriaItem.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["criteria_set", "code"], name="rule_unique_code"),
+            models.CheckConstraint(
+                condition=Q(emergency=False) | Q(effect=Effect.RED_FLAG),
+                name="rule_emergency_only_red_flag",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class ContentKind(models.TextChoices):
+    CONSERVATIVE_ALTERNATIVES = "conservative_alternatives", "Conservative alternatives"
+    PREPARATION = "preparation", "Preparation"
+    FOLLOW_UP = "follow_up", "Follow-up plan"
+    RECOVERY = "recovery", "Recovery and home care"
+    EDUCATION = "education", "Patient education and prevention"
+    COMPLICATIONS = "complications", "Possible complications to discuss"
+    CODING_NOTE = "coding_note", "Coding note"
+    COST_ESTIMATE = "cost_estimate", "Cost and coverage (source page's unverified estimate)"
+
+
+class ContentBlock(CriteriaItem):
+    """Text shown around the outcome. ``body`` holds one item per line."""
+
+    kind = models.CharField(max_length=40, choices=ContentKind.choices)
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+
+    objects = ContentBlockManager()
+
+    class Meta(CriteriaItem.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["criteria_set", "kind"], name="content_unique_kind")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def items(self) -> list[str]:
+        return [line.strip() for line in self.body.splitlines() if line.strip()]
