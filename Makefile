@@ -30,7 +30,7 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	$(PY) manage.py setup_demo
 	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops the server and the task worker)"
-	@trap 'kill 0' INT TERM EXIT; \
+	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
 	$(PY) manage.py db_worker --verbosity 0 & \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
