@@ -59,7 +59,9 @@ def random_answers(spec: engine.CriteriaSpec, rng: random.Random) -> dict[str, A
         elif kind == engine.QuestionType.CHOICE:
             answers[question.code] = rng.choice(question.choices)
         else:
-            answers[question.code] = (AS_OF - datetime.timedelta(days=rng.randint(0, 200))).isoformat()
+            answers[question.code] = (
+                AS_OF - datetime.timedelta(days=rng.randint(0, 200))
+            ).isoformat()
     if "age_years" in answers:
         answers["age_years"] = rng.randint(45, 95)
     return answers
@@ -68,6 +70,10 @@ def random_answers(spec: engine.CriteriaSpec, rng: random.Random) -> dict[str, A
 def generate_cases(spec: engine.CriteriaSpec, count: int, seed: int = 20250314) -> list[dict]:
     rng = random.Random(seed)
     return [
-        {"procedure": spec.procedure, "as_of": AS_OF.isoformat(), "answers": random_answers(spec, rng)}
+        {
+            "procedure": spec.procedure,
+            "as_of": AS_OF.isoformat(),
+            "answers": random_answers(spec, rng),
+        }
         for _ in range(count)
     ]

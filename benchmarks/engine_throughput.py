@@ -32,8 +32,10 @@ def engine_alone(cases: list[dict]) -> None:
     spec = default_spec()
     compiled = engine.compile_criteria(spec)
     typed = [
-        (engine.parse_answers(spec, c["answers"], datetime.date.fromisoformat(c["as_of"])),
-         datetime.date.fromisoformat(c["as_of"]))
+        (
+            engine.parse_answers(spec, c["answers"], datetime.date.fromisoformat(c["as_of"])),
+            datetime.date.fromisoformat(c["as_of"]),
+        )
         for c in cases
     ]
     outcomes = collections.Counter()
@@ -50,8 +52,10 @@ def engine_alone(cases: list[dict]) -> None:
         engine.screen(compiled, engine.parse_answers(spec, case["answers"], as_of), as_of)
     with_parsing = time.perf_counter() - started
 
-    print(f"engine alone, screen():            {len(cases) / screen_only:>9,.0f} cases/s "
-          f"({screen_only * 1e6 / len(cases):.0f} us each)")
+    print(
+        f"engine alone, screen():            {len(cases) / screen_only:>9,.0f} cases/s "
+        f"({screen_only * 1e6 / len(cases):.0f} us each)"
+    )
     print(f"engine alone, parse + screen():    {len(cases) / with_parsing:>9,.0f} cases/s")
     print("outcomes:", dict(sorted(outcomes.items())))
 
@@ -77,9 +81,11 @@ def command(cases: list[dict]) -> None:
         started = time.perf_counter()
         subprocess.run([*manage, "check"], env=env, check=True, capture_output=True)
         startup = time.perf_counter() - started
-    print(f"manage.py screen, whole run:       {len(cases) / elapsed:>9,.0f} cases/s "
-          f"({elapsed:.2f} s for {len(cases):,} cases, of which about {startup:.2f} s "
-          "is Django start-up)")
+    print(
+        f"manage.py screen, whole run:       {len(cases) / elapsed:>9,.0f} cases/s "
+        f"({elapsed:.2f} s for {len(cases):,} cases, of which about {startup:.2f} s "
+        "is Django start-up)"
+    )
 
 
 def main() -> None:

@@ -1,0 +1,190 @@
+"""Patients, their intakes, the screenings of each intake, and physicians' decisions.
+
+An intake holds the answers (question code -> JSON value) and is pinned to the criteria set it
+was started under. Every evaluation is stored as a Screening (never overwritten), so the
+history of a case and the version it was screened under stay visible. The intake carries the
+outcome of its latest screening so the review queue can be ordered and indexed without joins.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from screener.engine.types import Outcome
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    OTHER = "other", "Other"
+    UNKNOWN = "unknown", "Not recorded"
+
+
+class Patient(models.Model):
+    mrn = models.CharField("medical record number", max_length=40, unique=True)
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    # Lower-case, without accents, hyphens or spaces: what duplicate detection and search match.
+    first_name_key = models.CharField(max_length=100, editable=False, default="")
+    last_name_key = models.CharField(max_length=100, editable=False, default="")
+    date_of_birth = models.DateField()
+    sex = models.CharField(max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
+    phone = models.CharField(max_length=40, blank=True)
+    insurance_payer = models.CharField(max_length=120, blank=True)
+    insurance_member_id = models.CharField("insurance member id", max_length=60, blank=True)
+    referring_physician = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+        indexes = [
+            models.Index(fields=["date_of_birth"], name="patient_dob_idx"),
+            models.Index(fields=["last_name_key", "first_name_key"], name="patient_name_key_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.last_name}, {self.first_name} ({self.mrn})"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class IntakeStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    INFO_REQUESTED = "info_requested", "Information requested"
+    DECIDED = "decided", "Decided"
+
+
+OUTCOME_CHOICES = [(o.value, o.value) for o in Outcome]
+
+
+class Intake(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="intakes")
+    procedure = models.ForeignKey(
+        "screener.Procedure", on_delete=models.PROTECT, related_name="intakes"
+    )
+    criteria_set = models.ForeignKey(
+        "screener.CriteriaSet", on_delete=models.PROTECT, related_name="intakes"
+    )
+    status = models.CharField(
+        max_length=20, choices=IntakeStatus.choices, default=IntakeStatus.DRAFT
+    )
+    answers = models.JSONField(default=dict, blank=True)
+    # Optimistic concurrency: a save names the version it was edited from.
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    # The latest screening, copied here for the queue (ordering, counts, filters).
+    latest_screening = models.ForeignKey(
+        "Screening", on_delete=models.SET_NULL, related_name="+", null=True, blank=True
+    )
+    outcome = models.CharField(max_length=30, choices=OUTCOME_CHOICES, blank=True)
+    emergency = models.BooleanField(default=False)
+    # Review: the physician who has the case.
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="assigned_intakes",
+        null=True,
+        blank=True,
+    )
+    assigned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "outcome", "submitted_at"], name="intake_queue_idx"),
+            models.Index(fields=["patient", "-created_at"], name="intake_patient_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Intake {self.pk}"
+
+
+class ScreeningKind(models.TextChoices):
+    SUBMISSION = "submission", "Submitted"
+    EDIT = "edit", "Edited after submission"
+    RESCREEN = "rescreen", "Re-screened under new criteria"
+
+
+class Screening(models.Model):
+    """One evaluation of an intake's answers, stored whole and never changed."""
+
+    intake = models.ForeignKey(Intake, on_delete=models.PROTECT, related_name="screenings")
+    criteria_set = models.ForeignKey(
+        "screener.CriteriaSet", on_delete=models.PROTECT, related_name="screenings"
+    )
+    kind = models.CharField(max_length=20, choices=ScreeningKind.choices)
+    reason = models.TextField(blank=True)
+    as_of = models.DateField("screening date")
+    answers = models.JSONField(help_text="The answers screened, age included.")
+    outcome = models.CharField(max_length=30, choices=OUTCOME_CHOICES)
+    emergency = models.BooleanField(default=False)
+    missing = models.JSONField(default=list)
+    rule_results = models.JSONField(
+        default=list, help_text="Every rule: code, effect, holds, needs, message, source."
+    )
+    suggested_codes = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["intake", "created_at", "id"]
+        indexes = [models.Index(fields=["intake", "-created_at"], name="screening_intake_idx")]
+
+    def __str__(self) -> str:
+        return f"Screening {self.pk} of intake {self.intake_id}: {self.outcome}"
+
+
+class DecisionKind(models.TextChoices):
+    PROCEED = "proceed", "Proceed to procedure"
+    CONSERVATIVE = "conservative", "Conservative care"
+    REFER = "refer", "Refer"
+    REQUEST_INFO = "request_info", "Request more information"
+    NOT_CANDIDATE = "not_candidate", "Not a candidate"
+
+
+class Decision(models.Model):
+    """A physician's signed decision on an intake. Never changed; an amendment supersedes it."""
+
+    intake = models.ForeignKey(Intake, on_delete=models.PROTECT, related_name="decisions")
+    screening = models.ForeignKey(Screening, on_delete=models.PROTECT, related_name="decisions")
+    kind = models.CharField("decision", max_length=20, choices=DecisionKind.choices)
+    refer_to = models.CharField("refer to (service)", max_length=120, blank=True)
+    reason = models.TextField(blank=True)
+    physician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="decisions"
+    )
+    signed_at = models.DateTimeField()
+    supersedes = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="superseded_by"
+    )
+    planned_procedure_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["intake", "signed_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="refer") | ~Q(refer_to=""), name="decision_refer_names_service"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on intake {self.intake_id}"

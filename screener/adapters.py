@@ -6,8 +6,10 @@ Published and retired sets never change, so their compiled form is cached by
 
 from __future__ import annotations
 
+import datetime
 import threading
 from decimal import Decimal
+from typing import Any
 
 from screener import engine
 from screener.models import CriteriaSet, CriteriaSetStatus
@@ -85,3 +87,68 @@ def clear_cache() -> None:
     """For tests that build several sets with the same key in one process."""
     with _cache_lock:
         _cache.clear()
+
+
+# --------------------------------------------------------------------------------------------
+# Answers as stored (JSON values, as `manage.py screen` takes them) <-> engine answers
+
+AGE_QUESTION = "age_years"
+
+
+def age_on(date_of_birth: datetime.date, as_of: datetime.date) -> int:
+    """Whole years of age on a date."""
+    before_birthday = (as_of.month, as_of.day) < (date_of_birth.month, date_of_birth.day)
+    return as_of.year - date_of_birth.year - before_birthday
+
+
+def typed_answers(
+    spec: engine.CriteriaSpec,
+    stored: dict[str, Any],
+    *,
+    as_of: datetime.date,
+    date_of_birth: datetime.date | None = None,
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Stored answers typed for the engine, with the age filled from the date of birth.
+
+    Returns (answers, invalid): an answer the set does not accept (an unknown code after a
+    criteria change, a value now out of range) is left out and listed in ``invalid`` with why,
+    so a re-screen never fails on old data and never hides it either.
+    """
+    questions = {q.code: q for q in spec.questions}
+    typed: dict[str, Any] = {}
+    invalid: dict[str, str] = {}
+    for code, value in stored.items():
+        question = questions.get(code)
+        if question is None:
+            invalid[code] = "not a question of this criteria set"
+            continue
+        try:
+            typed[code] = engine.parse_answer(question, value)
+        except ValueError as exc:
+            invalid[code] = str(exc)
+    if date_of_birth is not None and AGE_QUESTION in questions:
+        typed[AGE_QUESTION] = age_on(date_of_birth, as_of)
+        invalid.pop(AGE_QUESTION, None)
+    return typed, invalid
+
+
+def stored_answers(typed: dict[str, Any]) -> dict[str, Any]:
+    """Engine answers back to JSON values (dates as ISO text); blanks are left out."""
+    return {
+        code: value.isoformat() if isinstance(value, datetime.date) else value
+        for code, value in typed.items()
+        if value is not None
+    }
+
+
+def screen_answers(
+    criteria_set: CriteriaSet,
+    stored: dict[str, Any],
+    *,
+    as_of: datetime.date,
+    date_of_birth: datetime.date | None = None,
+) -> tuple[engine.ScreeningResult, dict[str, Any]]:
+    """Screen stored answers under a set; returns the result and the answers screened."""
+    compiled = compiled_criteria(criteria_set)
+    typed, _invalid = typed_answers(compiled.spec, stored, as_of=as_of, date_of_birth=date_of_birth)
+    return engine.screen(compiled, typed, as_of), stored_answers(typed)

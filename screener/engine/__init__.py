@@ -37,7 +37,7 @@ They are checked (node kinds, names, types, a trial evaluation) before a set is 
 once, and evaluated with simpleeval's ``EvalWithCompoundTypes`` with no functions.
 """
 
-from screener.engine.answers import AnswerError, parse_answers
+from screener.engine.answers import AnswerError, parse_answer, parse_answers
 from screener.engine.evaluate import CompiledCriteria, compile_criteria, screen
 from screener.engine.expressions import CriteriaInvalid, CriteriaProblem, check_criteria
 from screener.engine.types import (
@@ -72,6 +72,7 @@ __all__ = [
     "ScreeningResult",
     "check_criteria",
     "compile_criteria",
+    "parse_answer",
     "parse_answers",
     "screen",
 ]

@@ -1,0 +1,56 @@
+"""Recording a screening: evaluate an intake's answers and store the whole result."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib.auth.models import User
+from django.db import transaction
+
+from intake.models import Intake, Screening, ScreeningKind
+from screener import adapters
+from screener.models import CriteriaSet
+
+
+@transaction.atomic
+def screening_record(
+    *,
+    intake: Intake,
+    as_of: datetime.date,
+    kind: ScreeningKind,
+    reason: str = "",
+    user: User | None = None,
+    criteria_set: CriteriaSet | None = None,
+) -> Screening:
+    """Screen the intake's answers under its pinned set (or ``criteria_set``) and store it.
+
+    The intake's latest-screening fields are updated too; the caller owns the status change.
+    """
+    criteria_set = criteria_set or intake.criteria_set
+    result, screened = adapters.screen_answers(
+        criteria_set,
+        intake.answers,
+        as_of=as_of,
+        date_of_birth=intake.patient.date_of_birth,
+    )
+    screening = Screening(
+        intake=intake,
+        criteria_set=criteria_set,
+        kind=kind,
+        reason=reason,
+        as_of=as_of,
+        answers=screened,
+        outcome=str(result.outcome),
+        emergency=result.emergency,
+        missing=list(result.missing),
+        rule_results=[rule.as_dict() | {"emergency": rule.emergency} for rule in result.rules],
+        suggested_codes=list(result.suggested_codes),
+        created_by=user,
+    )
+    screening.full_clean()
+    screening.save()
+    intake.latest_screening = screening
+    intake.outcome = screening.outcome
+    intake.emergency = screening.emergency
+    intake.save(update_fields=["latest_screening", "outcome", "emergency", "updated_at"])
+    return screening
