@@ -135,11 +135,13 @@ class Screening(models.Model):
     answers = models.JSONField(help_text="The answers screened, age included.")
     outcome = models.CharField(max_length=30, choices=OUTCOME_CHOICES)
     emergency = models.BooleanField(default=False)
-    missing = models.JSONField(default=list)
+    missing = models.JSONField(default=list, blank=True)
     rule_results = models.JSONField(
-        default=list, help_text="Every rule: code, effect, holds, needs, message, source."
+        default=list,
+        blank=True,
+        help_text="Every rule: code, effect, holds, needs, message, source.",
     )
-    suggested_codes = models.JSONField(default=list)
+    suggested_codes = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
