@@ -1,4 +1,4 @@
-"""URL wiring only: each app owns its own URLs."""
+"""URL wiring only: each part of the product owns its own URLs."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -6,8 +6,10 @@ from django.urls import include, path
 from intake import views as intake_views
 
 urlpatterns = [
+    path("", intake_views.home, name="home"),
     path("healthz", intake_views.healthz, name="healthz"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("review/", include("intake.review_urls")),
     path("", include("intake.urls")),
 ]

@@ -15,8 +15,22 @@ ROLES = (FRONT_DESK, PHYSICIAN, CRITERIA_ADMIN)
 
 # app_label -> model -> actions, per group.
 GROUP_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
-    FRONT_DESK: {},
-    PHYSICIAN: {},
+    FRONT_DESK: {
+        "intake": {
+            "patient": ("add", "change", "view"),
+            "intake": ("add", "change", "view"),
+            "screening": ("view",),
+            "decision": ("view",),
+        },
+    },
+    PHYSICIAN: {
+        "intake": {
+            "patient": ("view",),
+            "intake": ("view",),
+            "screening": ("view",),
+            "decision": ("add", "view"),
+        },
+    },
     CRITERIA_ADMIN: {
         "screener": {
             model: ("add", "change", "delete", "view")

@@ -1,7 +1,5 @@
-from django.urls import path
+"""Front-desk URLs (namespace ``intake``): patients and intakes."""
 
-from intake import views
+app_name = "intake"
 
-urlpatterns = [
-    path("", views.home, name="home"),
-]
+urlpatterns: list = []

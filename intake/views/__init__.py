@@ -3,9 +3,12 @@
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from intake.roles import CRITERIA_ADMIN, FRONT_DESK, PHYSICIAN, roles_of
 
 
 @login_not_required
@@ -21,6 +24,21 @@ def healthz(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
 
 
+# Each role's starting page, in the order a user holding several roles is sent.
+START_PAGES = (
+    (FRONT_DESK, "intake:patient-list"),
+    (PHYSICIAN, "review:queue"),
+    (CRITERIA_ADMIN, "admin:index"),
+)
+
+
 def home(request: HttpRequest) -> HttpResponse:
-    """Each role's starting page."""
+    """Send each role to its own starting page; a user without a role is told so."""
+    roles = roles_of(request.user)
+    for role, url_name in START_PAGES:
+        if role in roles:
+            try:
+                return redirect(url_name)
+            except NoReverseMatch:  # that part of the product is not installed
+                continue
     return render(request, "intake/home.html")

@@ -1,0 +1,5 @@
+"""Physician review URLs (namespace ``review``), mounted at /review/."""
+
+app_name = "review"
+
+urlpatterns: list = []
