@@ -8,6 +8,8 @@ outcome of its latest screening so the review queue can be ordered and indexed w
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -163,6 +165,31 @@ class DecisionKind(models.TextChoices):
     NOT_CANDIDATE = "not_candidate", "Not a candidate"
 
 
+class ImmutableDecisionError(Exception):
+    """A change to a signed decision: record an amendment (a new decision) instead."""
+
+
+class DecisionQuerySet(models.QuerySet["Decision"]):
+    """Signed decisions are never bulk-updated or deleted."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise ImmutableDecisionError("A signed decision cannot be changed; amend it instead.")
+
+    update.queryset_only = True  # type: ignore[attr-defined]
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise ImmutableDecisionError("A signed decision cannot be deleted; amend it instead.")
+
+    delete.queryset_only = True  # type: ignore[attr-defined]
+
+
+# The procedure date is scheduling, not part of what the physician signed: it may be set or
+# moved later on a proceed decision (``review_plan_follow_up``), and who set it is recorded.
+_SCHEDULING_FIELDS = frozenset(
+    {"planned_procedure_date", "planned_date_set_by_id", "planned_date_set_at"}
+)
+
+
 class Decision(models.Model):
     """A physician's signed decision on an intake. Never changed; an amendment supersedes it."""
 
@@ -179,6 +206,12 @@ class Decision(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="superseded_by"
     )
     planned_procedure_date = models.DateField(null=True, blank=True)
+    planned_date_set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    planned_date_set_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DecisionQuerySet.as_manager()
 
     class Meta:
         ordering = ["intake", "signed_at", "id"]
@@ -186,7 +219,38 @@ class Decision(models.Model):
             models.CheckConstraint(
                 condition=~Q(kind="refer") | ~Q(refer_to=""), name="decision_refer_names_service"
             ),
+            models.CheckConstraint(
+                condition=Q(kind="refer") | Q(refer_to=""), name="decision_refer_to_only_refer"
+            ),
+            models.CheckConstraint(
+                condition=Q(supersedes__isnull=True) | ~Q(reason=""),
+                name="decision_amendment_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(planned_procedure_date__isnull=True) | Q(kind="proceed"),
+                name="decision_planned_date_only_proceed",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on intake {self.intake_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            guard_decision_write(self)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ImmutableDecisionError("A signed decision cannot be deleted; amend it instead.")
+
+
+def guard_decision_write(decision: Decision) -> None:
+    """A stored decision may change only its scheduling fields, never what was signed."""
+    stored = Decision._base_manager.filter(pk=decision.pk).values().first()
+    if stored is None:
+        return
+    changed = {name for name, value in stored.items() if getattr(decision, name) != value}
+    if changed - _SCHEDULING_FIELDS:
+        raise ImmutableDecisionError(
+            f"A signed decision cannot be changed ({', '.join(sorted(changed))}); amend it instead."
+        )
