@@ -42,8 +42,11 @@ GROUP_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
                 "derivedvalue",
                 "rule",
                 "contentblock",
+                "goldencase",
             )
-        },
+        }
+        # The change log and background jobs are written by services only.
+        | {"criteriachange": ("view",), "criteriajob": ("view",)},
     },
 }
 

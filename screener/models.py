@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
-from screener.engine.types import Effect, QuestionType, Requirement
+from screener.engine.types import Effect, Outcome, QuestionType, Requirement
 
 identifier_validator = RegexValidator(
     r"^[A-Za-z][A-Za-z0-9_]*\Z",
@@ -432,3 +433,159 @@ class ContentBlock(CriteriaItem):
     @property
     def items(self) -> list[str]:
         return [line.strip() for line in self.body.splitlines() if line.strip()]
+
+
+# ------------------------------------------------------------------------------------------
+# Golden cases: test cases that travel with a set (a part of it like its rules)
+
+golden_name_validator = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9_-]*\Z",
+    "Use letters, digits, hyphens and underscores, starting with a letter or digit.",
+)
+
+OUTCOME_CHOICES = [(o.value, o.value) for o in Outcome]
+
+
+class GoldenCase(CriteriaItem):
+    """A case the set must screen as expected before it can be published.
+
+    ``expected_missing`` is checked only when set (``None``: not checked; ``[]``: nothing may be
+    missing). Every rule in ``expected_holding`` must hold (others may hold too).
+    """
+
+    name = models.CharField(max_length=80, validators=[golden_name_validator])
+    description = models.CharField(max_length=300, blank=True)
+    as_of = models.DateField("screening date")
+    answers = models.JSONField(
+        default=dict, blank=True, help_text="Question code to answer, as `manage.py screen` takes."
+    )
+    expected_outcome = models.CharField(max_length=30, choices=OUTCOME_CHOICES)
+    expected_missing = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="The required questions expected blank, in checklist order (optional).",
+    )
+    expected_holding = models.JSONField(
+        "rules expected to hold",
+        default=list,
+        blank=True,
+        help_text="Codes of rules that must hold (others may hold too).",
+    )
+
+    objects = NamedItemManager()
+
+    class Meta(CriteriaItem.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["criteria_set", "name"], name="golden_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# ------------------------------------------------------------------------------------------
+# Change log: who changed which set, when, and what
+
+
+class CriteriaChangeAction(models.TextChoices):
+    CREATED = "created", "Created"
+    EDITED = "edited", "Edited"
+    CLONED = "cloned", "Cloned as new draft"
+    PUBLISHED = "published", "Published"
+    RETIRED = "retired", "Retired"
+    IMPORTED = "imported", "Imported"
+    DELETED = "deleted", "Deleted draft"
+    RESCREENED = "rescreened", "Re-screened open intakes"
+
+
+class CriteriaChange(models.Model):
+    """One recorded change of a criteria set. Written once, never changed.
+
+    ``set_label`` keeps "slug vN" readable after a deleted draft's row is gone.
+    """
+
+    criteria_set = models.ForeignKey(
+        CriteriaSet, on_delete=models.SET_NULL, null=True, blank=True, related_name="changes"
+    )
+    set_label = models.CharField("criteria set", max_length=100)
+    action = models.CharField(max_length=20, choices=CriteriaChangeAction.choices)
+    summary = models.CharField(max_length=300)
+    details = models.JSONField(default=list, blank=True, help_text="One line per change.")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    at = models.DateTimeField("when", db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.set_label}: {self.summary}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise ImmutableCriteriaError("A recorded change cannot be altered.")
+        super().save(*args, **kwargs)
+
+
+# ------------------------------------------------------------------------------------------
+# Background jobs (impact preview over many intakes, re-screen): their progress and result
+
+
+class CriteriaJobKind(models.TextChoices):
+    IMPACT = "impact", "Impact preview"
+    RESCREEN = "rescreen", "Re-screen"
+
+
+class CriteriaJobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class CriteriaJob(models.Model):
+    """Progress and result of long work run by a background task, read by its progress page.
+
+    For an impact preview ``criteria_set`` is the draft previewed and ``limit`` the number of
+    intakes; for a re-screen it is the version the open intakes move to.
+    """
+
+    kind = models.CharField(max_length=10, choices=CriteriaJobKind.choices)
+    criteria_set = models.ForeignKey(CriteriaSet, on_delete=models.CASCADE, related_name="jobs")
+    limit = models.PositiveIntegerField(null=True, blank=True)
+    status = models.CharField(
+        max_length=10, choices=CriteriaJobStatus.choices, default=CriteriaJobStatus.QUEUED
+    )
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    outcome_changes = models.JSONField(
+        default=list, blank=True, help_text="[from, to, count] rows so far."
+    )
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.pk} ({self.criteria_set})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (CriteriaJobStatus.DONE, CriteriaJobStatus.FAILED)
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.done / self.total) if self.total else (100 if self.finished else 0)

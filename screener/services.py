@@ -1,27 +1,95 @@
-"""Writes of criteria sets: clone a draft, check it, publish it, retire it."""
+"""Writes of criteria sets: clone a draft, check it, publish it, retire it, import it, and
+record every change in the set's change log."""
 
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from screener import adapters, engine
+from screener import adapters, engine, transfer
+from screener.golden import golden_failures
 from screener.models import (
     ContentBlock,
+    CriteriaChange,
+    CriteriaChangeAction,
+    CriteriaJob,
+    CriteriaJobKind,
+    CriteriaJobStatus,
     CriteriaSet,
     CriteriaSetStatus,
     DerivedValue,
+    GoldenCase,
     Parameter,
+    Procedure,
     Question,
     Rule,
 )
 
 # Every part of a set, copied by a clone.
-ITEM_MODELS = (Question, Parameter, DerivedValue, Rule, ContentBlock)
+ITEM_MODELS = (Question, Parameter, DerivedValue, Rule, ContentBlock, GoldenCase)
+
+
+@transaction.atomic
+def criteria_change_record(
+    *,
+    criteria_set: CriteriaSet,
+    action: CriteriaChangeAction,
+    summary: str,
+    details: list[str] | None = None,
+    user: AbstractBaseUser | None = None,
+    now: datetime.datetime | None = None,
+) -> CriteriaChange:
+    """Add one line to a set's change log (who, when, what changed)."""
+    change = CriteriaChange(
+        criteria_set=criteria_set,
+        set_label=str(criteria_set),
+        action=action,
+        summary=summary[:300],
+        details=list(details or []),
+        user=user if user is not None and user.is_authenticated else None,
+        at=now or timezone.now(),
+    )
+    change.full_clean()
+    change.save()
+    return change
+
+
+def criteria_set_edit_record(
+    *,
+    criteria_set: CriteriaSet,
+    before: dict[str, Any] | None,
+    user: AbstractBaseUser | None = None,
+) -> CriteriaChange | None:
+    """Record an edit of a draft (admin) as the difference from the snapshot ``before``.
+
+    ``before`` is ``transfer.criteria_set_data`` taken before the edit, or None for a new set.
+    Returns None when nothing changed.
+    """
+    after = transfer.criteria_set_data(criteria_set)
+    if before is None:
+        return criteria_change_record(
+            criteria_set=criteria_set,
+            action=CriteriaChangeAction.CREATED,
+            summary=f"Created {criteria_set} as a draft",
+            user=user,
+        )
+    lines = transfer.snapshot_diff(before, after)
+    if not lines:
+        return None
+    summary = lines[0] if len(lines) == 1 else f"{lines[0]} (and {len(lines) - 1} more)"
+    return criteria_change_record(
+        criteria_set=criteria_set,
+        action=CriteriaChangeAction.EDITED,
+        summary=summary,
+        details=lines,
+        user=user,
+    )
 
 
 def criteria_set_check(criteria_set: CriteriaSet) -> list[engine.CriteriaProblem]:
@@ -30,7 +98,9 @@ def criteria_set_check(criteria_set: CriteriaSet) -> list[engine.CriteriaProblem
 
 
 @transaction.atomic
-def criteria_set_clone(*, criteria_set: CriteriaSet, notes: str = "") -> CriteriaSet:
+def criteria_set_clone(
+    *, criteria_set: CriteriaSet, notes: str = "", user: AbstractBaseUser | None = None
+) -> CriteriaSet:
     """A full copy of a set as a new draft with the procedure's next version number."""
     procedure_sets = CriteriaSet.objects.select_for_update().filter(
         procedure_id=criteria_set.procedure_id
@@ -56,6 +126,12 @@ def criteria_set_clone(*, criteria_set: CriteriaSet, notes: str = "") -> Criteri
             item._state.adding = True
             copies.append(item)
         model.objects.bulk_create(copies)
+    criteria_change_record(
+        criteria_set=draft,
+        action=CriteriaChangeAction.CLONED,
+        summary=f"Cloned from {criteria_set} as a new draft",
+        user=user,
+    )
     return draft
 
 
@@ -65,9 +141,16 @@ class PublishRefused(ValidationError):
 
 @transaction.atomic
 def criteria_set_publish(
-    *, criteria_set: CriteriaSet, now: datetime.datetime | None = None
+    *,
+    criteria_set: CriteriaSet,
+    now: datetime.datetime | None = None,
+    user: AbstractBaseUser | None = None,
 ) -> CriteriaSet:
-    """Publish a draft once every expression checks. Retires nothing: older versions stay."""
+    """Publish a draft once every expression checks and every golden case passes.
+
+    Retires nothing: older versions stay usable for intakes pinned to them; new intakes use the
+    newest published version. Raises PublishRefused listing each problem and failing case.
+    """
     locked = (
         CriteriaSet.objects.select_for_update().select_related("procedure").get(pk=criteria_set.pk)
     )
@@ -76,16 +159,29 @@ def criteria_set_publish(
     problems = criteria_set_check(locked)
     if problems:
         raise PublishRefused([str(problem) for problem in problems])
+    failures = golden_failures(locked)
+    if failures:
+        raise PublishRefused(failures)
     locked.status = CriteriaSetStatus.PUBLISHED
     locked.published_at = now or timezone.now()
     locked.full_clean()
     locked.save()
+    criteria_change_record(
+        criteria_set=locked,
+        action=CriteriaChangeAction.PUBLISHED,
+        summary=f"Published {locked}",
+        user=user,
+        now=locked.published_at,
+    )
     return locked
 
 
 @transaction.atomic
 def criteria_set_retire(
-    *, criteria_set: CriteriaSet, now: datetime.datetime | None = None
+    *,
+    criteria_set: CriteriaSet,
+    now: datetime.datetime | None = None,
+    user: AbstractBaseUser | None = None,
 ) -> CriteriaSet:
     """Retire a published set: intakes pinned to it keep it; new intakes no longer use it."""
     locked = (
@@ -96,4 +192,81 @@ def criteria_set_retire(
     locked.status = CriteriaSetStatus.RETIRED
     locked.retired_at = now or timezone.now()
     locked.save()
+    criteria_change_record(
+        criteria_set=locked,
+        action=CriteriaChangeAction.RETIRED,
+        summary=f"Retired {locked}",
+        user=user,
+        now=locked.retired_at,
+    )
     return locked
+
+
+@transaction.atomic
+def criteria_set_import(*, data: Any, user: AbstractBaseUser | None = None) -> CriteriaSet:
+    """A criteria file's data as a new draft (the procedure's next version).
+
+    Everything is checked before anything is written: raises transfer.CriteriaFileInvalid
+    listing every problem. The procedure is created when the file names a new one.
+    """
+    parsed = transfer.parse_criteria_data(data)
+    procedure = Procedure.objects.filter(slug=parsed.procedure["slug"]).first()
+    if procedure is None:
+        procedure = Procedure(**parsed.procedure)
+        procedure.full_clean()
+        procedure.save()
+    # Lock the procedure's sets so two imports cannot take the same version number.
+    sets = CriteriaSet.objects.select_for_update().filter(procedure=procedure)
+    version = (sets.aggregate(Max("version"))["version__max"] or 0) + 1
+    draft = parsed.criteria_set
+    draft.procedure = procedure
+    draft.version = version
+    draft.status = CriteriaSetStatus.DRAFT
+    draft.full_clean()
+    draft.save()
+    for section, (model, _key, _label) in transfer.SECTIONS.items():
+        items = parsed.items[section]
+        for item in items:
+            item.criteria_set = draft
+        model.objects.bulk_create(items)
+    counts = ", ".join(f"{len(parsed.items[s])} {s.replace('_', ' ')}" for s in transfer.SECTIONS)
+    criteria_change_record(
+        criteria_set=draft,
+        action=CriteriaChangeAction.IMPORTED,
+        summary=f"Imported as draft {draft} ({counts})",
+        user=user,
+    )
+    return draft
+
+
+@transaction.atomic
+def criteria_set_delete(*, criteria_set: CriteriaSet, user: AbstractBaseUser | None = None) -> None:
+    """Delete a draft (with its parts); the change log keeps a line saying so."""
+    criteria_change_record(
+        criteria_set=criteria_set,
+        action=CriteriaChangeAction.DELETED,
+        summary=f"Deleted draft {criteria_set}",
+        user=user,
+    )
+    criteria_set.delete()
+
+
+@transaction.atomic
+def criteria_job_create(
+    *,
+    kind: CriteriaJobKind,
+    criteria_set: CriteriaSet,
+    limit: int | None = None,
+    user: AbstractBaseUser | None = None,
+) -> CriteriaJob:
+    """A queued background job; the caller enqueues its task once this is committed."""
+    job = CriteriaJob(
+        kind=kind,
+        criteria_set=criteria_set,
+        limit=limit,
+        status=CriteriaJobStatus.QUEUED,
+        created_by=user if user is not None and user.is_authenticated else None,
+    )
+    job.full_clean()
+    job.save()
+    return job

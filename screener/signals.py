@@ -29,5 +29,6 @@ for item_model in (
     models.DerivedValue,
     models.Rule,
     models.ContentBlock,
+    models.GoldenCase,
 ):
     pre_save.connect(guard_raw_item, sender=item_model, dispatch_uid=f"raw-{item_model.__name__}")
