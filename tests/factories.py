@@ -25,25 +25,37 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def role(self, create: bool, extracted: str | None, **kwargs):
-        if create and extracted:
-            group, _ = Group.objects.get_or_create(name=extracted)
-            self.groups.add(group)
+        _add_role(self, create, extracted)
+
+
+def _add_role(user: User, create: bool, role: str | None) -> None:
+    if create and role:
+        group, _ = Group.objects.get_or_create(name=role)
+        user.groups.add(group)
+
+
+def _role_declaration(default: str) -> factory.PostGeneration:
+    """A role given as ``role=...`` or else the factory's default (a plain class attribute
+    would replace the post-generation hook and be passed to User as a field)."""
+    return factory.PostGeneration(
+        lambda user, create, extracted, **kwargs: _add_role(user, create, extracted or default)
+    )
 
 
 class FrontDeskFactory(UserFactory):
     username = factory.Sequence(lambda n: f"desk{n}")
-    role = FRONT_DESK
+    role = _role_declaration(FRONT_DESK)
 
 
 class PhysicianFactory(UserFactory):
     username = factory.Sequence(lambda n: f"doc{n}")
-    role = PHYSICIAN
+    role = _role_declaration(PHYSICIAN)
 
 
 class CriteriaAdminFactory(UserFactory):
     username = factory.Sequence(lambda n: f"cadmin{n}")
     is_staff = True
-    role = CRITERIA_ADMIN
+    role = _role_declaration(CRITERIA_ADMIN)
 
 
 class PatientFactory(factory.django.DjangoModelFactory):
