@@ -5,6 +5,8 @@ The screener suggests; only a physician decides: no label says "approved" or "de
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from screener.engine.types import Outcome
 
 OUTCOME_LABELS: dict[str, str] = {
@@ -44,3 +46,18 @@ def outcome_label(outcome: str, *, emergency: bool = False) -> str:
 
 def outcome_colour(outcome: str) -> str:
     return OUTCOME_COLOURS.get(outcome, "secondary")
+
+
+@dataclass(frozen=True)
+class Badge:
+    """What a page shows for an outcome: its label and Bootstrap colour."""
+
+    label: str
+    colour: str
+
+
+def outcome_badge(outcome: str, *, emergency: bool = False) -> Badge:
+    if not outcome:
+        return Badge(NO_OUTCOME_LABEL, "secondary")
+    label = OUTCOME_LABELS.get(outcome, outcome)
+    return Badge(f"{label}: EMERGENCY" if emergency else label, outcome_colour(outcome))

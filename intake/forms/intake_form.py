@@ -1,0 +1,273 @@
+"""The intake checklist form, generated from the pinned criteria set's questions.
+
+Each field's HTML ``name`` is its question code (a stable interface for browser tests and
+integrations); the form's own fields start with an underscore, which no question code can.
+Every field is optional to the form (a draft may be incomplete); which questions are required
+*now* comes from the server's evaluation (``required``) and is shown beside the label. Typing
+follows ``manage.py screen``: the text of each field becomes the JSON value the command takes,
+and ``screener.engine.parse_answers`` checks it, so the messages are the engine's own.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from crispy_forms.bootstrap import InlineRadios
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Field, Fieldset, Layout
+from django import forms
+from django.utils.html import format_html
+
+from intake.models import Patient
+from screener import engine
+from screener.engine.types import ONSET_QUESTION, QuestionType
+from screener.models import Procedure, Question
+
+YES, NO = "true", "false"
+NOT_ANSWERED = "Not answered"
+
+VERSION_FIELD = "_version"
+REASON_FIELD = "_reason"
+NOTE_FIELD = "_note"
+
+
+def choice_label(value: str, blank: bool) -> str:
+    label = value.replace("_", " ")
+    label = label[:1].upper() + label[1:]
+    return f"{label} (counts as not documented)" if blank else label
+
+
+def to_text(value: Any) -> str:
+    """A stored JSON answer as the form shows it."""
+    if value is None:
+        return ""
+    if value is True:
+        return YES
+    if value is False:
+        return NO
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def to_json(question: engine.QuestionSpec, text: str) -> Any:
+    """The text a browser sent, as the JSON value ``manage.py screen`` would take (or None)."""
+    text = text.strip()
+    if text == "":
+        return None
+    if question.type == QuestionType.BOOL:
+        return {YES: True, NO: False}.get(text, text)
+    if question.type in (QuestionType.INT, QuestionType.DECIMAL):
+        for number in (int, float):
+            try:
+                return number(text)
+            except ValueError:
+                continue
+        return text  # not a number: the engine says so in words
+    return text
+
+
+def _range_text(question: Question) -> str:
+    if question.min_value is None and question.max_value is None:
+        return ""
+    low = "" if question.min_value is None else f"{question.min_value.normalize():f}"
+    high = "" if question.max_value is None else f"{question.max_value.normalize():f}"
+    if low and high:
+        return f"From {low} to {high}."
+    return f"At least {low}." if low else f"At most {high}."
+
+
+class IntakeForm(forms.Form):
+    """One field per asked question, grouped by section; plus the version (and a reason)."""
+
+    def __init__(
+        self,
+        data: Mapping[str, Any] | None = None,
+        *,
+        questions: Sequence[Question],
+        spec: engine.CriteriaSpec,
+        as_of: datetime.date,
+        answers: Mapping[str, Any],
+        version: int,
+        required: Iterable[str] = (),
+        ask_reason: bool = False,
+        ask_note: bool = False,
+    ):
+        self.questions = [q for q in questions if not q.derived_by_app]
+        self.specs = {q.code: q for q in spec.questions}
+        self.as_of = as_of
+        self.required_codes = frozenset(required)
+        initial = {q.code: to_text(answers.get(q.code)) for q in self.questions}
+        initial[VERSION_FIELD] = version
+        super().__init__(data, initial=initial)
+        self.fields[VERSION_FIELD] = forms.IntegerField(widget=forms.HiddenInput)
+        if ask_reason:
+            self.fields[REASON_FIELD] = forms.CharField(
+                label="Reason for the change",
+                help_text="For example: MRI report received. Kept with the new screening.",
+                max_length=1000,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                error_messages={"required": "Give the reason for changing a submitted intake."},
+            )
+        if ask_note:
+            self.fields[NOTE_FIELD] = forms.CharField(
+                label="Note for the physician (optional)",
+                help_text="What you added or could not find. Kept with the new screening.",
+                required=False,
+                max_length=1000,
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+        for question in self.questions:
+            self.fields[question.code] = self._field(question)
+        self._ask_reason, self._ask_note = ask_reason, ask_note
+        self.helper = self._helper()
+
+    def mark_required(self, codes: Iterable[str]) -> None:
+        """Show these questions as required now (the server's evaluation of the answers)."""
+        self.required_codes = frozenset(codes)
+        self.helper = self._helper()
+
+    # ---------------------------------------------------------------- fields and layout
+
+    def _label(self, question: Question) -> str:
+        return format_html(
+            '{} <span class="badge text-bg-light border required-marker">required</span>',
+            question.prompt,
+        )
+
+    def _field(self, question: Question) -> forms.Field:
+        help_text = " ".join(part for part in (question.help_text, _range_text(question)) if part)
+        attrs: dict[str, Any] = {"autocomplete": "off"}
+        widget: forms.Widget
+        if question.type == QuestionType.BOOL:
+            widget = forms.RadioSelect(choices=[(YES, "Yes"), (NO, "No"), ("", NOT_ANSWERED)])
+        elif question.type in (QuestionType.INT, QuestionType.DECIMAL):
+            if question.min_value is not None:
+                attrs["min"] = f"{question.min_value.normalize():f}"
+            if question.max_value is not None:
+                attrs["max"] = f"{question.max_value.normalize():f}"
+            attrs["step"] = "1" if question.type == QuestionType.INT else "any"
+            attrs["inputmode"] = "numeric" if question.type == QuestionType.INT else "decimal"
+            widget = forms.NumberInput(attrs=attrs)
+        elif question.type == QuestionType.CHOICE:
+            blanks = set(question.blank_choices or ())
+            options = [(c, choice_label(c, c in blanks)) for c in question.choices]
+            if len(options) <= 4:
+                widget = forms.RadioSelect(choices=[*options, ("", NOT_ANSWERED)])
+            else:
+                widget = forms.Select(choices=[("", f"— {NOT_ANSWERED.lower()} —"), *options])
+        elif question.type == QuestionType.DATE:
+            attrs["type"] = "date"
+            if question.code == ONSET_QUESTION:
+                attrs["max"] = self.as_of.isoformat()
+            widget = forms.DateInput(attrs=attrs)
+        else:  # pragma: no cover - the types are an enum
+            widget = forms.TextInput(attrs=attrs)
+        return forms.CharField(
+            label=self._label(question),
+            help_text=help_text,
+            required=False,
+            strip=True,
+            widget=widget,
+        )
+
+    def _helper(self) -> FormHelper:
+        sections: dict[str, list[Field]] = {}
+        for question in self.questions:
+            css = "question"
+            if question.code in self.required_codes:
+                css += " question-required"
+            layout_field = (
+                InlineRadios
+                if isinstance(self.fields[question.code].widget, forms.RadioSelect)
+                else Field
+            )
+            sections.setdefault(question.section, []).append(
+                layout_field(question.code, wrapper_class=css)
+            )
+        top: list[Any] = [Field(VERSION_FIELD)]
+        if self._ask_reason:
+            top.append(Field(REASON_FIELD, wrapper_class="reason-field"))
+        if self._ask_note:
+            top.append(Field(NOTE_FIELD))
+        helper = FormHelper()
+        helper.form_tag = False
+        helper.disable_csrf = True
+        helper.layout = Layout(
+            *top,
+            *(
+                Fieldset(section, *fields, css_class="intake-section border rounded p-3 mb-3")
+                for section, fields in sections.items()
+            ),
+        )
+        return helper
+
+    def sections(self) -> list[str]:
+        return list(dict.fromkeys(q.section for q in self.questions))
+
+    # ---------------------------------------------------------------- cleaning
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        for question in self.questions:
+            code = question.code
+            if code not in cleaned:
+                continue
+            spec = self.specs.get(code)
+            if spec is None:  # a question the compiled set does not have: leave it alone
+                cleaned.pop(code)
+                continue
+            value = to_json(spec, cleaned[code] or "")
+            try:
+                typed = engine.parse_answers(engine_spec_of(spec), {code: value}, self.as_of)
+            except engine.AnswerError as exc:
+                self.add_error(code, _sentence(exc.message))
+                continue
+            typed_value = typed[code]
+            cleaned[code] = (
+                typed_value.isoformat() if isinstance(typed_value, datetime.date) else typed_value
+            )
+        return cleaned
+
+    def answer_changes(self) -> dict[str, Any]:
+        """Every valid answer (None for blank), leaving out the fields with errors."""
+        cleaned = getattr(self, "cleaned_data", {})
+        return {
+            q.code: cleaned[q.code]
+            for q in self.questions
+            if q.code in cleaned and q.code not in self.errors
+        }
+
+    def loaded_version(self) -> int | None:
+        return getattr(self, "cleaned_data", {}).get(VERSION_FIELD)
+
+    def error_list(self) -> list[tuple[str, str, str]]:
+        """(field id, prompt, message) for the summary above the form."""
+        prompts = {q.code: q.prompt for q in self.questions}
+        prompts[REASON_FIELD] = "Reason for the change"
+        rows = []
+        for name, errors in self.errors.items():
+            if name not in prompts:  # the version and non-field errors are shown elsewhere
+                continue
+            for message in errors:
+                rows.append((f"id_{name}", prompts.get(name, name), message))
+        return rows
+
+
+def engine_spec_of(question: engine.QuestionSpec) -> engine.CriteriaSpec:
+    """A one-question spec, so ``parse_answers`` checks one field (the onset date included)."""
+    return engine.CriteriaSpec(procedure="", version=0, questions=(question,))
+
+
+def _sentence(message: str) -> str:
+    message = message[:1].upper() + message[1:]
+    return message if message.endswith(".") else f"{message}."
+
+
+class StartIntakeForm(forms.Form):
+    patient = forms.ModelChoiceField(queryset=Patient.objects.all(), widget=forms.HiddenInput)
+    procedure = forms.ModelChoiceField(
+        queryset=Procedure.objects.all(), label="Procedure", empty_label=None
+    )

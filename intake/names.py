@@ -1,0 +1,72 @@
+"""Name keys and similarity, for patient search and duplicate detection.
+
+A key is what two spellings of one name have in common: lower case, without accents, and
+without hyphens, spaces, apostrophes or other punctuation ("Zoë O'Brien-Smith" and
+"zoe obrien smith" share keys). Two names are *similar* when their keys are equal or one edit
+apart (a letter added, dropped, changed, or two neighbours swapped), in the same order or with
+first and last name swapped. Pure functions: no Django, no database.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+# Letters that do not decompose into a base letter plus an accent.
+_FOLDED = str.maketrans(
+    {
+        "ß": "ss",
+        "æ": "ae",
+        "œ": "oe",
+        "ø": "o",
+        "ł": "l",
+        "đ": "d",
+        "ð": "d",
+        "þ": "th",
+        "\u0131": "i",
+    }
+)
+
+
+def name_key(text: str) -> str:
+    """The comparable form of a name: lower case, no accents, letters and digits only."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_FOLDED))
+    return "".join(ch for ch in decomposed if ch.isalnum() and not unicodedata.combining(ch))
+
+
+def within_one_edit(a: str, b: str) -> bool:
+    """True when ``a`` and ``b`` are equal or one edit apart (Damerau: a swap counts as one)."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diffs = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+        if len(diffs) == 1:
+            return True
+        return (
+            len(diffs) == 2
+            and diffs[1] == diffs[0] + 1
+            and a[diffs[0]] == b[diffs[1]]
+            and a[diffs[1]] == b[diffs[0]]
+        )
+    shorter, longer = (a, b) if len(a) < len(b) else (b, a)
+    for i, ch in enumerate(shorter):
+        if ch != longer[i]:
+            return shorter[i:] == longer[i + 1 :]
+    return True  # the longer one has one extra letter at the end
+
+
+def similar_names(first_a: str, last_a: str, first_b: str, last_b: str) -> bool:
+    """Whether two (first, last) names may be the same person's, as typed by a busy desk.
+
+    Compares keys, so case, accents, hyphens and spaces never matter; allows one typo in each
+    part, the two parts swapped, and a space typed in the wrong place ("Mary Ann" + "Lee" against
+    "Maryann" + "Lee", "De La Cruz" against "Delacruz").
+    """
+    fa, la, fb, lb = (name_key(part) for part in (first_a, last_a, first_b, last_b))
+    if not (fa or la) or not (fb or lb):
+        return False
+    same_order = within_one_edit(fa, fb) and within_one_edit(la, lb)
+    swapped = within_one_edit(fa, lb) and within_one_edit(la, fb)
+    joined = within_one_edit(fa + la, fb + lb) or within_one_edit(fa + la, lb + fb)
+    return same_order or swapped or joined

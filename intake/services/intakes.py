@@ -1,0 +1,250 @@
+"""Writes of intakes: start, save a draft, submit, and edit after submission.
+
+Concurrency: every write locks the intake row (``select_for_update``) and checks, inside the
+transaction, the status and the version the user's form was loaded at. So a double click, the
+back button or two tabs produce one screening, and a save from a stale form is refused instead
+of silently overwriting someone else's answers (``Intake.version`` is optimistic locking).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from intake.models import Intake, IntakeStatus, Patient, Screening, ScreeningKind
+from intake.services.screenings import screening_record
+from screener import adapters, engine
+from screener.models import CriteriaSet, Procedure
+from screener.selectors import newest_published_set
+
+EDITABLE_AS_DRAFT = (IntakeStatus.DRAFT, IntakeStatus.INFO_REQUESTED)
+EDITABLE_WITH_REASON = (IntakeStatus.SUBMITTED, IntakeStatus.DECIDED)
+RESUBMIT_REASON = "Information added at the physician's request."
+
+
+class IntakeRefused(Exception):
+    """A write the intake's current state does not allow; ``message`` says why, for the user."""
+
+    def __init__(self, message: str, intake: Intake | None = None):
+        self.message = message
+        self.intake = intake
+        super().__init__(message)
+
+
+class StaleIntake(IntakeRefused):
+    """Someone saved the intake after this form was loaded. ``intake`` is the current one."""
+
+
+class AlreadySubmitted(IntakeRefused):
+    """The intake is no longer a draft (a second click, the back button, another tab)."""
+
+
+class NotSubmitted(IntakeRefused):
+    """Edit-with-reason is for submitted intakes; a draft is simply saved."""
+
+
+def _locked(intake_id: int) -> Intake:
+    return (
+        Intake.objects.select_for_update(of=("self",))
+        .select_related("patient", "criteria_set__procedure")
+        .get(pk=intake_id)
+    )
+
+
+def _check_version(intake: Intake, version: int) -> None:
+    if intake.version != version:
+        raise StaleIntake(
+            "Someone else saved this intake after you opened it. Nothing of yours was saved "
+            "yet: your answers are still in the form. Check the differences listed, then save "
+            "again.",
+            intake,
+        )
+
+
+def validate_answer_changes(
+    *, criteria_set: CriteriaSet, changes: Mapping[str, Any], as_of: datetime.date
+) -> dict[str, Any]:
+    """Check changes (question code -> JSON value, or None to clear) against the set.
+
+    Returns them as stored JSON values (whole numbers as int, dates as text); raises a
+    ValidationError naming every bad field. Questions the app derives (the age) are refused.
+    """
+    spec = adapters.compiled_criteria(criteria_set).spec
+    derived = set(
+        criteria_set.question_set.filter(derived_by_app=True).values_list("code", flat=True)
+    )
+    clean: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for code, value in changes.items():
+        if code in derived:
+            errors[code] = "is filled in by the app and cannot be typed."
+            continue
+        if spec.question(code) is None:
+            errors[code] = "is not a question of this criteria set."
+            continue
+        try:
+            typed = engine.parse_answers(spec, {code: value}, as_of)[code]
+        except engine.AnswerError as exc:
+            errors[code] = exc.message
+            continue
+        clean[code] = adapters.stored_answers({code: typed}).get(code)
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+def _apply(intake: Intake, changes: Mapping[str, Any]) -> None:
+    answers = dict(intake.answers)
+    for code, value in changes.items():
+        if value is None:
+            answers.pop(code, None)
+        else:
+            answers[code] = value
+    intake.answers = answers
+
+
+@transaction.atomic
+def intake_start(*, patient: Patient, procedure: Procedure, user: User) -> tuple[Intake, bool]:
+    """Start an intake pinned to the procedure's newest published set; (intake, created).
+
+    A patient has at most one draft per procedure: starting again (a double click, or a
+    colleague at the same moment) opens the draft already there.
+    """
+    Patient.objects.select_for_update().filter(pk=patient.pk).first()
+    draft = (
+        Intake.objects.filter(patient=patient, procedure=procedure, status=IntakeStatus.DRAFT)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if draft is not None:
+        return draft, False
+    criteria_set = newest_published_set(procedure)
+    if criteria_set is None:
+        raise IntakeRefused(
+            f"{procedure.name} has no published criteria set yet; ask a criteria admin."
+        )
+    intake = Intake(
+        patient=patient,
+        procedure=procedure,
+        criteria_set=criteria_set,
+        status=IntakeStatus.DRAFT,
+        answers={},
+        created_by=user,
+    )
+    intake.full_clean()
+    intake.save()
+    return intake, True
+
+
+@transaction.atomic
+def intake_save_draft(
+    *,
+    intake_id: int,
+    changes: Mapping[str, Any],
+    version: int,
+    user: User,
+    as_of: datetime.date,
+) -> Intake:
+    """Save answers of a draft (or of an intake the physician asked information for).
+
+    ``changes`` holds only valid answers; the caller leaves out what the user must correct,
+    so those keep their stored value and every other answer is saved.
+    """
+    intake = _locked(intake_id)
+    if intake.status not in EDITABLE_AS_DRAFT:
+        raise AlreadySubmitted(
+            "This intake has been submitted, so it can no longer be saved as a draft. "
+            "Use “Edit answers” on its result page (a reason is asked).",
+            intake,
+        )
+    _check_version(intake, version)
+    clean = validate_answer_changes(criteria_set=intake.criteria_set, changes=changes, as_of=as_of)
+    _apply(intake, clean)
+    intake.version += 1
+    intake.full_clean()
+    intake.save()
+    return intake
+
+
+@transaction.atomic
+def intake_submit(
+    *,
+    intake_id: int,
+    changes: Mapping[str, Any],
+    version: int,
+    user: User,
+    as_of: datetime.date,
+    note: str = "",
+) -> Screening:
+    """Save the answers, screen them and send the intake to the physician (status submitted).
+
+    Missing answers are allowed (the outcome is then needs_info). A draft gets a submission
+    screening; an intake the physician asked information for gets an edit screening whose
+    reason is ``note`` (or a standard one). Refused, with no screening made, when the intake
+    was already submitted or the form is stale.
+    """
+    intake = _locked(intake_id)
+    if intake.status not in EDITABLE_AS_DRAFT:
+        raise AlreadySubmitted("This intake was already submitted; here is its result.", intake)
+    _check_version(intake, version)
+    clean = validate_answer_changes(criteria_set=intake.criteria_set, changes=changes, as_of=as_of)
+    resubmission = intake.status == IntakeStatus.INFO_REQUESTED
+    _apply(intake, clean)
+    intake.version += 1
+    intake.status = IntakeStatus.SUBMITTED
+    if not resubmission:
+        intake.submitted_at = timezone.now()
+        intake.submitted_by = user
+    intake.full_clean()
+    intake.save()
+    if resubmission:
+        return screening_record(
+            intake=intake,
+            as_of=as_of,
+            kind=ScreeningKind.EDIT,
+            reason=note.strip() or RESUBMIT_REASON,
+            user=user,
+        )
+    return screening_record(intake=intake, as_of=as_of, kind=ScreeningKind.SUBMISSION, user=user)
+
+
+@transaction.atomic
+def intake_edit(
+    *,
+    intake_id: int,
+    changes: Mapping[str, Any],
+    version: int,
+    reason: str,
+    user: User,
+    as_of: datetime.date,
+) -> Screening:
+    """Change a submitted (or decided) intake's answers, with a reason, and screen again.
+
+    The earlier screenings and any decisions stay on record; a decided intake goes back to
+    submitted so the physician sees the new screening.
+    """
+    intake = _locked(intake_id)
+    if intake.status not in EDITABLE_WITH_REASON:
+        raise NotSubmitted(
+            "This intake is not submitted: change its answers in the form and save or submit.",
+            intake,
+        )
+    _check_version(intake, version)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Give the reason for changing a submitted intake."})
+    clean = validate_answer_changes(criteria_set=intake.criteria_set, changes=changes, as_of=as_of)
+    _apply(intake, clean)
+    intake.version += 1
+    intake.status = IntakeStatus.SUBMITTED
+    intake.full_clean()
+    intake.save()
+    return screening_record(
+        intake=intake, as_of=as_of, kind=ScreeningKind.EDIT, reason=reason, user=user
+    )

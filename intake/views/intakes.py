@@ -1,0 +1,513 @@
+"""Intake pages: start, the checklist form (drafts), its live panel, submit, result, edit.
+
+``/intakes/<id>/`` is the form while the intake is a draft (or the physician asked for more
+information) and the result once it is submitted. The screening date is today's local date,
+passed to the services; nothing here reads answers or decides outcomes itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from intake.forms.intake_form import (
+    NOTE_FIELD,
+    REASON_FIELD,
+    VERSION_FIELD,
+    IntakeForm,
+    StartIntakeForm,
+    to_text,
+)
+from intake.models import Intake, IntakeStatus
+from intake.outcomes import outcome_label
+from intake.permissions import role_required
+from intake.roles import FRONT_DESK, PHYSICIAN, has_role
+from intake.selectors import intakes as selectors
+from intake.services import intakes as services
+from screener import adapters
+from screener.models import ContentKind
+
+PAGE_SIZE = 25
+FORM_STATUSES = (IntakeStatus.DRAFT, IntakeStatus.INFO_REQUESTED)
+
+
+def _intake_or_404(intake_id: int) -> Intake:
+    intake = selectors.intake_get(intake_id=intake_id)
+    if intake is None:
+        raise Http404("No such intake.")
+    return intake
+
+
+# --------------------------------------------------------------------------------------------
+# Start
+
+
+@require_POST
+@role_required(FRONT_DESK)
+def intake_start(request: HttpRequest) -> HttpResponse:
+    form = StartIntakeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a patient and a procedure to start an intake.")
+        return redirect("intake:patient-list")
+    patient = form.cleaned_data["patient"]
+    try:
+        intake, created = services.intake_start(
+            patient=patient, procedure=form.cleaned_data["procedure"], user=request.user
+        )
+    except services.IntakeRefused as exc:
+        messages.error(request, exc.message)
+        return redirect("intake:patient-detail", patient_id=patient.pk)
+    if created:
+        messages.success(
+            request,
+            f"Intake started under criteria version {intake.criteria_set.version}. "
+            "Save a draft at any time.",
+        )
+    else:
+        messages.info(request, "This patient already has a draft for this procedure: here it is.")
+    return redirect("intake:intake-detail", intake_id=intake.pk)
+
+
+# --------------------------------------------------------------------------------------------
+# The form
+
+
+@dataclass
+class Conflict:
+    prompt: str
+    theirs: str
+    yours: str
+
+
+def _build_form(
+    intake: Intake,
+    data: QueryDict | None,
+    *,
+    as_of,
+    questions,
+    ask_reason: bool = False,
+    version: int | None = None,
+) -> IntakeForm:
+    compiled = adapters.compiled_criteria(intake.criteria_set)
+    return IntakeForm(
+        data,
+        questions=questions,
+        spec=compiled.spec,
+        as_of=as_of,
+        answers=intake.answers,
+        version=intake.version if version is None else version,
+        ask_reason=ask_reason,
+        ask_note=intake.status == IntakeStatus.INFO_REQUESTED and not ask_reason,
+    )
+
+
+def _answers_in_form(intake: Intake, form: IntakeForm) -> dict[str, Any]:
+    """The answers as the form holds them now: valid ones typed, the rest blank."""
+    asked = {q.code for q in form.questions}
+    answers = {code: value for code, value in intake.answers.items() if code not in asked}
+    answers.update(
+        {code: value for code, value in form.answer_changes().items() if value is not None}
+    )
+    return answers
+
+
+def _conflicts(current: Intake, form: IntakeForm) -> list[Conflict]:
+    """Answers where what the user typed differs from what someone else has saved since."""
+    rows = []
+    for question in form.questions:
+        theirs = to_text(current.answers.get(question.code))
+        yours = (form.data.get(question.code) or "").strip()
+        if theirs != yours:
+            rows.append(Conflict(question.prompt, theirs or "(blank)", yours or "(blank)"))
+    return rows
+
+
+def _with_version(data: QueryDict, version: int) -> QueryDict:
+    data = data.copy()
+    data[VERSION_FIELD] = str(version)
+    return data
+
+
+def _render_form(
+    request: HttpRequest,
+    intake: Intake,
+    form: IntakeForm,
+    *,
+    questions,
+    as_of,
+    mode: str,
+    conflicts: list[Conflict] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    prompts = {q.code: q.prompt for q in questions}
+    answers = _answers_in_form(intake, form) if form.is_bound else intake.answers
+    preview = selectors.intake_preview(
+        criteria_set=intake.criteria_set,
+        answers=answers,
+        as_of=as_of,
+        date_of_birth=intake.patient.date_of_birth,
+        prompts=prompts,
+    )
+    form.mark_required(preview.required)
+    info_request = (
+        selectors.latest_info_request(intake=intake)
+        if intake.status == IntakeStatus.INFO_REQUESTED
+        else None
+    )
+    return render(
+        request,
+        "intake/intake_form.html",
+        {
+            "intake": intake,
+            "patient": intake.patient,
+            "form": form,
+            "mode": mode,
+            "summary": preview.summary,
+            "required": sorted(preview.required),
+            "invalid": form.error_list() if form.is_bound else [],
+            "conflicts": conflicts or [],
+            "info_request": info_request,
+            "as_of": as_of,
+            "age": adapters.age_on(intake.patient.date_of_birth, as_of),
+        },
+        status=status,
+    )
+
+
+def _handle_stale(
+    request: HttpRequest,
+    intake: Intake,
+    form: IntakeForm,
+    exc: services.StaleIntake,
+    *,
+    questions,
+    as_of,
+    mode: str,
+) -> HttpResponse:
+    current = exc.intake or intake
+    conflicts = _conflicts(current, form)
+    messages.error(request, exc.message)
+    rebound = _build_form(
+        current,
+        _with_version(form.data, current.version),
+        as_of=as_of,
+        questions=questions,
+        ask_reason=mode == "edit",
+    )
+    rebound.is_valid()
+    return _render_form(
+        request,
+        current,
+        rebound,
+        questions=questions,
+        as_of=as_of,
+        mode=mode,
+        conflicts=conflicts,
+        status=409,
+    )
+
+
+def _draft_post(request: HttpRequest, intake: Intake, as_of, questions) -> HttpResponse:
+    form = _build_form(intake, request.POST, as_of=as_of, questions=questions)
+    form.is_valid()
+    version = form.loaded_version()
+    if version is None:
+        messages.error(request, "The form was incomplete; reload the page and try again.")
+        return redirect("intake:intake-detail", intake_id=intake.pk)
+    changes = form.answer_changes()
+    submit = request.POST.get("_action") == "submit" and not form.errors
+    try:
+        if submit:
+            screening = _submit_retrying(request, intake, form, changes, version, as_of)
+            messages.success(
+                request,
+                "Submitted for physician review. The screener suggests: "
+                f"{outcome_label(screening.outcome, emergency=screening.emergency)}.",
+            )
+            return redirect("intake:intake-detail", intake_id=intake.pk)
+        saved = _save_retrying(request, intake, form, changes, version, as_of)
+    except services.StaleIntake as exc:
+        return _handle_stale(
+            request, intake, form, exc, questions=questions, as_of=as_of, mode="draft"
+        )
+    except services.AlreadySubmitted as exc:
+        if request.POST.get("_action") == "submit":
+            messages.info(request, exc.message)
+            return redirect("intake:intake-detail", intake_id=intake.pk)
+        # Submitted meanwhile (another tab, a colleague): keep what was typed, as an edit.
+        current = _intake_or_404(intake.pk)
+        messages.error(
+            request,
+            "This intake was submitted meanwhile, so your answers were not saved. They are "
+            "still in the form below: give a reason and save to change the submitted intake.",
+        )
+        rebound = _build_form(
+            current,
+            _with_version(request.POST, current.version),
+            as_of=as_of,
+            questions=questions,
+            ask_reason=True,
+        )
+        rebound.is_valid()
+        return _render_form(
+            request, current, rebound, questions=questions, as_of=as_of, mode="edit", status=409
+        )
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return _render_form(
+            request, intake, form, questions=questions, as_of=as_of, mode="draft", status=400
+        )
+    if form.errors:
+        bad = len(form.error_list())
+        messages.warning(
+            request,
+            f"{len(changes)} answers saved as a draft. {bad} answer"
+            f"{' was' if bad == 1 else 's were'} not saved: correct "
+            f"{'it' if bad == 1 else 'them'} below and save again."
+            + (" The intake was not submitted." if request.POST.get("_action") == "submit" else ""),
+        )
+        rebound = _build_form(
+            saved, _with_version(request.POST, saved.version), as_of=as_of, questions=questions
+        )
+        rebound.is_valid()
+        return _render_form(
+            request, saved, rebound, questions=questions, as_of=as_of, mode="draft", status=400
+        )
+    messages.success(
+        request, f"Draft saved at {timezone.localtime():%H:%M}. Nothing was submitted yet."
+    )
+    return redirect("intake:intake-detail", intake_id=intake.pk)
+
+
+def _unchanged_since(exc: services.StaleIntake, form: IntakeForm) -> bool:
+    return exc.intake is not None and not _conflicts(exc.intake, form)
+
+
+def _save_retrying(request, intake, form, changes, version, as_of) -> Intake:
+    """Save; a stale form whose answers equal the stored ones (a double click) just saves."""
+    try:
+        return services.intake_save_draft(
+            intake_id=intake.pk, changes=changes, version=version, user=request.user, as_of=as_of
+        )
+    except services.StaleIntake as exc:
+        if not _unchanged_since(exc, form):
+            raise
+        return services.intake_save_draft(
+            intake_id=intake.pk,
+            changes=changes,
+            version=exc.intake.version,
+            user=request.user,
+            as_of=as_of,
+        )
+
+
+def _submit_retrying(request, intake, form, changes, version, as_of):
+    note = form.cleaned_data.get(NOTE_FIELD, "") or ""
+    try:
+        return services.intake_submit(
+            intake_id=intake.pk,
+            changes=changes,
+            version=version,
+            user=request.user,
+            as_of=as_of,
+            note=note,
+        )
+    except services.StaleIntake as exc:
+        if not _unchanged_since(exc, form):
+            raise
+        return services.intake_submit(
+            intake_id=intake.pk,
+            changes=changes,
+            version=exc.intake.version,
+            user=request.user,
+            as_of=as_of,
+            note=note,
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Result
+
+
+def _render_result(request: HttpRequest, intake: Intake) -> HttpResponse:
+    screenings = selectors.intake_screenings(intake=intake)
+    prompts_by_set = selectors.question_prompts(
+        criteria_set_ids={s.criteria_set_id for s in screenings} | {intake.criteria_set_id}
+    )
+    latest = intake.latest_screening
+    history = [
+        (
+            s,
+            selectors.screening_summary(
+                screening=s, prompts=prompts_by_set.get(s.criteria_set_id, {})
+            ),
+        )
+        for s in reversed(screenings)
+    ]
+    summary = history[0][1] if history and latest is not None else None
+    shown = latest.criteria_set if latest is not None else intake.criteria_set
+    blocks = selectors.content_blocks(criteria_set=shown)
+    return render(
+        request,
+        "intake/intake_result.html",
+        {
+            "intake": intake,
+            "patient": intake.patient,
+            "screening": latest,
+            "summary": summary,
+            "history": history,
+            "decisions": selectors.intake_decisions(intake=intake),
+            "alternatives": blocks.get(ContentKind.CONSERVATIVE_ALTERNATIVES),
+            "coding_note": blocks.get(ContentKind.CODING_NOTE),
+            "cost_estimate": blocks.get(ContentKind.COST_ESTIMATE),
+            "answers": _answer_rows(latest, prompts_by_set.get(shown.pk, {})),
+            "can_edit": has_role(request.user, FRONT_DESK),
+        },
+    )
+
+
+def _answer_rows(screening, prompts: dict[str, str]) -> list[tuple[str, str]]:
+    if screening is None:
+        return []
+    labels = {True: "Yes", False: "No"}
+    return [
+        (prompt, labels.get(screening.answers[code], to_text(screening.answers[code])))
+        for code, prompt in prompts.items()
+        if code in screening.answers
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# Views
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@role_required(FRONT_DESK, PHYSICIAN)
+def intake_detail(request: HttpRequest, intake_id: int) -> HttpResponse:
+    """The form while a draft (front desk), else the result; physicians read only."""
+    intake = _intake_or_404(intake_id)
+    front_desk = has_role(request.user, FRONT_DESK)
+    in_form = intake.status in FORM_STATUSES
+    if request.method == "POST":
+        if not front_desk:
+            return HttpResponse("Only the front desk changes intakes.", status=403)
+        if not in_form:
+            if request.POST.get("_action") == "submit":
+                messages.info(request, "This intake was already submitted; here is its result.")
+            else:
+                messages.error(
+                    request, "This intake was submitted: use “Edit answers” to change it."
+                )
+            return redirect("intake:intake-detail", intake_id=intake.pk)
+        as_of = timezone.localdate()
+        questions = selectors.set_questions(criteria_set=intake.criteria_set)
+        return _draft_post(request, intake, as_of, questions)
+    if in_form and front_desk:
+        as_of = timezone.localdate()
+        questions = selectors.set_questions(criteria_set=intake.criteria_set)
+        form = _build_form(intake, None, as_of=as_of, questions=questions)
+        return _render_form(request, intake, form, questions=questions, as_of=as_of, mode="draft")
+    if intake.latest_screening is None:
+        return render(
+            request,
+            "intake/intake_draft_readonly.html",
+            {"intake": intake, "patient": intake.patient},
+        )
+    return _render_result(request, intake)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@role_required(FRONT_DESK)
+def intake_edit(request: HttpRequest, intake_id: int) -> HttpResponse:
+    """Change a submitted (or decided) intake, with a reason: a new screening, history kept."""
+    intake = _intake_or_404(intake_id)
+    if intake.status in FORM_STATUSES:
+        return redirect("intake:intake-detail", intake_id=intake.pk)
+    as_of = timezone.localdate()
+    questions = selectors.set_questions(criteria_set=intake.criteria_set)
+    if request.method == "GET":
+        form = _build_form(intake, None, as_of=as_of, questions=questions, ask_reason=True)
+        return _render_form(request, intake, form, questions=questions, as_of=as_of, mode="edit")
+    form = _build_form(intake, request.POST, as_of=as_of, questions=questions, ask_reason=True)
+    if not form.is_valid():
+        messages.error(request, "Nothing was saved: correct the marked fields and save again.")
+        return _render_form(
+            request, intake, form, questions=questions, as_of=as_of, mode="edit", status=400
+        )
+    try:
+        screening = services.intake_edit(
+            intake_id=intake.pk,
+            changes=form.answer_changes(),
+            version=form.loaded_version(),
+            reason=form.cleaned_data[REASON_FIELD],
+            user=request.user,
+            as_of=as_of,
+        )
+    except services.StaleIntake as exc:
+        return _handle_stale(
+            request, intake, form, exc, questions=questions, as_of=as_of, mode="edit"
+        )
+    except services.NotSubmitted as exc:
+        messages.error(request, exc.message)
+        return redirect("intake:intake-detail", intake_id=intake.pk)
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return _render_form(
+            request, intake, form, questions=questions, as_of=as_of, mode="edit", status=400
+        )
+    messages.success(
+        request,
+        "Changes saved and screened again. The screener suggests: "
+        f"{outcome_label(screening.outcome, emergency=screening.emergency)}. "
+        "The earlier screenings stay in the history.",
+    )
+    return redirect("intake:intake-detail", intake_id=intake.pk)
+
+
+@never_cache
+@require_POST
+@role_required(FRONT_DESK)
+def intake_panel(request: HttpRequest, intake_id: int) -> HttpResponse:
+    """The live panel: the current, unsaved answers evaluated on the server. Saves nothing."""
+    intake = _intake_or_404(intake_id)
+    as_of = timezone.localdate()
+    questions = selectors.set_questions(criteria_set=intake.criteria_set)
+    form = _build_form(intake, request.POST, as_of=as_of, questions=questions)
+    form.is_valid()
+    preview = selectors.intake_preview(
+        criteria_set=intake.criteria_set,
+        answers=_answers_in_form(intake, form),
+        as_of=as_of,
+        date_of_birth=intake.patient.date_of_birth,
+        prompts={q.code: q.prompt for q in questions},
+    )
+    return render(
+        request,
+        "intake/_panel.html",
+        {
+            "summary": preview.summary,
+            "required": sorted(preview.required),
+            "invalid": form.error_list(),
+            "as_of": as_of,
+        },
+    )
+
+
+@never_cache
+@require_GET
+@role_required(FRONT_DESK)
+def needs_info_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.needs_info_list(), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = selectors.needs_info_rows(intakes=list(page.object_list))
+    return render(request, "intake/needs_info_list.html", {"page_obj": page, "rows": rows})

@@ -1,0 +1,143 @@
+"""Patient pages: list and search, register, detail (the patient's intakes), edit."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from intake.forms.patients import PatientForm, PatientSearchForm
+from intake.models import Patient
+from intake.outcomes import outcome_badge
+from intake.permissions import role_required
+from intake.roles import FRONT_DESK, PHYSICIAN, has_role
+from intake.selectors import intakes as intake_selectors
+from intake.selectors import patients as patient_selectors
+from intake.services import patients as patient_services
+
+PAGE_SIZE = 25
+# Search terms are patient data: kept in the session, never in a URL or a log line.
+SEARCH_SESSION_KEY = "intake.patient_search"
+
+
+def _patient_or_404(patient_id: int) -> Patient:
+    patient = patient_selectors.patient_get(patient_id=patient_id)
+    if patient is None:
+        raise Http404("No such patient.")
+    return patient
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@role_required(FRONT_DESK, PHYSICIAN)
+def patient_list(request: HttpRequest) -> HttpResponse:
+    """GET lists (filtered by the term kept in the session); POST sets or clears the term."""
+    if request.method == "POST":
+        form = PatientSearchForm(request.POST)
+        term = form.cleaned_data["q"].strip() if form.is_valid() else ""
+        if "clear" in request.POST or not term:
+            request.session.pop(SEARCH_SESSION_KEY, None)
+        else:
+            request.session[SEARCH_SESSION_KEY] = term
+        return redirect("intake:patient-list")
+    term = request.session.get(SEARCH_SESSION_KEY, "")
+    page = Paginator(patient_selectors.patient_list(search=term), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "intake/patient_list.html",
+        {
+            "page_obj": page,
+            "patients": page.object_list,
+            "search_form": PatientSearchForm(initial={"q": term}),
+            "search_term": term,
+            "can_edit": has_role(request.user, FRONT_DESK),
+        },
+    )
+
+
+def _save_patient(
+    request: HttpRequest, form: PatientForm, patient: Patient | None
+) -> tuple[Patient | None, dict]:
+    """Run the create/update service; on refusal, return what the page must show instead."""
+    try:
+        if patient is None:
+            saved = patient_services.patient_create(
+                data=form.patient_data(),
+                user=request.user,
+                confirmed_distinct_from=form.cleaned_data["confirmed_distinct_from"],
+            )
+        else:
+            saved = patient_services.patient_update(
+                patient=patient,
+                data=form.patient_data(),
+                user=request.user,
+                confirmed_distinct_from=form.cleaned_data["confirmed_distinct_from"],
+            )
+    except patient_services.DuplicateMRN as exc:
+        form.add_error("mrn", exc.error_dict["mrn"])
+        return None, {"mrn_owner": exc.existing}
+    except patient_services.PossibleDuplicates as exc:
+        return None, {"matches": exc.matches, "match_ids": ",".join(str(p.pk) for p in exc.matches)}
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return None, {}
+    return saved, {}
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@role_required(FRONT_DESK)
+def patient_create(request: HttpRequest) -> HttpResponse:
+    form = PatientForm(request.POST or None)
+    extra: dict = {}
+    if request.method == "POST" and form.is_valid():
+        patient, extra = _save_patient(request, form, None)
+        if patient is not None:
+            messages.success(
+                request, f"Patient {patient.full_name} registered (MRN {patient.mrn})."
+            )
+            return redirect("intake:patient-detail", patient_id=patient.pk)
+    return render(request, "intake/patient_form.html", {"form": form, "patient": None, **extra})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@role_required(FRONT_DESK)
+def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = _patient_or_404(patient_id)
+    form = PatientForm(request.POST or None, instance=patient)
+    extra: dict = {}
+    if request.method == "POST" and form.is_valid():
+        saved, extra = _save_patient(request, form, patient)
+        if saved is not None:
+            messages.success(request, f"Details of {saved.full_name} saved.")
+            return redirect("intake:patient-detail", patient_id=saved.pk)
+    # The form's instance now carries unsaved edits: show the stored name in the heading.
+    stored = _patient_or_404(patient_id)
+    return render(request, "intake/patient_form.html", {"form": form, "patient": stored, **extra})
+
+
+@never_cache
+@require_GET
+@role_required(FRONT_DESK, PHYSICIAN)
+def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = _patient_or_404(patient_id)
+    return render(
+        request,
+        "intake/patient_detail.html",
+        {
+            "patient": patient,
+            "intakes": [
+                (intake, outcome_badge(intake.outcome, emergency=intake.emergency))
+                for intake in intake_selectors.intakes_of_patient(patient=patient)
+            ],
+            "procedures": list(intake_selectors.procedures_open_for_intake()),
+            "can_edit": has_role(request.user, FRONT_DESK),
+        },
+    )

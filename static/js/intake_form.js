@@ -1,0 +1,134 @@
+/*
+ * The intake form's live panel (progressive enhancement; the page works without it).
+ *
+ * As answers change, the current form is posted to the panel URL; the server evaluates the
+ * unsaved answers with the screening engine and returns the panel's HTML, including which
+ * questions are required now (data-required). No expression is evaluated here: the server is
+ * the authority. Nothing is saved by the panel.
+ *
+ * Also: a warning before leaving with unsaved answers, and one submission per click.
+ */
+(function () {
+  "use strict";
+
+  var form = document.getElementById("intake-form");
+  var panel = document.getElementById("live-panel");
+  if (!form || !panel || !window.fetch || !window.FormData) {
+    return;
+  }
+  var offline = document.getElementById("panel-offline");
+  var url = form.getAttribute("data-panel-url");
+  var timer = null;
+  var sequence = 0;
+  var dirty = false;
+  var submitting = false;
+
+  function applyRequired() {
+    var state = panel.querySelector("[data-required]");
+    if (!state) {
+      return;
+    }
+    var required = {};
+    state.getAttribute("data-required").split(" ").forEach(function (code) {
+      if (code) {
+        required[code] = true;
+      }
+    });
+    form.querySelectorAll(".question").forEach(function (wrapper) {
+      var code = wrapper.id.replace(/^div_id_/, "");
+      wrapper.classList.toggle("question-required", required[code] === true);
+    });
+  }
+
+  function refresh() {
+    sequence += 1;
+    var mine = sequence;
+    panel.setAttribute("aria-busy", "true");
+    fetch(url, {
+      method: "POST",
+      body: new FormData(form),
+      credentials: "same-origin",
+      headers: { "X-Requested-With": "fetch" },
+    })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error("panel " + response.status);
+        }
+        return response.text();
+      })
+      .then(function (html) {
+        if (mine !== sequence) {
+          return; // a newer request is on its way; its answer wins
+        }
+        panel.innerHTML = html;
+        applyRequired();
+        if (offline) {
+          offline.classList.add("d-none");
+        }
+      })
+      .catch(function () {
+        if (mine === sequence && offline) {
+          offline.classList.remove("d-none");
+        }
+      })
+      .finally(function () {
+        if (mine === sequence) {
+          panel.removeAttribute("aria-busy");
+        }
+      });
+  }
+
+  function schedule(delay) {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(refresh, delay);
+  }
+
+  function isChoice(target) {
+    return target && (target.type === "radio" || target.tagName === "SELECT");
+  }
+
+  form.addEventListener("input", function (event) {
+    dirty = true;
+    // Yes/no and choices are final at once (a red flag shows immediately); typing waits.
+    schedule(isChoice(event.target) ? 50 : 400);
+  });
+  form.addEventListener("change", function () {
+    dirty = true;
+    schedule(50);
+  });
+
+  form.addEventListener("submit", function (event) {
+    if (submitting) {
+      event.preventDefault(); // a second click: the first submission is on its way
+      return;
+    }
+    submitting = true;
+    dirty = false;
+    window.clearTimeout(timer);
+    // Disable after the browser has taken the clicked button's name and value.
+    window.setTimeout(function () {
+      form.querySelectorAll("button[type=submit]").forEach(function (button) {
+        button.disabled = true;
+      });
+    }, 0);
+  });
+
+  // Back to this page from the history: allow submitting again (the server refuses doubles).
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) {
+      submitting = false;
+      form.querySelectorAll("button[type=submit]").forEach(function (button) {
+        button.disabled = false;
+      });
+    }
+  });
+
+  window.addEventListener("beforeunload", function (event) {
+    if (dirty) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
+
+  applyRequired();
+})();
