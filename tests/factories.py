@@ -8,6 +8,7 @@ import factory
 from django.contrib.auth.models import Group, User
 
 from intake.models import Intake, IntakeStatus, Patient, Sex
+from intake.names import name_key
 from intake.roles import CRITERIA_ADMIN, FRONT_DESK, PHYSICIAN
 from screener.models import CriteriaSet
 
@@ -65,8 +66,8 @@ class PatientFactory(factory.django.DjangoModelFactory):
     mrn = factory.Sequence(lambda n: f"MRN{n:06d}")
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
-    first_name_key = factory.LazyAttribute(lambda p: p.first_name.lower())
-    last_name_key = factory.LazyAttribute(lambda p: p.last_name.lower())
+    first_name_key = factory.LazyAttribute(lambda p: name_key(p.first_name))
+    last_name_key = factory.LazyAttribute(lambda p: name_key(p.last_name))
     date_of_birth = datetime.date(1947, 5, 2)
     sex = Sex.FEMALE
 
