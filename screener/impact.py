@@ -236,13 +236,10 @@ def impact_preview(
 def format_report(report: ImpactReport) -> str:
     lines = [f"{report.evaluated:,} intakes screened under {report.criteria_set}."]
     if report.changes:
-        width = max(len(row[0]) for row in report.changes) + 2
-        width = max(width, len("from") + 2)
-        to_width = max(max(len(row[1]) for row in report.changes) + 2, len("to") + 2)
         lines.append("")
-        lines.append(f"{'from':<{width}}{'to':<{to_width}}{'intakes':>8}")
+        lines.append(f"{'from':<25}{'to':<25}{'intakes':>8}")
         for before, after, count in report.changes:
-            lines.append(f"{before:<{width}}{after:<{to_width}}{count:>8,}")
+            lines.append(f"{before:<25}{after:<25}{count:>8,}")
     lines.append("")
     lines.append(f"Outcome changed: {report.changed:,}; unchanged: {report.unchanged:,}.")
     if report.dropped_answers:

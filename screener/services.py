@@ -270,3 +270,44 @@ def criteria_job_create(
     job.full_clean()
     job.save()
     return job
+
+
+def _job_changes(tally: Any) -> list[list]:
+    return [list(row) for row in tally.change_rows()]
+
+
+def criteria_job_start(*, job_id: int, now: datetime.datetime | None = None) -> CriteriaJob:
+    """Mark a queued job running (a job already finished is returned unchanged)."""
+    with transaction.atomic():
+        job = CriteriaJob.objects.select_for_update().select_related("criteria_set__procedure")
+        job = job.get(pk=job_id)
+        if job.status == CriteriaJobStatus.QUEUED:
+            job.status = CriteriaJobStatus.RUNNING
+            job.started_at = now or timezone.now()
+            job.save(update_fields=["status", "started_at"])
+    return job
+
+
+def criteria_job_progress(*, job_id: int, done: int, total: int, tally: Any) -> None:
+    """Progress so far (done / total, outcome changes so far), for the progress page."""
+    CriteriaJob.objects.filter(pk=job_id).update(
+        done=done, total=total, outcome_changes=_job_changes(tally)
+    )
+
+
+def criteria_job_finish(
+    *, job_id: int, result: dict[str, Any], now: datetime.datetime | None = None
+) -> None:
+    changes = [list(row) for row in result.get("changes", [])]
+    CriteriaJob.objects.filter(pk=job_id).update(
+        status=CriteriaJobStatus.DONE,
+        result=result,
+        outcome_changes=changes,
+        finished_at=now or timezone.now(),
+    )
+
+
+def criteria_job_fail(*, job_id: int, error: str, now: datetime.datetime | None = None) -> None:
+    CriteriaJob.objects.filter(pk=job_id).update(
+        status=CriteriaJobStatus.FAILED, error=error[:2000], finished_at=now or timezone.now()
+    )

@@ -162,6 +162,7 @@ def _build(
     if unknown:
         errors.append(f"{where}: unknown field(s) {', '.join(unknown)}")
     values = {}
+    unusable = []  # already reported: not checked again
     for name, value in record.items():
         if name not in known:
             continue
@@ -169,9 +170,12 @@ def _build(
             values[known[name].attname] = _from_json(known[name], value, f"{where}.{name}")
         except ValueError as exc:
             errors.append(str(exc))
+            unusable.append(name)
     instance = model(**values)
     try:
-        instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+        instance.full_clean(
+            exclude=[*exclude, *unusable], validate_unique=False, validate_constraints=False
+        )
     except ValidationError as exc:
         errors.extend(_validation_lines(where, exc))
     return instance
