@@ -1,5 +1,22 @@
-"""Physician review URLs (namespace ``review``), mounted at /review/."""
+"""Physician review URLs (namespace ``review``), mounted at /review/.
+
+Only opaque ids appear in these URLs; the patient search is posted and kept in the session.
+"""
+
+from django.urls import path
+
+from intake.views import review
 
 app_name = "review"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", review.queue, name="queue"),
+    path("export.csv", review.export, name="export"),
+    path("<int:intake_id>/", review.case, name="case"),
+    path("<int:intake_id>/take/", review.take, name="take"),
+    path("<int:intake_id>/assign/", review.assign, name="assign"),
+    path("<int:intake_id>/decide/", review.decide, name="decide"),
+    path("<int:intake_id>/decisions/<int:decision_id>/amend/", review.amend, name="amend"),
+    path("<int:intake_id>/follow-up/", review.follow_up, name="follow-up"),
+    path("<int:intake_id>/instructions/", review.instructions, name="instructions"),
+]

@@ -1,0 +1,142 @@
+"""What changed between two screenings of an intake: a pure diff, no Django, no database.
+
+A screening is given as plain data (``Snapshot``): the answers screened (question code -> JSON
+value, blanks left out), the rule results as stored (dicts with code, effect, holds, message),
+the criteria version and the outcome. The diff lists
+
+- the answers that changed (a question answered, cleared or given a new value),
+- the rules that flipped: held before and no longer hold, or the other way round; under a new
+  criteria version also a rule that is new and holds, or that is gone and held before,
+- the criteria version, when the later screening was made under another one (a re-screen),
+- the outcome and the emergency flag, when they changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+NOT_ANSWERED = "not answered"
+
+
+def answer_text(value: Any) -> str:
+    """An answer as a person reads it: Yes/No for booleans, "not answered" for a blank."""
+    if value is None:
+        return NOT_ANSWERED
+    if value is True:
+        return "Yes"
+    if value is False:
+        return "No"
+    return str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    answers: Mapping[str, Any]
+    rules: Sequence[Mapping[str, Any]]
+    criteria_version: int
+    outcome: str
+    emergency: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerChange:
+    code: str
+    before: Any  # None: not answered
+    after: Any
+
+    @property
+    def before_text(self) -> str:
+        return answer_text(self.before)
+
+    @property
+    def after_text(self) -> str:
+        return answer_text(self.after)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleFlip:
+    code: str
+    effect: str
+    held_before: bool | None  # None: the rule was not in the earlier criteria version
+    holds_now: bool | None  # None: the rule is not in the later criteria version
+    message: str
+
+    @property
+    def change_text(self) -> str:
+        if self.held_before is None:
+            return "new rule, holds"
+        if self.holds_now is None:
+            return "rule removed (it held before)"
+        return "now holds" if self.holds_now else "no longer holds"
+
+
+@dataclass(frozen=True, slots=True)
+class ScreeningDiff:
+    answers: tuple[AnswerChange, ...]
+    rules: tuple[RuleFlip, ...]
+    criteria_version: tuple[int, int] | None  # (before, after) when it changed
+    outcome: tuple[str, str] | None
+    emergency: tuple[bool, bool] | None
+
+    @property
+    def changed(self) -> bool:
+        return bool(
+            self.answers
+            or self.rules
+            or self.criteria_version
+            or self.outcome
+            or self.emergency is not None
+        )
+
+
+def _ordered(codes: set[str], order: Sequence[str]) -> list[str]:
+    """Codes in checklist order; codes the order does not know go last, alphabetically."""
+    position = {code: i for i, code in enumerate(order)}
+    return sorted(codes, key=lambda code: (position.get(code, len(position)), code))
+
+
+def diff_screenings(
+    before: Snapshot, after: Snapshot, *, question_order: Sequence[str] = ()
+) -> ScreeningDiff:
+    """What changed from ``before`` to ``after`` (answers in ``question_order``)."""
+    changed_codes = {
+        code
+        for code in before.answers.keys() | after.answers.keys()
+        if before.answers.get(code) != after.answers.get(code)
+    }
+    answers = tuple(
+        AnswerChange(code, before.answers.get(code), after.answers.get(code))
+        for code in _ordered(changed_codes, question_order)
+    )
+
+    held_before = {rule["code"]: bool(rule["holds"]) for rule in before.rules}
+    flips: list[RuleFlip] = []
+    seen: set[str] = set()
+    for rule in after.rules:
+        code = rule["code"]
+        seen.add(code)
+        holds_now = bool(rule["holds"])
+        earlier = held_before.get(code)
+        if earlier is None and not holds_now:
+            continue  # a new rule that does not hold changes nothing for this case
+        if earlier != holds_now:
+            flips.append(RuleFlip(code, rule["effect"], earlier, holds_now, rule["message"]))
+    for rule in before.rules:
+        if rule["code"] not in seen and rule["holds"]:
+            flips.append(RuleFlip(rule["code"], rule["effect"], True, None, rule["message"]))
+
+    return ScreeningDiff(
+        answers=answers,
+        rules=tuple(flips),
+        criteria_version=(
+            (before.criteria_version, after.criteria_version)
+            if before.criteria_version != after.criteria_version
+            else None
+        ),
+        outcome=(before.outcome, after.outcome) if before.outcome != after.outcome else None,
+        emergency=(
+            (before.emergency, after.emergency) if before.emergency != after.emergency else None
+        ),
+    )

@@ -1,0 +1,395 @@
+"""Physician review: taking and assigning cases, signing decisions, amending them, and the
+planned procedure date of a proceed decision.
+
+Every write locks the intake row (``select_for_update``) and re-checks, inside the transaction,
+the state the physician saw: two physicians deciding at once cannot both succeed, and the
+second is told what the first decided. Nothing is overwritten: a signed decision never changes
+(``Decision.save`` refuses it); an amendment is a new decision that supersedes the old one.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from intake.models import Decision, DecisionKind, Intake, IntakeStatus, Screening
+from intake.outcomes import OUTCOME_LABELS
+from intake.roles import PHYSICIAN, has_role
+from screener.engine.types import Outcome
+
+REVIEW_PERMISSION = "intake.add_decision"
+
+# The decision that matches each outcome's suggestion; any other pairing needs a reason.
+SUGGESTED_DECISION: dict[str, DecisionKind] = {
+    Outcome.CANDIDATE.value: DecisionKind.PROCEED,
+    Outcome.CANDIDATE_WITH_CAUTIONS.value: DecisionKind.PROCEED,
+    Outcome.CONSERVATIVE.value: DecisionKind.CONSERVATIVE,
+    Outcome.URGENT.value: DecisionKind.REFER,
+    Outcome.NEEDS_INFO.value: DecisionKind.REQUEST_INFO,
+}
+
+# A procedure date further ahead than this is taken for a typing error.
+PLANNED_DATE_HORIZON = datetime.timedelta(days=366)
+
+
+class ReviewConflict(Exception):
+    """The case changed since the physician opened it; nothing was saved."""
+
+    def __init__(self, message: str, *, decision: Decision | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.decision = decision
+
+
+class DecisionConflict(ReviewConflict):
+    """Another decision was recorded first (``decision`` is that decision)."""
+
+
+class StaleScreening(ReviewConflict):
+    """The intake was screened again (edited or re-screened) after the physician opened it."""
+
+    def __init__(self, message: str, *, screening: Screening | None) -> None:
+        super().__init__(message)
+        self.screening = screening
+
+
+class AssignmentConflict(ReviewConflict):
+    """Another physician has the case, or it was handed over since the page was opened."""
+
+
+def suggested_decision(outcome: str) -> DecisionKind | None:
+    return SUGGESTED_DECISION.get(outcome)
+
+
+def reason_required(*, kind: str, outcome: str) -> bool:
+    """A reason is needed unless the decision is the one the outcome suggests."""
+    return SUGGESTED_DECISION.get(outcome) != kind
+
+
+def status_after(kind: str) -> IntakeStatus:
+    """Request information sends the case back to the front desk; anything else decides it."""
+    if kind == DecisionKind.REQUEST_INFO:
+        return IntakeStatus.INFO_REQUESTED
+    return IntakeStatus.DECIDED
+
+
+def physician_name(user: User | None) -> str:
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
+def decision_input_errors(
+    *,
+    kind: str,
+    outcome: str,
+    reason: str,
+    refer_to: str,
+    planned_procedure_date: datetime.date | None,
+    earliest_date: datetime.date,
+    amendment: bool = False,
+) -> dict[str, str]:
+    """Field -> message for a decision's input; empty when it may be signed.
+
+    Shared by the form (to show every error at once) and the services (the authority).
+    """
+    errors: dict[str, str] = {}
+    kind_label = DecisionKind(kind).label if kind in DecisionKind.values else kind
+    if not reason.strip():
+        if amendment:
+            errors["reason"] = "Reason is required for an amendment: say why the decision changed."
+        elif reason_required(kind=kind, outcome=outcome):
+            errors["reason"] = (
+                f'Reason is required: "{kind_label}" differs from the screener\'s suggestion '
+                f'for "{OUTCOME_LABELS.get(outcome, outcome)}".'
+            )
+    if kind == DecisionKind.REFER and not refer_to.strip():
+        errors["refer_to"] = "Refer to: name the service (for example spine surgery)."
+    if kind == DecisionKind.PROCEED and planned_procedure_date is not None:
+        error = planned_date_error(planned_procedure_date, earliest=earliest_date)
+        if error:
+            errors["planned_procedure_date"] = error
+    return errors
+
+
+def planned_date_error(planned: datetime.date, *, earliest: datetime.date) -> str:
+    if planned < earliest:
+        return (
+            f"Planned procedure date: must be on or after {earliest:%d %b %Y}, the decision date."
+        )
+    if planned > earliest + PLANNED_DATE_HORIZON:
+        return "Planned procedure date: more than a year after the decision; check the year."
+    return ""
+
+
+def _require_reviewer(user: User) -> None:
+    if not user.has_perm(REVIEW_PERMISSION):
+        raise PermissionDenied("Only physicians record decisions and take cases.")
+
+
+def _lock(intake_id: int) -> Intake:
+    return Intake.objects.select_for_update().get(pk=intake_id)
+
+
+def current_decision(intake_id: int) -> Decision | None:
+    """The latest decision of an intake (the one in force), or None."""
+    return (
+        Decision.objects.filter(intake_id=intake_id)
+        .select_related("physician")
+        .order_by("-signed_at", "-id")
+        .first()
+    )
+
+
+def _conflict_message(decision: Decision) -> str:
+    when = timezone.localtime(decision.signed_at)
+    return (
+        f"{physician_name(decision.physician)} already recorded "
+        f'"{decision.get_kind_display()}" on this case at {when:%H:%M on %d %b %Y}. '
+        "Your decision was not saved."
+    )
+
+
+def _check_screening(intake: Intake, screening_id: int) -> Screening:
+    screening = intake.latest_screening
+    if screening is None or screening.pk != screening_id:
+        raise StaleScreening(
+            "This case was screened again after you opened it (its answers were edited or it "
+            "was re-screened under new criteria). Review the new screening, then decide. "
+            "Nothing was saved.",
+            screening=screening,
+        )
+    return screening
+
+
+def _save_status(intake: Intake, kind: str) -> None:
+    intake.status = status_after(kind)
+    intake.full_clean()
+    intake.save(update_fields=["status", "updated_at"])
+
+
+def _input(
+    *, kind: str, reason: str, refer_to: str, planned_procedure_date: datetime.date | None
+) -> tuple[str, str, datetime.date | None]:
+    """Keep only what the kind uses: a service only for refer, a date only for proceed."""
+    return (
+        reason.strip(),
+        refer_to.strip() if kind == DecisionKind.REFER else "",
+        planned_procedure_date if kind == DecisionKind.PROCEED else None,
+    )
+
+
+@transaction.atomic
+def review_decide(
+    *,
+    intake: Intake,
+    screening_id: int,
+    kind: str,
+    physician: User,
+    reason: str = "",
+    refer_to: str = "",
+    planned_procedure_date: datetime.date | None = None,
+) -> Decision:
+    """Sign a decision on a submitted intake, on the screening the physician reviewed.
+
+    Raises DecisionConflict if the case was decided meanwhile, StaleScreening if it was screened
+    again, ValidationError (field -> message) for bad input, PermissionDenied for non-physicians.
+    """
+    _require_reviewer(physician)
+    locked = _lock(intake.pk)
+    if locked.status != IntakeStatus.SUBMITTED:
+        existing = current_decision(locked.pk)
+        if existing is not None:
+            raise DecisionConflict(_conflict_message(existing), decision=existing)
+        raise ReviewConflict(
+            f"This intake is not waiting for review (it is {locked.get_status_display().lower()})."
+            " Nothing was saved."
+        )
+    screening = _check_screening(locked, screening_id)
+    reason, refer_to, planned_procedure_date = _input(
+        kind=kind, reason=reason, refer_to=refer_to, planned_procedure_date=planned_procedure_date
+    )
+    now = timezone.now()
+    errors = decision_input_errors(
+        kind=kind,
+        outcome=screening.outcome,
+        reason=reason,
+        refer_to=refer_to,
+        planned_procedure_date=planned_procedure_date,
+        earliest_date=timezone.localdate(now),
+    )
+    if errors:
+        raise ValidationError(errors)
+    decision = Decision(
+        intake=locked,
+        screening=screening,
+        kind=kind,
+        refer_to=refer_to,
+        reason=reason,
+        physician=physician,
+        signed_at=now,
+        planned_procedure_date=planned_procedure_date,
+        planned_date_set_by=physician if planned_procedure_date else None,
+        planned_date_set_at=now if planned_procedure_date else None,
+    )
+    decision.full_clean()
+    decision.save()
+    _save_status(locked, kind)
+    intake.status = locked.status
+    return decision
+
+
+@transaction.atomic
+def review_amend(
+    *,
+    decision: Decision,
+    screening_id: int,
+    kind: str,
+    physician: User,
+    reason: str,
+    refer_to: str = "",
+    planned_procedure_date: datetime.date | None = None,
+) -> Decision:
+    """Record a new decision that supersedes ``decision``; both stay on record.
+
+    Only the decision in force can be amended, and not once the front desk has resubmitted the
+    case (then a new decision is due). The amendment is made on the latest screening.
+    """
+    _require_reviewer(physician)
+    locked = _lock(decision.intake_id)
+    current = current_decision(locked.pk)
+    if current is not None and current.pk != decision.pk:
+        raise DecisionConflict(
+            f"This decision was already amended or followed by another one: "
+            f"{physician_name(current.physician)} recorded "
+            f'"{current.get_kind_display()}" at '
+            f"{timezone.localtime(current.signed_at):%H:%M on %d %b %Y}. "
+            "Your amendment was not saved.",
+            decision=current,
+        )
+    if locked.status == IntakeStatus.SUBMITTED:
+        raise ReviewConflict(
+            "The front desk resubmitted this case after that decision: record a new decision "
+            "on the new screening instead. Nothing was saved."
+        )
+    screening = _check_screening(locked, screening_id)
+    reason, refer_to, planned_procedure_date = _input(
+        kind=kind, reason=reason, refer_to=refer_to, planned_procedure_date=planned_procedure_date
+    )
+    now = timezone.now()
+    errors = decision_input_errors(
+        kind=kind,
+        outcome=screening.outcome,
+        reason=reason,
+        refer_to=refer_to,
+        planned_procedure_date=planned_procedure_date,
+        earliest_date=timezone.localdate(now),
+        amendment=True,
+    )
+    if errors:
+        raise ValidationError(errors)
+    amendment = Decision(
+        intake=locked,
+        screening=screening,
+        kind=kind,
+        refer_to=refer_to,
+        reason=reason,
+        physician=physician,
+        signed_at=now,
+        supersedes=decision,
+        planned_procedure_date=planned_procedure_date,
+        planned_date_set_by=physician if planned_procedure_date else None,
+        planned_date_set_at=now if planned_procedure_date else None,
+    )
+    amendment.full_clean()
+    amendment.save()
+    _save_status(locked, kind)
+    return amendment
+
+
+@transaction.atomic
+def review_plan_follow_up(
+    *, decision: Decision, planned_procedure_date: datetime.date, physician: User
+) -> Decision:
+    """Set (or move) the planned procedure date of the proceed decision in force.
+
+    The date is scheduling, not part of what was signed; who set it and when is recorded.
+    """
+    _require_reviewer(physician)
+    locked = _lock(decision.intake_id)
+    current = current_decision(locked.pk)
+    if current is None or current.pk != decision.pk or current.kind != DecisionKind.PROCEED:
+        raise ReviewConflict(
+            "The follow-up plan belongs to a proceed decision that is in force; this one was "
+            "amended or is not a proceed decision. Nothing was saved.",
+            decision=current,
+        )
+    error = planned_date_error(
+        planned_procedure_date, earliest=timezone.localdate(current.signed_at)
+    )
+    if error:
+        raise ValidationError({"planned_procedure_date": error})
+    current.planned_procedure_date = planned_procedure_date
+    current.planned_date_set_by = physician
+    current.planned_date_set_at = timezone.now()
+    current.full_clean()
+    current.save(
+        update_fields=["planned_procedure_date", "planned_date_set_by", "planned_date_set_at"]
+    )
+    return current
+
+
+def _holder_message(intake: Intake) -> str:
+    since = timezone.localtime(intake.assigned_at) if intake.assigned_at else None
+    when = f" since {since:%H:%M on %d %b %Y}" if since else ""
+    return f"{physician_name(intake.assigned_to)} has this case{when}."
+
+
+@transaction.atomic
+def review_take(*, intake: Intake, physician: User) -> Intake:
+    """Assign the case to oneself; refused if another physician has it (hand-over is explicit)."""
+    _require_reviewer(physician)
+    locked = _lock(intake.pk)
+    if locked.status == IntakeStatus.DRAFT:
+        raise ReviewConflict("A draft intake is not in review. Nothing was saved.")
+    if locked.assigned_to_id == physician.pk:
+        return locked
+    if locked.assigned_to_id is not None:
+        raise AssignmentConflict(_holder_message(locked) + " It was not taken.")
+    locked.assigned_to = physician
+    locked.assigned_at = timezone.now()
+    locked.full_clean()
+    locked.save(update_fields=["assigned_to", "assigned_at", "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def review_assign(
+    *, intake: Intake, assignee: User | None, by: User, expected_assignee_id: int | None
+) -> Intake:
+    """Assign the case to a physician (or to nobody), from the holder the page showed.
+
+    ``expected_assignee_id`` is who had the case when the page was opened: if it changed since,
+    the hand-over is refused rather than silently overriding someone's take.
+    """
+    _require_reviewer(by)
+    if assignee is not None and not has_role(assignee, PHYSICIAN):
+        raise ValidationError({"assignee": "Assign to: choose a physician."})
+    locked = _lock(intake.pk)
+    if locked.status == IntakeStatus.DRAFT:
+        raise ReviewConflict("A draft intake is not in review. Nothing was saved.")
+    if locked.assigned_to_id != expected_assignee_id:
+        if locked.assigned_to_id is None:
+            message = "The case was released after you opened it."
+        else:
+            message = _holder_message(locked)
+        raise AssignmentConflict(message + " Nothing was changed; check and try again.")
+    locked.assigned_to = assignee
+    locked.assigned_at = timezone.now() if assignee is not None else None
+    locked.full_clean()
+    locked.save(update_fields=["assigned_to", "assigned_at", "updated_at"])
+    return locked

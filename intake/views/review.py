@@ -1,0 +1,383 @@
+"""Physician review views: the queue (with its CSV export), the case view and its actions.
+
+Thin: each view binds a form, calls a selector or a service, and renders or redirects. The
+queue's filters live in the URL; the patient search is posted and kept in the session.
+"""
+
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from intake.forms.review import (
+    AmendForm,
+    AssignForm,
+    DecisionForm,
+    FollowUpForm,
+    QueueFilterForm,
+    QueueSearchForm,
+)
+from intake.models import Decision, DecisionKind, Intake, IntakeStatus
+from intake.permissions import role_required
+from intake.roles import FRONT_DESK, PHYSICIAN
+from intake.selectors import review as selectors
+from intake.services import reviews
+
+PAGE_SIZE = 25
+SEARCH_SESSION_KEY = "review_queue_search"
+
+
+# --------------------------------------------------------------------------------------------
+# Queue
+
+
+def _queue_filters(request: HttpRequest) -> tuple[QueueFilterForm, selectors.QueueFilters]:
+    form = QueueFilterForm(
+        request.GET,
+        procedures=selectors.review_procedures(),
+        physicians=selectors.review_physicians(),
+    )
+    return form, form.filters(search=request.session.get(SEARCH_SESSION_KEY, ""))
+
+
+def _queue_url(request: HttpRequest) -> str:
+    """The queue with the current filters (the page number dropped)."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    query = params.urlencode()
+    return reverse("review:queue") + (f"?{query}" if query else "")
+
+
+@role_required(PHYSICIAN)
+@never_cache
+@require_http_methods(["GET", "POST"])
+def queue(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        search_form = QueueSearchForm(request.POST)
+        if "clear" in request.POST:
+            request.session.pop(SEARCH_SESSION_KEY, None)
+        elif search_form.is_valid():
+            request.session[SEARCH_SESSION_KEY] = search_form.cleaned_data["q"]
+        else:
+            messages.error(request, "Patient name or MRN: at most 100 characters.")
+        return redirect(_queue_url(request))
+
+    form, filters = _queue_filters(request)
+    now = timezone.now()
+    page = Paginator(
+        selectors.queue_intakes(filters=filters, user=request.user, now=now), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "review/queue.html",
+        {
+            "filter_form": form,
+            "search_form": QueueSearchForm(initial={"q": filters.search}),
+            "search": filters.search,
+            "filters": filters,
+            "counts": selectors.queue_counts(filters=filters, user=request.user),
+            "page": page,
+            "rows": selectors.queue_rows(page.object_list, now=now),
+            "queue_url": _queue_url(request),
+        },
+    )
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@role_required(PHYSICIAN)
+@never_cache
+@require_GET
+def export(request: HttpRequest) -> HttpResponse:
+    """The filtered queue (search included) as CSV, every page, in queue order."""
+    _form, filters = _queue_filters(request)
+    now = timezone.now()
+    writer = csv.writer(_Echo())
+    body = "".join(
+        writer.writerow(row)
+        for row in selectors.queue_export_rows(filters=filters, user=request.user, now=now)
+    )
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime(now).strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="review-queue-{stamp}.csv"'
+    return response
+
+
+# --------------------------------------------------------------------------------------------
+# Case view
+
+
+def _decision_initial(detail: selectors.CaseDetail) -> dict[str, Any]:
+    return {"screening": detail.screening.pk}
+
+
+def _render_case(
+    request: HttpRequest, intake_id: int, *, status: int = 200, **forms: Any
+) -> HttpResponse:
+    now = timezone.now()
+    detail = selectors.case_detail(intake_id=intake_id, now=now)
+    if detail is None:
+        raise Http404("No such intake in review.")
+    today = timezone.localdate(now)
+    outcome = detail.screening.outcome
+    context: dict[str, Any] = {"case": detail, "intake": detail.intake}
+    context["decide_form"] = forms.get("decide_form") or (
+        DecisionForm(initial=_decision_initial(detail), outcome=outcome, today=today)
+        if detail.can_decide
+        else None
+    )
+    context["amend_form"] = forms.get("amend_form") or (
+        AmendForm(initial=_decision_initial(detail), outcome=outcome, today=today)
+        if detail.can_amend
+        else None
+    )
+    context["assign_form"] = forms.get("assign_form") or AssignForm(
+        initial={
+            "assignee": detail.intake.assigned_to_id or "",
+            "expected_assignee": detail.intake.assigned_to_id,
+        },
+        physicians=selectors.review_physicians(),
+    )
+    current = detail.current_decision
+    context["follow_up_form"] = forms.get("follow_up_form") or (
+        FollowUpForm(initial={"planned_procedure_date": current.planned_procedure_date})
+        if detail.proceed_in_force and current is not None
+        else None
+    )
+    return render(request, "review/case.html", context, status=status)
+
+
+@role_required(PHYSICIAN)
+@never_cache
+@require_GET
+def case(request: HttpRequest, intake_id: int) -> HttpResponse:
+    return _render_case(request, intake_id)
+
+
+def _intake_or_404(intake_id: int) -> Intake:
+    intake = selectors.reviewable_intake(intake_id)
+    if intake is None:
+        raise Http404("No such intake in review.")
+    return intake
+
+
+def _case_url(intake_id: int, anchor: str = "") -> str:
+    return reverse("review:case", args=[intake_id]) + (f"#{anchor}" if anchor else "")
+
+
+def _kept_input(form: DecisionForm) -> dict[str, Any]:
+    """What the physician typed, to put back into a fresh form after a conflict."""
+    return {name: form.data.get(name, "") for name in ("kind", "refer_to", "reason")} | {
+        "planned_procedure_date": form.data.get("planned_procedure_date") or None
+    }
+
+
+def _signed_message(decision: Decision, *, what: str = "Decision") -> str:
+    when = timezone.localtime(decision.signed_at)
+    text = f"{what} signed: {decision.get_kind_display()}"
+    if decision.refer_to:
+        text += f" to {decision.refer_to}"
+    text += f", by {reviews.physician_name(decision.physician)} at {when:%H:%M on %d %b %Y}."
+    if decision.kind == DecisionKind.REQUEST_INFO:
+        text += " The case is back on the front desk's list with your note."
+    return text
+
+
+@role_required(PHYSICIAN)
+@require_POST
+def decide(request: HttpRequest, intake_id: int) -> HttpResponse:
+    intake = _intake_or_404(intake_id)
+    assert intake.latest_screening is not None
+    today = timezone.localdate()
+    form = DecisionForm(request.POST, outcome=intake.latest_screening.outcome, today=today)
+    if not form.is_valid():
+        return _render_case(request, intake_id, status=400, decide_form=form)
+    data = form.cleaned_data
+    try:
+        decision = reviews.review_decide(
+            intake=intake,
+            screening_id=data["screening"],
+            kind=data["kind"],
+            physician=request.user,
+            reason=data["reason"],
+            refer_to=data["refer_to"],
+            planned_procedure_date=data["planned_procedure_date"],
+        )
+    except ValidationError as exc:
+        for name, errors in exc.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+        return _render_case(request, intake_id, status=400, decide_form=form)
+    except reviews.DecisionConflict as exc:
+        # Show the first decision; offer the physician's own entry as an amendment instead.
+        messages.error(request, exc.message)
+        refreshed = selectors.reviewable_intake(intake_id)
+        assert refreshed is not None and refreshed.latest_screening is not None
+        amend = AmendForm(
+            initial=_kept_input(form) | {"screening": refreshed.latest_screening_id},
+            outcome=refreshed.latest_screening.outcome,
+            today=today,
+        )
+        return _render_case(request, intake_id, status=409, amend_form=amend)
+    except reviews.StaleScreening as exc:
+        messages.error(request, exc.message)
+        refreshed = selectors.reviewable_intake(intake_id)
+        assert refreshed is not None and refreshed.latest_screening is not None
+        fresh = DecisionForm(
+            initial=_kept_input(form) | {"screening": refreshed.latest_screening_id},
+            outcome=refreshed.latest_screening.outcome,
+            today=today,
+        )
+        return _render_case(request, intake_id, status=409, decide_form=fresh)
+    except reviews.ReviewConflict as exc:
+        messages.error(request, exc.message)
+        return _render_case(request, intake_id, status=409)
+    messages.success(request, _signed_message(decision))
+    return redirect(_case_url(intake_id, "decisions"))
+
+
+@role_required(PHYSICIAN)
+@require_POST
+def amend(request: HttpRequest, intake_id: int, decision_id: int) -> HttpResponse:
+    intake = _intake_or_404(intake_id)
+    decision = selectors.decision_of_intake(intake_id=intake_id, decision_id=decision_id)
+    if decision is None:
+        raise Http404("No such decision on this intake.")
+    assert intake.latest_screening is not None
+    today = timezone.localdate()
+    form = AmendForm(request.POST, outcome=intake.latest_screening.outcome, today=today)
+    if not form.is_valid():
+        return _render_case(request, intake_id, status=400, amend_form=form)
+    data = form.cleaned_data
+    try:
+        amendment = reviews.review_amend(
+            decision=decision,
+            screening_id=data["screening"],
+            kind=data["kind"],
+            physician=request.user,
+            reason=data["reason"],
+            refer_to=data["refer_to"],
+            planned_procedure_date=data["planned_procedure_date"],
+        )
+    except ValidationError as exc:
+        for name, errors in exc.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+        return _render_case(request, intake_id, status=400, amend_form=form)
+    except reviews.ReviewConflict as exc:
+        messages.error(request, exc.message)
+        refreshed = selectors.reviewable_intake(intake_id)
+        assert refreshed is not None and refreshed.latest_screening is not None
+        kept = _kept_input(form) | {"screening": refreshed.latest_screening_id}
+        form_class = DecisionForm if refreshed.status == IntakeStatus.SUBMITTED else AmendForm
+        fresh = form_class(initial=kept, outcome=refreshed.latest_screening.outcome, today=today)
+        key = "decide_form" if form_class is DecisionForm else "amend_form"
+        return _render_case(request, intake_id, status=409, **{key: fresh})
+    messages.success(request, _signed_message(amendment, what="Amendment"))
+    return redirect(_case_url(intake_id, "decisions"))
+
+
+@role_required(PHYSICIAN)
+@require_POST
+def follow_up(request: HttpRequest, intake_id: int) -> HttpResponse:
+    """Set or move the planned procedure date of the proceed decision in force."""
+    _intake_or_404(intake_id)
+    current = reviews.current_decision(intake_id)
+    form = FollowUpForm(request.POST)
+    if current is None or not form.is_valid():
+        return _render_case(request, intake_id, status=400, follow_up_form=form)
+    try:
+        decision = reviews.review_plan_follow_up(
+            decision=current,
+            planned_procedure_date=form.cleaned_data["planned_procedure_date"],
+            physician=request.user,
+        )
+    except ValidationError as exc:
+        for name, errors in exc.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+        return _render_case(request, intake_id, status=400, follow_up_form=form)
+    except reviews.ReviewConflict as exc:
+        messages.error(request, exc.message)
+        return _render_case(request, intake_id, status=409)
+    messages.success(
+        request,
+        f"Planned procedure date saved: {decision.planned_procedure_date:%d %b %Y}. "
+        "The follow-up dates below are computed from it.",
+    )
+    return redirect(_case_url(intake_id, "follow-up"))
+
+
+def _next_or_case(request: HttpRequest, intake_id: int) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return _case_url(intake_id)
+
+
+@role_required(PHYSICIAN)
+@require_POST
+def take(request: HttpRequest, intake_id: int) -> HttpResponse:
+    intake = _intake_or_404(intake_id)
+    try:
+        reviews.review_take(intake=intake, physician=request.user)
+    except reviews.ReviewConflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"You have taken intake {intake_id}.")
+    return redirect(_next_or_case(request, intake_id))
+
+
+@role_required(PHYSICIAN)
+@require_POST
+def assign(request: HttpRequest, intake_id: int) -> HttpResponse:
+    intake = _intake_or_404(intake_id)
+    form = AssignForm(request.POST, physicians=selectors.review_physicians())
+    if not form.is_valid():
+        return _render_case(request, intake_id, status=400, assign_form=form)
+    assignee = form.assignee_user()
+    try:
+        reviews.review_assign(
+            intake=intake,
+            assignee=assignee,
+            by=request.user,
+            expected_assignee_id=form.cleaned_data["expected_assignee"],
+        )
+    except ValidationError as exc:
+        for name, errors in exc.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+        return _render_case(request, intake_id, status=400, assign_form=form)
+    except reviews.ReviewConflict as exc:
+        messages.error(request, exc.message)
+        return redirect(_case_url(intake_id))
+    if assignee is None:
+        messages.success(request, f"Intake {intake_id} is now unassigned.")
+    else:
+        messages.success(
+            request, f"Intake {intake_id} is now assigned to {reviews.physician_name(assignee)}."
+        )
+    return redirect(_case_url(intake_id))
+
+
+@role_required(PHYSICIAN, FRONT_DESK)
+@never_cache
+@require_GET
+def instructions(request: HttpRequest, intake_id: int) -> HttpResponse:
+    """Printable patient instructions for a case whose decision in force is "proceed"."""
+    found = selectors.patient_instructions(intake_id=intake_id)
+    if found is None:
+        raise Http404("No proceed decision in force for this intake.")
+    return render(request, "review/instructions.html", {"instructions": found})
