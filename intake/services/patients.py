@@ -78,7 +78,9 @@ def _check_duplicates(
 def _save(patient: Patient) -> Patient:
     patient.first_name_key = name_key(patient.first_name)
     patient.last_name_key = name_key(patient.last_name)
-    patient.full_clean()
+    # Who registered a patient is the service's to set, not a typed field (older records and
+    # imports have none), so it is not validated as one.
+    patient.full_clean(exclude=["created_by"])
     try:
         with transaction.atomic():
             patient.save()

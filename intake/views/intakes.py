@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -239,12 +239,16 @@ def _draft_post(request: HttpRequest, intake: Intake, as_of, questions) -> HttpR
         return _handle_stale(
             request, intake, form, exc, questions=questions, as_of=as_of, mode="draft"
         )
-    except services.AlreadySubmitted as exc:
-        if request.POST.get("_action") == "submit":
-            messages.info(request, exc.message)
+    except services.AlreadySubmitted:
+        current = _intake_or_404(intake.pk)
+        if request.POST.get("_action") == "submit" or not _conflicts(current, form):
+            messages.info(
+                request,
+                "This intake was already submitted; here is its result. Nothing was "
+                "submitted twice.",
+            )
             return redirect("intake:intake-detail", intake_id=intake.pk)
         # Submitted meanwhile (another tab, a colleague): keep what was typed, as an edit.
-        current = _intake_or_404(intake.pk)
         messages.error(
             request,
             "This intake was submitted meanwhile, so your answers were not saved. They are "
@@ -268,9 +272,10 @@ def _draft_post(request: HttpRequest, intake: Intake, as_of, questions) -> HttpR
         )
     if form.errors:
         bad = len(form.error_list())
+        answered = sum(value is not None for value in saved.answers.values())
         messages.warning(
             request,
-            f"{len(changes)} answers saved as a draft. {bad} answer"
+            f"Draft saved with {answered} answers. {bad} answer"
             f"{' was' if bad == 1 else 's were'} not saved: correct "
             f"{'it' if bad == 1 else 'them'} below and save again."
             + (" The intake was not submitted." if request.POST.get("_action") == "submit" else ""),
@@ -400,15 +405,7 @@ def intake_detail(request: HttpRequest, intake_id: int) -> HttpResponse:
     in_form = intake.status in FORM_STATUSES
     if request.method == "POST":
         if not front_desk:
-            return HttpResponse("Only the front desk changes intakes.", status=403)
-        if not in_form:
-            if request.POST.get("_action") == "submit":
-                messages.info(request, "This intake was already submitted; here is its result.")
-            else:
-                messages.error(
-                    request, "This intake was submitted: use “Edit answers” to change it."
-                )
-            return redirect("intake:intake-detail", intake_id=intake.pk)
+            raise PermissionDenied
         as_of = timezone.localdate()
         questions = selectors.set_questions(criteria_set=intake.criteria_set)
         return _draft_post(request, intake, as_of, questions)

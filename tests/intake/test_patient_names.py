@@ -1,0 +1,78 @@
+"""Name keys and similarity: what duplicate detection and search compare (no database)."""
+
+from __future__ import annotations
+
+import pytest
+
+from intake.names import name_key, similar_names, within_one_edit
+
+
+@pytest.mark.parametrize(
+    ("typed", "key"),
+    [
+        ("Garcia", "garcia"),
+        ("GARCÍA", "garcia"),
+        ("Zoë", "zoe"),
+        ("O'Brien-Smith", "obriensmith"),
+        ("  de la Cruz ", "delacruz"),
+        ("Müller", "muller"),
+        ("Straße", "strasse"),
+        ("Łukasz", "lukasz"),
+        ("Søren", "soren"),
+        ("", ""),
+    ],
+)
+def test_name_key_ignores_case_accents_hyphens_and_spaces(typed, key):
+    assert name_key(typed) == key
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ("smith", "smith", True),
+        ("smith", "smyth", True),  # one letter changed
+        ("smith", "smiith", True),  # one letter added
+        ("smith", "smth", True),  # one letter dropped
+        ("smith", "simth", True),  # two neighbours swapped
+        ("smith", "smithy", True),  # one letter added at the end
+        ("smith", "smyht", False),  # two edits
+        ("smith", "jones", False),
+        ("ann", "anne", True),
+        ("", "a", True),
+        ("ab", "ba", True),
+        ("abc", "cba", False),
+    ],
+)
+def test_within_one_edit(a, b, expected):
+    assert within_one_edit(a, b) is expected
+    assert within_one_edit(b, a) is expected
+
+
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [
+        ("maria", "garcia lopez"),  # case
+        ("María", "García López"),  # accents
+        ("Maria", "Garcia-Lopez"),  # hyphen for a space
+        ("Maria", "GarciaLopez"),  # space dropped
+        ("Garcia Lopez", "Maria"),  # first and last swapped
+        ("Mario", "Garcia Lopez"),  # a one-letter typo in the first name
+        ("Maria", "Garcai Lopez"),  # two letters swapped in the last name
+        ("Mari", "Garcia Lopez"),  # a letter dropped
+    ],
+)
+def test_similar_names_catch_the_variants_a_desk_types(first, last):
+    assert similar_names("Maria", "Garcia Lopez", first, last)
+
+
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [
+        ("Marta", "Gomez"),  # a different person
+        ("Maria", "Garcia Perez"),  # a different second surname
+        ("Mirna", "Garcia Lopez"),  # two letters different
+        ("", ""),
+    ],
+)
+def test_different_names_are_not_similar(first, last):
+    assert not similar_names("Maria", "Garcia Lopez", first, last)
