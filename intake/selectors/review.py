@@ -457,6 +457,7 @@ class AnswerSection:
 class RuleItem:
     code: str
     holds: bool
+    state: str  # "holds" / "does not hold"; for a prerequisite "met" / "not met"
     decides: bool  # the state that counts: holding, or failing for a prerequisite
     emergency: bool
     message: str
@@ -576,6 +577,12 @@ def _answer_sections(questions: list[Question], screening: Screening) -> list[An
     return [AnswerSection(title, items) for title, items in sections.items()]
 
 
+def _rule_state(effect: Effect, holds: bool) -> str:
+    if effect == Effect.PREREQUISITE:
+        return "met" if holds else "not met"
+    return "holds" if holds else "does not hold"
+
+
 def _rule_groups(screening: Screening, prompts: dict[str, str]) -> list[RuleGroup]:
     groups = []
     for effect, title, hint in EFFECT_GROUPS:
@@ -583,6 +590,7 @@ def _rule_groups(screening: Screening, prompts: dict[str, str]) -> list[RuleGrou
             RuleItem(
                 code=rule["code"],
                 holds=bool(rule["holds"]),
+                state=_rule_state(effect, bool(rule["holds"])),
                 decides=bool(rule["holds"]) != (effect == Effect.PREREQUISITE),
                 emergency=bool(rule.get("emergency")) and bool(rule["holds"]),
                 message=rule["message"],

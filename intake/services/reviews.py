@@ -104,8 +104,8 @@ def decision_input_errors(
             errors["reason"] = "Reason is required for an amendment: say why the decision changed."
         elif reason_required(kind=kind, outcome=outcome):
             errors["reason"] = (
-                f'Reason is required: "{kind_label}" differs from the screener\'s suggestion '
-                f'for "{OUTCOME_LABELS.get(outcome, outcome)}".'
+                f"Reason is required: “{kind_label}” differs from the screener's suggestion "
+                f"for “{OUTCOME_LABELS.get(outcome, outcome)}”."
             )
     if kind == DecisionKind.REFER and not refer_to.strip():
         errors["refer_to"] = "Refer to: name the service (for example spine surgery)."
@@ -149,7 +149,7 @@ def _conflict_message(decision: Decision) -> str:
     when = timezone.localtime(decision.signed_at)
     return (
         f"{physician_name(decision.physician)} already recorded "
-        f'"{decision.get_kind_display()}" on this case at {when:%H:%M on %d %b %Y}. '
+        f"“{decision.get_kind_display()}” on this case at {when:%H:%M on %d %b %Y}. "
         "Your decision was not saved."
     )
 
@@ -166,10 +166,16 @@ def _check_screening(intake: Intake, screening_id: int) -> Screening:
     return screening
 
 
+def _save_intake(intake: Intake, fields: list[str]) -> None:
+    """Validate and save only the review's fields: the rest of the row is the front desk's."""
+    others = [f.name for f in Intake._meta.concrete_fields if f.name not in fields]
+    intake.full_clean(exclude=others, validate_unique=False)
+    intake.save(update_fields=[*fields, "updated_at"])
+
+
 def _save_status(intake: Intake, kind: str) -> None:
     intake.status = status_after(kind)
-    intake.full_clean()
-    intake.save(update_fields=["status", "updated_at"])
+    _save_intake(intake, ["status"])
 
 
 def _input(
@@ -266,7 +272,7 @@ def review_amend(
         raise DecisionConflict(
             f"This decision was already amended or followed by another one: "
             f"{physician_name(current.physician)} recorded "
-            f'"{current.get_kind_display()}" at '
+            f"“{current.get_kind_display()}” at "
             f"{timezone.localtime(current.signed_at):%H:%M on %d %b %Y}. "
             "Your amendment was not saved.",
             decision=current,
@@ -362,8 +368,7 @@ def review_take(*, intake: Intake, physician: User) -> Intake:
         raise AssignmentConflict(_holder_message(locked) + " It was not taken.")
     locked.assigned_to = physician
     locked.assigned_at = timezone.now()
-    locked.full_clean()
-    locked.save(update_fields=["assigned_to", "assigned_at", "updated_at"])
+    _save_intake(locked, ["assigned_to", "assigned_at"])
     return locked
 
 
@@ -390,6 +395,5 @@ def review_assign(
         raise AssignmentConflict(message + " Nothing was changed; check and try again.")
     locked.assigned_to = assignee
     locked.assigned_at = timezone.now() if assignee is not None else None
-    locked.full_clean()
-    locked.save(update_fields=["assigned_to", "assigned_at", "updated_at"])
+    _save_intake(locked, ["assigned_to", "assigned_at"])
     return locked

@@ -242,6 +242,10 @@ def test_filters_are_bookmarkable_in_the_url(client, doc, mixed, frozen):
     page = client.get(QUEUE, {"status": "submitted", "assigned": "unassigned"}).content.decode()
     assert 'href="/review/export.csv?status=submitted&amp;assigned=unassigned"' in page
     assert "?status=submitted&amp;assigned=unassigned&amp;outcome=candidate" in page
+    # "All" drops the outcome and keeps the rest, down to the bare queue.
+    filtered = client.get(QUEUE, {"outcome": "candidate"}).content.decode()
+    assert 'outcome=candidate">All' not in filtered
+    assert '<a class="nav-link py-1" href="/review/?">All</a>' in filtered
 
 
 # ------------------------------------------------------------------------------------------
@@ -313,11 +317,11 @@ def test_pagination_keeps_filters_and_search(client, doc, default_set, frozen):
     client.post(QUEUE, {"q": "smith"})
     first = client.get(QUEUE, {"outcome": "candidate"})
     assert ids(first) == [intake.pk for intake in smiths[:25]]
-    assert 'href="?outcome=candidate&amp;page=2"' in first.content.decode()
+    assert 'href="/review/?outcome=candidate&amp;page=2"' in first.content.decode()
     second = client.get(QUEUE, {"outcome": "candidate", "page": "2"})
     assert ids(second) == [intake.pk for intake in smiths[25:]]
     assert "Page 2 of 2 (30 cases)" in second.content.decode()
-    assert 'href="?outcome=candidate&amp;page=1"' in second.content.decode()
+    assert 'href="/review/?outcome=candidate&amp;page=1"' in second.content.decode()
     # A page number past the end shows the last page rather than an error.
     assert ids(client.get(QUEUE, {"outcome": "candidate", "page": "99"})) == ids(second)
 

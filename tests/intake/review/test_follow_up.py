@@ -1,0 +1,219 @@
+"""After "proceed": the preparation checklist, the follow-up plan with dates computed from the
+planned procedure date, and the printable patient instructions."""
+
+from __future__ import annotations
+
+import datetime
+import html
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from intake.models import DecisionKind, ImmutableDecisionError
+from intake.selectors.review import add_months, follow_up_visits
+from intake.services import reviews
+from tests.factories import FrontDeskFactory, PhysicianFactory
+from tests.intake.review.factories import submitted_intake
+
+NOW = datetime.datetime(2025, 3, 20, 9, 0, tzinfo=datetime.UTC)
+d = datetime.date
+
+
+@pytest.mark.parametrize(
+    ("start", "months", "expected"),
+    [
+        (d(2025, 3, 15), 1, d(2025, 4, 15)),  # same day next month
+        (d(2025, 1, 31), 1, d(2025, 2, 28)),  # clamped to the end of February
+        (d(2024, 1, 31), 1, d(2024, 2, 29)),  # leap year
+        (d(2025, 3, 31), 1, d(2025, 4, 30)),
+        (d(2025, 12, 31), 1, d(2026, 1, 31)),  # over the year end
+        (d(2025, 11, 30), 3, d(2026, 2, 28)),
+        (d(2025, 5, 31), 3, d(2025, 8, 31)),
+    ],
+)
+def test_months_are_the_same_day_clamped_to_the_month_end(start, months, expected):
+    assert add_months(start, months) == expected
+
+
+def test_follow_up_visits_one_week_one_month_three_months_after():
+    visits = follow_up_visits(d(2025, 1, 31))
+    assert [v.due for v in visits] == [d(2025, 2, 7), d(2025, 2, 28), d(2025, 4, 30)]
+    assert [v.label for v in visits] == [
+        "Visit within one week (pain relief, the needle site)",
+        "Visit at one month",
+        "Visit at three months",
+    ]
+
+
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def doc(client):
+    user = PhysicianFactory(first_name="Ada", last_name="Lovelace")
+    client.force_login(user)
+    return user
+
+
+def proceed(intake, physician, **kwargs):
+    return reviews.review_decide(
+        intake=intake,
+        screening_id=intake.latest_screening_id,
+        kind=DecisionKind.PROCEED,
+        physician=physician,
+        **kwargs,
+    )
+
+
+def case_page(client, intake):
+    response = client.get(reverse("review:case", args=[intake.pk]))
+    assert response.status_code == 200
+    return response, html.unescape(response.content.decode())
+
+
+@pytest.mark.django_db
+def test_proceed_with_a_date_shows_the_checklist_and_dated_plan(client, default_set, doc, frozen):
+    intake = submitted_intake(outcome="candidate")
+    response = client.post(
+        reverse("review:decide", args=[intake.pk]),
+        {
+            "kind": "proceed",
+            "planned_procedure_date": "2025-03-31",
+            "screening": intake.latest_screening_id,
+        },
+    )
+    assert response.status_code == 302
+    response, page = case_page(client, intake)
+    assert "Preparation checklist" in page
+    assert "Bring a list of all your medicines." in page
+    assert [(v.label, v.due) for v in response.context["case"].follow_up] == [
+        ("Visit within one week (pain relief, the needle site)", d(2025, 4, 7)),
+        ("Visit at one month", d(2025, 4, 30)),
+        ("Visit at three months", d(2025, 6, 30)),
+    ]
+    assert "Mon 07 Apr 2025" in page
+    assert "Bone-health review and an osteoporosis treatment plan." in page
+    decision = response.context["case"].current_decision
+    assert (decision.planned_date_set_by, decision.planned_date_set_at) == (doc, NOW)
+
+
+@pytest.mark.django_db
+def test_the_date_can_be_entered_later_and_moved(client, default_set, doc, frozen):
+    intake = submitted_intake(outcome="candidate")
+    decision = proceed(intake, doc)
+    _response, page = case_page(client, intake)
+    assert "Enter the planned procedure date to compute the follow-up dates." in page
+    url = reverse("review:follow-up", args=[intake.pk])
+    response = client.post(url, {"planned_procedure_date": "2025-04-10"}, follow=True)
+    assert "Planned procedure date saved: 10 Apr 2025." in response.content.decode()
+    assert [v.due for v in response.context["case"].follow_up] == [
+        d(2025, 4, 17),
+        d(2025, 5, 10),
+        d(2025, 7, 10),
+    ]
+    client.post(url, {"planned_procedure_date": "2025-04-14"})
+    decision.refresh_from_db()
+    assert decision.planned_procedure_date == d(2025, 4, 14)
+    assert (decision.kind, decision.reason) == ("proceed", "")  # what was signed is unchanged
+
+
+@pytest.mark.django_db
+def test_planned_dates_before_the_decision_or_years_ahead_are_refused(
+    client, default_set, doc, frozen
+):
+    intake = submitted_intake(outcome="candidate")
+    decision = proceed(intake, doc)
+    url = reverse("review:follow-up", args=[intake.pk])
+    response = client.post(url, {"planned_procedure_date": "2025-03-19"})
+    assert response.status_code == 400
+    assert (
+        "Planned procedure date: must be on or after 20 Mar 2025, the decision date."
+        in response.content.decode()
+    )
+    assert 'value="2025-03-19"' in response.content.decode()  # what was typed is kept
+    response = client.post(url, {"planned_procedure_date": "2026-04-01"})
+    assert "more than a year after the decision; check the year." in response.content.decode()
+    response = client.post(url, {"planned_procedure_date": ""})
+    assert "Planned procedure date: enter the date of the procedure." in response.content.decode()
+    decision.refresh_from_db()
+    assert decision.planned_procedure_date is None
+
+
+@pytest.mark.django_db
+def test_no_plan_on_a_decision_that_is_not_proceed_or_was_amended(default_set, doc, frozen):
+    intake = submitted_intake(outcome="candidate")
+    first = proceed(intake, doc)
+    reviews.review_amend(
+        decision=first,
+        screening_id=intake.latest_screening_id,
+        kind=DecisionKind.CONSERVATIVE,
+        physician=doc,
+        reason="Improving.",
+    )
+    with pytest.raises(reviews.ReviewConflict):
+        reviews.review_plan_follow_up(
+            decision=first, planned_procedure_date=d(2025, 4, 1), physician=doc
+        )
+
+
+@pytest.mark.django_db
+def test_the_scheduling_date_is_the_only_change_a_decision_accepts(default_set, doc, frozen):
+    intake = submitted_intake(outcome="candidate")
+    decision = proceed(intake, doc)
+    with pytest.raises(ValidationError):
+        reviews.review_plan_follow_up(
+            decision=decision, planned_procedure_date=d(2025, 1, 1), physician=doc
+        )
+    decision.planned_procedure_date = d(2025, 4, 1)
+    decision.reason = "added later"
+    with pytest.raises(ImmutableDecisionError):
+        decision.save()
+
+
+@pytest.mark.django_db
+def test_printable_instructions_for_the_patient(client, default_set, doc, frozen):
+    intake = submitted_intake(outcome="candidate")
+    proceed(intake, doc, planned_procedure_date=d(2025, 3, 31))
+    url = reverse("review:instructions", args=[intake.pk])
+    response = client.get(url)
+    assert response.status_code == 200
+    page = html.unescape(response.content.decode())
+    assert "Planned procedure date: <strong>Monday 31 March 2025</strong>" in page
+    for heading in (
+        "Your follow-up visits",
+        "Preparation",
+        "Recovery and home care",
+        "Patient education and prevention",
+        "Possible complications to discuss",
+    ):
+        assert f'<h2 class="h5">{heading}</h2>' in page
+    assert "Monday 30 June 2025" in page  # three months after
+    assert "Arrange for someone to drive you home." in page
+    assert "Go to the emergency department for new leg weakness or numbness" in page
+    assert "Cement leaking outside the bone" in page
+    assert "data-print" in page
+    # The front desk hands the instructions to the patient.
+    client.force_login(FrontDeskFactory())
+    assert client.get(url).status_code == 200
+
+
+@pytest.mark.django_db
+def test_no_instructions_without_a_proceed_decision(client, default_set, doc):
+    intake = submitted_intake(outcome="conservative")
+    url = reverse("review:instructions", args=[intake.pk])
+    assert client.get(url).status_code == 404
+    reviews.review_decide(
+        intake=intake,
+        screening_id=intake.latest_screening_id,
+        kind=DecisionKind.CONSERVATIVE,
+        physician=doc,
+    )
+    assert client.get(url).status_code == 404
