@@ -355,6 +355,7 @@ def _render_result(request: HttpRequest, intake: Intake) -> HttpResponse:
             selectors.screening_summary(
                 screening=s, prompts=prompts_by_set.get(s.criteria_set_id, {})
             ),
+            _person(s.created_by),
         )
         for s in reversed(screenings)
     ]
@@ -368,6 +369,7 @@ def _render_result(request: HttpRequest, intake: Intake) -> HttpResponse:
             "intake": intake,
             "patient": intake.patient,
             "screening": latest,
+            "screened_by": history[0][2] if history else "",
             "summary": summary,
             "history": history,
             "decisions": selectors.intake_decisions(intake=intake),
@@ -378,6 +380,13 @@ def _render_result(request: HttpRequest, intake: Intake) -> HttpResponse:
             "can_edit": has_role(request.user, FRONT_DESK),
         },
     )
+
+
+def _person(user) -> str:
+    """Who did something, as a page names them (a re-screen by the system has no user)."""
+    if user is None:
+        return "the system"
+    return user.get_full_name() or user.get_username()
 
 
 def _answer_rows(screening, prompts: dict[str, str]) -> list[tuple[str, str]]:

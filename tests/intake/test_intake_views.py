@@ -249,7 +249,7 @@ def test_edit_with_reason_makes_a_new_screening_and_keeps_the_history(desk_clien
     body = response.content.decode()
     assert "Changes saved and screened again. The screener suggests: Meets criteria." in body
     history = response.context["history"]
-    assert [(s.kind, s.outcome, s.reason) for s, _ in history] == [
+    assert [(s.kind, s.outcome, s.reason) for s, _, _ in history] == [
         ("edit", "candidate", "MRI report received."),
         ("submission", "needs_info", ""),
     ]
