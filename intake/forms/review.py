@@ -96,7 +96,13 @@ class QueueSearchForm(forms.Form):
 
 class DecisionForm(forms.Form):
     kind = forms.ChoiceField(
-        label="Decision", choices=DecisionKind.choices, widget=forms.RadioSelect
+        label="Decision",
+        choices=DecisionKind.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Decision: choose one.",
+            "invalid_choice": "Decision: choose one of the listed decisions.",
+        },
     )
     refer_to = forms.CharField(
         label="Refer to (service)",
@@ -120,7 +126,13 @@ class DecisionForm(forms.Form):
         widget=date_input(),
         help_text="For “Proceed”: the follow-up dates are computed from it. It can be set later.",
     )
-    screening = forms.IntegerField(widget=forms.HiddenInput)
+    screening = forms.IntegerField(
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": "This page is out of date: reload the case and decide again.",
+            "invalid": "This page is out of date: reload the case and decide again.",
+        },
+    )
 
     amendment = False
 
@@ -137,6 +149,8 @@ class DecisionForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        if "screening" in self.errors:  # a hidden field: say it where it is seen
+            self.add_error(None, self.errors["screening"][0])
         kind = cleaned.get("kind")
         if kind:
             errors = reviews.decision_input_errors(

@@ -370,6 +370,20 @@ def test_an_invalid_decision_keeps_what_was_typed_and_names_the_field(client, de
     assert not Decision.objects.exists()
 
 
+def test_a_decision_without_a_choice_or_from_a_broken_page_is_explained(client, default_set, doc):
+    intake = submitted_intake(outcome="candidate")
+    client.force_login(doc)
+    url = reverse("review:decide", args=[intake.pk])
+    response = client.post(url, {"reason": "Kept text.", "screening": intake.latest_screening_id})
+    assert response.status_code == 400
+    assert "Decision: choose one." in text(response)
+    assert "Kept text." in text(response)
+    response = client.post(url, {"kind": "proceed", "screening": "not-a-number"})
+    assert response.status_code == 400
+    assert "This page is out of date: reload the case and decide again." in text(response)
+    assert not Decision.objects.exists()
+
+
 def test_a_conflicting_decision_shows_the_first_and_keeps_the_second_as_an_amendment(
     client, default_set, doc, frozen
 ):

@@ -372,7 +372,9 @@ def _csv(response) -> list[list[str]]:
     assert (
         response["Content-Disposition"] == 'attachment; filename="review-queue-20250320-0900.csv"'
     )
-    return list(csv.reader(io.StringIO(response.content.decode())))
+    assert "no-store" in response["Cache-Control"]  # patient data is not cached
+    body = b"".join(response.streaming_content).decode()
+    return list(csv.reader(io.StringIO(body)))
 
 
 def test_csv_export_has_every_filtered_case_in_queue_order(client, doc, mixed, frozen):
