@@ -1,27 +1,71 @@
-"""Criteria sets in Django admin. A published or retired set is shown read-only."""
+"""Criteria sets in Django admin, for criteria admins (a clinician with a clinic manager).
+
+A draft is edited inline (parameters, derived values, questions, rules, content); saving it
+checks every expression against the whole set as it would be after the save, shows each error
+on its row naming the rule, and stores nothing while any is left. A published or retired set is
+shown read-only and cannot be deleted: it can only be cloned as a new draft or retired.
+
+Pages beside the set (each with a confirmation step where it changes something): run golden
+cases, preview impact, publish, clone, retire, re-screen open intakes, export. Long work (an
+impact preview over more than 500 intakes, a re-screen) runs as a background task with a
+progress page that refreshes itself. Every change is recorded in the set's change log.
+"""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from django.contrib import admin
-from django.http import HttpRequest
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 
+from screener import engine, selectors, services, validation
+from screener.forms import (
+    ConfirmForm,
+    GoldenCaseForm,
+    ImpactPreviewForm,
+    QuestionForm,
+    RuleForm,
+)
+from screener.golden import golden_cases_run
+from screener.impact import ImpactReport, impact_preview
 from screener.models import (
     ContentBlock,
+    CriteriaChange,
+    CriteriaJob,
+    CriteriaJobKind,
     CriteriaSet,
+    CriteriaSetStatus,
     DerivedValue,
+    GoldenCase,
     Parameter,
     Procedure,
     Question,
     Rule,
 )
+from screener.transfer import criteria_set_data
+
+# Impact previews up to this many intakes run within the request; more run in the background.
+PREVIEW_IN_REQUEST = 500
+
+EFFECTS = [e.value for e in engine.Effect]
 
 
 @admin.register(Procedure)
 class ProcedureAdmin(admin.ModelAdmin):
     list_display = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
+
+
+# ------------------------------------------------------------------------------------------
+# Inlines of a set
 
 
 class FrozenWhenPublishedInline(admin.TabularInline):
@@ -45,6 +89,7 @@ class FrozenWhenPublishedInline(admin.TabularInline):
 
 class QuestionInline(FrozenWhenPublishedInline):
     model = Question
+    form = QuestionForm
     fields = (
         "order",
         "code",
@@ -58,8 +103,14 @@ class QuestionInline(FrozenWhenPublishedInline):
         "requirement",
         "required_when",
         "answer_source",
+        "derived_by_app",
         "help_text",
     )
+
+    def get_queryset(self, request: HttpRequest):
+        section = request.GET.get("section")
+        queryset = super().get_queryset(request)
+        return queryset.filter(section=section) if section else queryset
 
 
 class ParameterInline(FrozenWhenPublishedInline):
@@ -74,7 +125,13 @@ class DerivedValueInline(FrozenWhenPublishedInline):
 
 class RuleInline(FrozenWhenPublishedInline):
     model = Rule
+    form = RuleForm
     fields = ("order", "code", "effect", "emergency", "condition", "message", "source")
+
+    def get_queryset(self, request: HttpRequest):
+        effect = request.GET.get("effect")
+        queryset = super().get_queryset(request)
+        return queryset.filter(effect=effect) if effect in EFFECTS else queryset
 
 
 class ContentBlockInline(FrozenWhenPublishedInline):
@@ -82,9 +139,133 @@ class ContentBlockInline(FrozenWhenPublishedInline):
     fields = ("order", "kind", "title", "body")
 
 
+class GoldenCaseInline(admin.TabularInline):
+    """A summary; each case is edited on its own page (its answers are long)."""
+
+    model = GoldenCase
+    extra = 0
+    fields = ("order", "name", "description", "expected_outcome", "expected_holding", "as_of")
+    readonly_fields = fields
+    show_change_link = True
+    verbose_name_plural = "golden cases (edit each on its own page; run them with the button)"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class CriteriaChangeInline(admin.TabularInline):
+    """The set's change log, newest first: who, when, what changed."""
+
+    model = CriteriaChange
+    extra = 0
+    fields = ("at", "user", "action", "what_changed")
+    readonly_fields = fields
+    verbose_name_plural = "change log"
+    ordering = ("-at", "-id")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="what changed")
+    def what_changed(self, change: CriteriaChange) -> str:
+        return what_changed(change)
+
+
+def what_changed(change: CriteriaChange) -> str:
+    if not change.details or change.details == [change.summary]:
+        return change.summary
+    return format_html(
+        "{}<ul>{}</ul>",
+        change.summary,
+        format_html_join("", "<li>{}</li>", ((line,) for line in change.details)),
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# Whole-set checks of a draft being saved
+
+
+PART_MODELS = (Question, Parameter, DerivedValue, Rule)
+KEY_FIELD = {Question: "code", Parameter: "name", DerivedValue: "name", Rule: "code"}
+
+
+def check_draft_formsets(request: HttpRequest, criteria_set: CriteriaSet, formsets: list) -> bool:
+    """Check every expression of the set as the formsets would leave it.
+
+    Each problem goes on the row it names (so nothing is saved) and into one message at the
+    top. Returns True when the set checks. Rows with their own field errors are left to those.
+    """
+    by_model = {fs.model: fs for fs in formsets if fs.model in PART_MODELS}
+    if not all(fs.is_valid() for fs in by_model.values()):
+        return False
+    replaced: dict[type, list] = {}
+    forms_by_key: dict[tuple[type, str], list] = {}
+    for model, formset in by_model.items():
+        rows = []
+        for form in formset.forms:
+            if form.instance.pk is None and not form.has_changed():
+                continue  # an empty extra row
+            if formset.can_delete and formset._should_delete_form(form):
+                continue
+            rows.append(form.instance)
+            forms_by_key.setdefault((model, getattr(form.instance, KEY_FIELD[model])), []).append(
+                form
+            )
+        shown = [form.instance.pk for form in formset.initial_forms]
+        rows += list(model.objects.filter(criteria_set=criteria_set).exclude(pk__in=shown))
+        replaced[model] = rows
+    problems = validation.draft_problems(criteria_set, replaced)
+    if not problems:
+        return True
+    elsewhere = []  # problems of rows not on this page (another part, or filtered out)
+    for problem in problems:
+        model = validation.PROBLEM_KINDS.get(problem.kind, (None,))[0]
+        forms = forms_by_key.get((model, problem.code), [])
+        for form in forms:
+            form.add_error(problem.field if problem.field in form.fields else None, str(problem))
+        if not forms:
+            elsewhere.append(str(problem))
+    if elsewhere:
+        # Shown above the first table of the page; its formset is then invalid: nothing saved.
+        formset = next(iter(by_model.values()))
+        formset._non_form_errors = formset.error_class(
+            [
+                *formset.non_form_errors(),
+                *(f"This edit breaks a row not shown here: {line}" for line in elsewhere),
+            ],
+            error_class="nonform",
+        )
+    messages.error(
+        request,
+        format_html(
+            "Nothing was saved: {} expression problem(s), shown on their rows.<ul>{}</ul>",
+            len(problems),
+            format_html_join("", "<li>{}</li>", ((str(p),) for p in problems)),
+        ),
+    )
+    return False
+
+
+# ------------------------------------------------------------------------------------------
+# Criteria sets
+
+
 @admin.register(CriteriaSet)
 class CriteriaSetAdmin(admin.ModelAdmin):
-    list_display = ("procedure", "version", "status", "published_at", "retired_at")
+    list_display = ("__str__", "procedure", "version", "status", "published_at", "retired_at")
+    list_display_links = ("__str__",)
     list_filter = ("procedure", "status")
     ordering = ("procedure__name", "-version")
     inlines = (
@@ -93,15 +274,607 @@ class CriteriaSetAdmin(admin.ModelAdmin):
         QuestionInline,
         RuleInline,
         ContentBlockInline,
+        GoldenCaseInline,
+        CriteriaChangeInline,
     )
-    readonly_fields = ("status", "created_at", "published_at", "retired_at")
+    # The set's page shows one group of parts at a time (``?part=``): a whole set on one page
+    # is too long to work with, and its fields would pass Django's request field limit.
+    parts = {
+        "parameters": ("Parameters and derived values", (ParameterInline, DerivedValueInline)),
+        "questions": ("Questions", (QuestionInline,)),
+        "rules": ("Rules", (RuleInline,)),
+        "content": ("Content", (ContentBlockInline,)),
+        "golden": ("Golden cases", (GoldenCaseInline,)),
+        "history": ("Change log", (CriteriaChangeInline,)),
+    }
+    default_part = "parameters"
+    readonly_fields = ("procedure", "version", "status", "created_at", "published_at", "retired_at")
+    actions = (
+        "action_run_golden",
+        "action_preview_impact",
+        "action_publish",
+        "action_clone",
+        "action_retire",
+        "action_rescreen",
+    )
+    change_form_template = "admin/screener/criteriaset/change_form.html"
 
-    def get_readonly_fields(self, request: HttpRequest, obj: CriteriaSet | None = None):
+    # -- permissions: a published or retired set is view-only and cannot be deleted ----------
+
+    def has_change_permission(self, request: HttpRequest, obj: CriteriaSet | None = None) -> bool:
         if obj is not None and not obj.is_draft:
-            return [f.name for f in CriteriaSet._meta.concrete_fields]
-        return self.readonly_fields
+            return False
+        return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: CriteriaSet | None = None) -> bool:
         if obj is not None and not obj.is_draft:
             return False
         return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request: HttpRequest) -> dict:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # a draft is deleted from its own page
+        return actions
+
+    def get_readonly_fields(self, request: HttpRequest, obj: CriteriaSet | None = None):
+        if obj is None:  # a new set: its version is the procedure's next one
+            return ("status", "created_at", "published_at", "retired_at")
+        return self.readonly_fields
+
+    def get_fields(self, request: HttpRequest, obj: CriteriaSet | None = None):
+        fields = ["procedure", "version", "status", "notes"]
+        fields += ["cpt_primary_thoracic", "cpt_primary_lumbar", "cpt_addon"]
+        if obj is None:
+            fields.remove("version")
+            fields.remove("status")
+            return fields
+        return [*fields, "created_at", "published_at", "retired_at"]
+
+    def current_part(self, request: HttpRequest) -> str:
+        part = request.GET.get("part", self.default_part)
+        return part if part in self.parts else self.default_part
+
+    def get_inlines(self, request: HttpRequest, obj: CriteriaSet | None):
+        if obj is None:
+            return ()
+        return self.parts[self.current_part(request)][1]
+
+    def response_change(self, request: HttpRequest, obj: CriteriaSet) -> HttpResponse:
+        if "_continue" in request.POST:  # stay on the same part and filters
+            self.message_user(request, f"Saved {obj}. You may edit it again below.")
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_change(request, obj)
+
+    # -- saving a draft: check the whole set, record what changed --------------------------
+
+    def _create_formsets(self, request: HttpRequest, obj: CriteriaSet, change: bool):
+        formsets, inline_instances = super()._create_formsets(request, obj, change)
+        if request.method == "POST" and change and obj.is_draft:
+            check_draft_formsets(request, obj, formsets)
+        return formsets, inline_instances
+
+    def save_model(self, request: HttpRequest, obj: CriteriaSet, form, change: bool) -> None:
+        if change:
+            stored = CriteriaSet.objects.select_related("procedure").get(pk=obj.pk)
+            request._criteria_before = criteria_set_data(stored)  # type: ignore[attr-defined]
+        else:
+            obj.version = selectors.next_version(obj.procedure)
+            request._criteria_before = None  # type: ignore[attr-defined]
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        services.criteria_set_edit_record(
+            criteria_set=form.instance,
+            before=getattr(request, "_criteria_before", None),
+            user=request.user,
+        )
+
+    def delete_model(self, request: HttpRequest, obj: CriteriaSet) -> None:
+        services.criteria_set_delete(criteria_set=obj, user=request.user)
+
+    # -- extra pages ------------------------------------------------------------------------
+
+    def get_urls(self):
+        def view(func, name):
+            return path(
+                f"<path:object_id>/{name}/",
+                self.admin_site.admin_view(func),
+                name=f"screener_criteriaset_{name}",
+            )
+
+        return [
+            view(self.golden_view, "golden"),
+            view(self.impact_view, "impact"),
+            view(self.publish_view, "publish"),
+            view(self.clone_view, "clone"),
+            view(self.retire_view, "retire"),
+            view(self.rescreen_view, "rescreen"),
+            view(self.export_view, "export"),
+            *super().get_urls(),
+        ]
+
+    def _get_set(self, request: HttpRequest, object_id: str, perm: str) -> CriteriaSet:
+        if not request.user.has_perm(f"screener.{perm}_criteriaset"):
+            raise PermissionDenied
+        return get_object_or_404(
+            CriteriaSet.objects.select_related("procedure"), pk=unquote(object_id)
+        )
+
+    def _render(
+        self, request: HttpRequest, template: str, criteria_set: CriteriaSet, title: str, **context
+    ) -> TemplateResponse:
+        return TemplateResponse(
+            request,
+            f"admin/screener/criteriaset/{template}.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "original": criteria_set,
+                "criteria_set": criteria_set,
+                "title": title,
+                **context,
+            },
+        )
+
+    def _back(self, criteria_set: CriteriaSet) -> HttpResponseRedirect:
+        return HttpResponseRedirect(
+            reverse("admin:screener_criteriaset_change", args=[criteria_set.pk])
+        )
+
+    def golden_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        criteria_set = self._get_set(request, object_id, "view")
+        results = golden_cases_run(criteria_set)
+        failed = sum(not r.passed for r in results)
+        return self._render(
+            request,
+            "golden",
+            criteria_set,
+            f"Golden cases of {criteria_set}",
+            results=results,
+            failed=failed,
+            passed=len(results) - failed,
+            problems=services.criteria_set_check(criteria_set),
+        )
+
+    def impact_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        criteria_set = self._get_set(request, object_id, "view")
+        if not criteria_set.is_draft:
+            messages.error(request, "Impact preview is for drafts: clone this set first.")
+            return self._back(criteria_set)
+        form = ImpactPreviewForm(request.POST if request.method == "POST" else None)
+        report = None
+        problems = services.criteria_set_check(criteria_set)
+        if request.method == "POST" and form.is_valid() and not problems:
+            limit = form.cleaned_data["limit"]
+            if limit > PREVIEW_IN_REQUEST:
+                job = services.criteria_job_create(
+                    kind=CriteriaJobKind.IMPACT,
+                    criteria_set=criteria_set,
+                    limit=limit,
+                    user=request.user,
+                )
+                return enqueue_job(request, job)
+            report = impact_preview(criteria_set=criteria_set, limit=limit)
+        return self._render(
+            request,
+            "impact",
+            criteria_set,
+            f"Impact preview of {criteria_set}",
+            form=form,
+            report=report,
+            problems=problems,
+        )
+
+    def publish_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        criteria_set = self._get_set(request, object_id, "change")
+        if not criteria_set.is_draft:
+            messages.error(request, f"{criteria_set} is already {criteria_set.status}.")
+            return self._back(criteria_set)
+        if request.method == "POST":
+            try:
+                published = services.criteria_set_publish(
+                    criteria_set=criteria_set, user=request.user
+                )
+            except services.PublishRefused as refused:
+                messages.error(
+                    request,
+                    format_html(
+                        "Not published: {} still has problems.<ul>{}</ul>",
+                        criteria_set,
+                        format_html_join("", "<li>{}</li>", ((m,) for m in refused.messages)),
+                    ),
+                )
+                return HttpResponseRedirect(request.path)
+            messages.success(
+                request,
+                f"Published {published}: new intakes use it. Older versions stay in use for the "
+                "intakes pinned to them; re-screen open intakes from the button above.",
+            )
+            return self._back(published)
+        from screener.golden import golden_failures
+
+        problems = [str(p) for p in services.criteria_set_check(criteria_set)]
+        failures = [] if problems else golden_failures(criteria_set)
+        return self._render(
+            request,
+            "publish",
+            criteria_set,
+            f"Publish {criteria_set}?",
+            problems=problems,
+            failures=failures,
+            golden_count=criteria_set.goldencase_set.count(),
+            newest=selectors.newest_published_set(criteria_set.procedure),
+        )
+
+    def clone_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        criteria_set = self._get_set(request, object_id, "add")
+        form = ConfirmForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            draft = services.criteria_set_clone(
+                criteria_set=criteria_set, notes=form.cleaned_data["note"], user=request.user
+            )
+            messages.success(
+                request,
+                f"Cloned {criteria_set} as the new draft {draft}: edit it, run its golden cases "
+                "and preview its impact before publishing.",
+            )
+            return self._back(draft)
+        return self._render(
+            request,
+            "confirm",
+            criteria_set,
+            f"Clone {criteria_set} as a new draft?",
+            form=form,
+            button="Clone as new draft",
+            explanation=(
+                f"A full copy of {criteria_set} (questions, parameters, derived values, rules, "
+                f"content and golden cases) becomes draft version "
+                f"{selectors.next_version(criteria_set.procedure)}. {criteria_set} is not "
+                "changed."
+            ),
+            note_label="Notes for the new version (what will change, and why)",
+        )
+
+    def retire_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        criteria_set = self._get_set(request, object_id, "change")
+        if criteria_set.status != CriteriaSetStatus.PUBLISHED:
+            messages.error(request, f"Only a published set can be retired; {criteria_set} is not.")
+            return self._back(criteria_set)
+        form = ConfirmForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            services.criteria_set_retire(criteria_set=criteria_set, user=request.user)
+            messages.success(
+                request,
+                f"Retired {criteria_set}: new intakes no longer use it; intakes pinned to it keep "
+                "it.",
+            )
+            return self._back(criteria_set)
+        newest_other = (
+            CriteriaSet.objects.published()
+            .filter(procedure=criteria_set.procedure)
+            .exclude(pk=criteria_set.pk)
+            .order_by("-version")
+            .first()
+        )
+        warning = (
+            ""
+            if newest_other
+            else f"{criteria_set.procedure} will have no published version: new intakes "
+            "cannot be started until one is published."
+        )
+        return self._render(
+            request,
+            "confirm",
+            criteria_set,
+            f"Retire {criteria_set}?",
+            form=form,
+            button="Retire",
+            explanation=(
+                f"New intakes will no longer use {criteria_set}. Intakes pinned to it keep it "
+                f"({criteria_set.intakes.count()} intakes). A retired set cannot be published "
+                "again; clone it to reuse it."
+            ),
+            warning=warning,
+            hide_note=True,
+        )
+
+    def rescreen_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        criteria_set = self._get_set(request, object_id, "change")
+        newest = selectors.newest_published_set(criteria_set.procedure)
+        if newest is None or newest.pk != criteria_set.pk:
+            messages.error(
+                request,
+                f"Open intakes are re-screened under the newest published version"
+                f"{f' ({newest})' if newest else ''}, not {criteria_set}.",
+            )
+            return self._back(criteria_set)
+        counts = selectors.rescreen_counts(criteria_set)
+        if request.method == "POST":
+            if not counts:
+                messages.info(
+                    request, "Nothing to re-screen: no open intake is on an older version."
+                )
+                return self._back(criteria_set)
+            job = services.criteria_job_create(
+                kind=CriteriaJobKind.RESCREEN, criteria_set=criteria_set, user=request.user
+            )
+            return enqueue_job(request, job)
+        return self._render(
+            request,
+            "rescreen",
+            criteria_set,
+            f"Re-screen open intakes under {criteria_set}?",
+            counts=counts,
+            total=sum(count for _version, count in counts),
+        )
+
+    def export_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        criteria_set = self._get_set(request, object_id, "view")
+        response = HttpResponse(
+            json.dumps(criteria_set_data(criteria_set), indent=2, ensure_ascii=False),
+            content_type="application/json",
+        )
+        name = f"{criteria_set.procedure.slug}-v{criteria_set.version}.json"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+    # -- changelist actions: each opens the page of the one set selected ---------------------
+
+    def _one(self, request: HttpRequest, queryset, page: str):
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one criteria set.", messages.WARNING)
+            return None
+        return HttpResponseRedirect(
+            reverse(f"admin:screener_criteriaset_{page}", args=[queryset.get().pk])
+        )
+
+    @admin.action(description="Run golden cases")
+    def action_run_golden(self, request, queryset):
+        return self._one(request, queryset, "golden")
+
+    @admin.action(description="Preview impact (draft)")
+    def action_preview_impact(self, request, queryset):
+        return self._one(request, queryset, "impact")
+
+    @admin.action(description="Publish (draft)", permissions=["change"])
+    def action_publish(self, request, queryset):
+        return self._one(request, queryset, "publish")
+
+    @admin.action(description="Clone as new draft", permissions=["add"])
+    def action_clone(self, request, queryset):
+        return self._one(request, queryset, "clone")
+
+    @admin.action(description="Retire (published)", permissions=["change"])
+    def action_retire(self, request, queryset):
+        return self._one(request, queryset, "retire")
+
+    @admin.action(description="Re-screen open intakes (newest published)", permissions=["change"])
+    def action_rescreen(self, request, queryset):
+        return self._one(request, queryset, "rescreen")
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            part = self.current_part(request)
+            context["part"] = part
+            context["parts"] = [(key, label) for key, (label, _inlines) in self.parts.items()]
+            context["effects"] = EFFECTS
+            context["sections"] = list(
+                obj.question_set.order_by("order").values_list("section", flat=True).distinct()
+            )
+            context["sections"] = list(dict.fromkeys(context["sections"]))
+            context["current_effect"] = request.GET.get("effect", "")
+            context["current_section"] = request.GET.get("section", "")
+            context["is_newest_published"] = (
+                obj.status == CriteriaSetStatus.PUBLISHED
+                and selectors.newest_published_set(obj.procedure) == obj
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+def enqueue_job(request: HttpRequest, job: CriteriaJob) -> HttpResponseRedirect:
+    """Queue a job's task once the job row is committed; show its progress page."""
+    from screener import tasks
+
+    task = tasks.impact_preview_task if job.kind == CriteriaJobKind.IMPACT else tasks.rescreen_task
+    transaction.on_commit(lambda: task.enqueue(job.pk))
+    messages.info(request, f"{job.get_kind_display()} queued; this page refreshes itself.")
+    return HttpResponseRedirect(reverse("admin:screener_criteriajob_change", args=[job.pk]))
+
+
+# ------------------------------------------------------------------------------------------
+# Parts with their own lists: filters by effect and section, edits checked like the set's
+
+
+class PartAdmin(admin.ModelAdmin):
+    """A part of a set on its own page: editable only while its set is a draft."""
+
+    list_select_related = ("criteria_set__procedure",)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and not obj.criteria_set.is_draft:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and not obj.criteria_set.is_draft:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request: HttpRequest) -> dict:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "criteria_set":
+            kwargs["queryset"] = CriteriaSet.objects.filter(
+                status=CriteriaSetStatus.DRAFT
+            ).select_related("procedure")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
+        return ("criteria_set",) if obj is not None else ()
+
+    def _check(self, form, obj: Any) -> None:
+        """Whole-set check with this row as edited; errors go on its fields."""
+        model = type(obj)
+        if model not in KEY_FIELD:
+            return
+        criteria_set = obj.criteria_set
+        rows = [r for r in model.objects.filter(criteria_set=criteria_set) if r.pk != obj.pk]
+        problems = validation.draft_problems(criteria_set, {model: [*rows, obj]})
+        kind = {v[0]: k for k, v in validation.PROBLEM_KINDS.items()}[model]
+        key = getattr(obj, KEY_FIELD[model])
+        for problem in problems:
+            if problem.kind == kind and problem.code == key:
+                form.add_error(
+                    problem.field if problem.field in form.fields else None, str(problem)
+                )
+            else:
+                form.add_error(None, f"The set would not check: {problem}")
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs):
+        form_class = super().get_form(request, obj, change, **kwargs)
+        admin_self = self
+
+        class CheckedForm(form_class):  # type: ignore[valid-type, misc]
+            def _post_clean(self) -> None:
+                super()._post_clean()
+                if not self.errors and self.instance.criteria_set_id:
+                    admin_self._check(self, self.instance)
+
+        return CheckedForm
+
+    def save_model(self, request: HttpRequest, obj: Any, form, change: bool) -> None:
+        criteria_set = CriteriaSet.objects.select_related("procedure").get(pk=obj.criteria_set_id)
+        before = criteria_set_data(criteria_set)
+        super().save_model(request, obj, form, change)
+        services.criteria_set_edit_record(
+            criteria_set=criteria_set, before=before, user=request.user
+        )
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        criteria_set = CriteriaSet.objects.select_related("procedure").get(pk=obj.criteria_set_id)
+        before = criteria_set_data(criteria_set)
+        super().delete_model(request, obj)
+        services.criteria_set_edit_record(
+            criteria_set=criteria_set, before=before, user=request.user
+        )
+
+    @admin.display(description="criteria set", ordering="criteria_set")
+    def set_label(self, obj: Any) -> str:
+        return str(obj.criteria_set)
+
+
+@admin.register(Rule)
+class RuleAdmin(PartAdmin):
+    form = RuleForm
+    list_display = ("code", "effect", "emergency", "condition", "source", "set_label")
+    list_filter = ("criteria_set", "effect", "emergency")
+    search_fields = ("code", "condition", "message")
+    fields = (
+        "criteria_set",
+        "order",
+        "code",
+        "effect",
+        "emergency",
+        "condition",
+        "message",
+        "source",
+    )
+    ordering = ("criteria_set", "order", "id")
+
+
+@admin.register(Question)
+class QuestionAdmin(PartAdmin):
+    form = QuestionForm
+    list_display = ("code", "section", "type", "requirement", "prompt", "set_label")
+    list_filter = ("criteria_set", "section", "type", "requirement")
+    search_fields = ("code", "prompt")
+    ordering = ("criteria_set", "order", "id")
+
+
+@admin.register(GoldenCase)
+class GoldenCaseAdmin(PartAdmin):
+    form = GoldenCaseForm
+    list_display = ("name", "expected_outcome", "description", "as_of", "set_label")
+    list_filter = ("criteria_set", "expected_outcome")
+    search_fields = ("name", "description")
+    ordering = ("criteria_set", "order", "id")
+
+    def get_fields(self, request: HttpRequest, obj: Any = None):
+        return list(GoldenCaseForm.Meta.fields)
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        initial = super().get_changeform_initial_data(request)
+        if "criteria_set" in request.GET:
+            initial["criteria_set"] = request.GET["criteria_set"]
+        return initial
+
+
+@admin.register(CriteriaChange)
+class CriteriaChangeAdmin(admin.ModelAdmin):
+    list_display = ("at", "set_label", "action", "user", "summary")
+    list_filter = ("action", "criteria_set")
+    search_fields = ("summary", "set_label")
+    fields = ("at", "set_label", "criteria_set", "action", "user", "what")
+    readonly_fields = fields
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="what changed")
+    def what(self, change: CriteriaChange) -> str:
+        return what_changed(change)
+
+
+@admin.register(CriteriaJob)
+class CriteriaJobAdmin(admin.ModelAdmin):
+    """Background jobs; a job's page is its progress (it refreshes itself while running)."""
+
+    list_display = ("__str__", "kind", "status", "done", "total", "created_by", "created_at")
+    list_filter = ("kind", "status")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None
+    ):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        job = (
+            CriteriaJob.objects.select_related("criteria_set__procedure", "created_by")
+            .filter(pk=unquote(object_id))
+            .first()
+        )
+        if job is None:
+            raise Http404("No such job.")
+        report = ImpactReport.from_dict(job.result) if job.result else None
+        return TemplateResponse(
+            request,
+            "admin/screener/criteriajob/progress.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "original": job,
+                "job": job,
+                "report": report,
+                "title": f"{job.get_kind_display()}: {job.criteria_set}",
+                "refresh_seconds": 2,
+            },
+        )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 
 from screener.impact import IntakeRow
@@ -102,3 +102,19 @@ def open_intakes_to_rescreen(target: CriteriaSet, set_ids: list[int] | None = No
 def intake_rows(queryset) -> list[IntakeRow]:
     """Rows of the intakes of a queryset (which may lock them: ``select_for_update``)."""
     return [_row(values) for values in queryset.values_list(*_ROW_FIELDS)]
+
+
+def next_version(procedure: Procedure) -> int:
+    """The version number a new set of the procedure gets."""
+    newest = CriteriaSet.objects.filter(procedure=procedure).aggregate(Max("version"))
+    return (newest["version__max"] or 0) + 1
+
+
+def rescreen_counts(target: CriteriaSet) -> list[tuple[int, int]]:
+    """(older version, open intakes pinned to it) that a re-screen under ``target`` would move."""
+    return list(
+        open_intakes_to_rescreen(target)
+        .values_list("criteria_set__version")
+        .annotate(count=Count("id"))
+        .order_by("criteria_set__version")
+    )

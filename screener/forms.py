@@ -1,0 +1,210 @@
+"""Forms of criteria admin: friendlier list fields, golden cases, impact preview, confirmations.
+
+Forms validate shape only; whole-set checks (expressions) run in ``screener.validation``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from screener import adapters, engine
+from screener.models import CriteriaSet, CriteriaSetStatus, GoldenCase, Question, Rule
+
+
+class LinesField(forms.CharField):
+    """A JSON list of strings edited as text, one item per line (blank lines ignored)."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "cols": 24})
+
+    def __init__(self, **kwargs: Any):
+        kwargs.setdefault("required", False)
+        kwargs.pop("encoder", None)
+        kwargs.pop("decoder", None)
+        kwargs.pop("max_length", None)
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value: Any) -> str:
+        if isinstance(value, list | tuple):
+            return "\n".join(str(item) for item in value)
+        return "" if value is None else value
+
+    def to_python(self, value: Any) -> list[str]:
+        if isinstance(value, list):
+            return [str(item) for item in value]
+        text = super().to_python(value) or ""
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return self.to_python(initial or []) != self.to_python(data)
+
+
+class DraftOnlyFormMixin:
+    """Refuses a form for a part of a published or retired set (the models refuse it too)."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()  # type: ignore[misc]
+        criteria_set = cleaned.get("criteria_set") or getattr(self.instance, "criteria_set", None)
+        if self.instance.pk is not None:  # type: ignore[attr-defined]
+            stored = type(self.instance).objects.filter(pk=self.instance.pk).first()  # type: ignore[attr-defined]
+            if stored is not None and not stored.criteria_set.is_draft:
+                criteria_set = stored.criteria_set
+        if isinstance(criteria_set, CriteriaSet) and criteria_set.pk:
+            status = (
+                CriteriaSet.objects.filter(pk=criteria_set.pk)
+                .values_list("status", flat=True)
+                .first()
+            )
+            if status not in (None, CriteriaSetStatus.DRAFT):
+                raise ValidationError(
+                    f"{criteria_set} is {status} and cannot be changed; clone it as a new draft."
+                )
+        return cleaned
+
+
+class QuestionForm(DraftOnlyFormMixin, forms.ModelForm):
+    choices = LinesField(
+        label="choices", help_text="For choice questions: one allowed value per line, in order."
+    )
+    blank_choices = LinesField(
+        label="blank choices", help_text="Choices that count as blank (e.g. unknown), one a line."
+    )
+
+    class Meta:
+        model = Question
+        fields = [
+            "criteria_set",
+            "order",
+            "code",
+            "section",
+            "prompt",
+            "type",
+            "min_value",
+            "max_value",
+            "choices",
+            "blank_choices",
+            "requirement",
+            "required_when",
+            "answer_source",
+            "derived_by_app",
+            "help_text",
+        ]
+
+
+class RuleForm(DraftOnlyFormMixin, forms.ModelForm):
+    class Meta:
+        model = Rule
+        fields = [
+            "criteria_set",
+            "order",
+            "code",
+            "effect",
+            "emergency",
+            "condition",
+            "message",
+            "source",
+        ]
+        widgets = {
+            "condition": forms.Textarea(attrs={"rows": 2, "cols": 48}),
+            "message": forms.Textarea(attrs={"rows": 2, "cols": 48}),
+        }
+
+
+class GoldenCaseForm(DraftOnlyFormMixin, forms.ModelForm):
+    """A golden case; its answers are checked against the questions of its set."""
+
+    expected_holding = LinesField(
+        label="rules expected to hold", help_text="Rule codes, one a line (others may hold too)."
+    )
+    check_missing = forms.BooleanField(
+        required=False,
+        label="check the missing list",
+        help_text="Tick to check the missing list below exactly (empty: nothing may be missing).",
+    )
+    expected_missing = LinesField(
+        label="expected missing", help_text="Question codes expected blank, one a line."
+    )
+
+    class Meta:
+        model = GoldenCase
+        fields = [
+            "criteria_set",
+            "order",
+            "name",
+            "description",
+            "as_of",
+            "answers",
+            "expected_outcome",
+            "expected_holding",
+            "check_missing",
+            "expected_missing",
+        ]
+        widgets = {"answers": forms.Textarea(attrs={"rows": 16, "cols": 70})}
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["check_missing"].initial = self.instance.expected_missing is not None
+        if "criteria_set" in self.fields:
+            self.fields["criteria_set"].queryset = CriteriaSet.objects.filter(
+                status=CriteriaSetStatus.DRAFT
+            ).select_related("procedure")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if not cleaned.get("check_missing"):
+            cleaned["expected_missing"] = None
+        answers = cleaned.get("answers")
+        criteria_set = cleaned.get("criteria_set") or (
+            self.instance.criteria_set if self.instance.criteria_set_id else None
+        )
+        if answers is not None and not isinstance(answers, dict):
+            self.add_error("answers", "Give the answers as a JSON object: question code to answer.")
+        elif answers is not None and criteria_set is not None and cleaned.get("as_of"):
+            spec = adapters.criteria_spec(criteria_set)
+            try:
+                engine.parse_answers(spec, answers, cleaned["as_of"])
+            except engine.AnswerError as exc:
+                self.add_error("answers", f"{exc.field}: {exc.message}")
+            questions = {q.code for q in spec.questions}
+            rules = {r.code for r in spec.rules}
+            unknown_rules = [c for c in cleaned.get("expected_holding") or [] if c not in rules]
+            if unknown_rules:
+                self.add_error(
+                    "expected_holding", f"Not a rule of this set: {', '.join(unknown_rules)}."
+                )
+            unknown = [c for c in cleaned.get("expected_missing") or [] if c not in questions]
+            if unknown:
+                self.add_error(
+                    "expected_missing", f"Not a question of this set: {', '.join(unknown)}."
+                )
+        return cleaned
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        self.instance.expected_missing = self.cleaned_data.get("expected_missing")
+
+
+class ImpactPreviewForm(forms.Form):
+    limit = forms.IntegerField(
+        label="Intakes to preview",
+        min_value=1,
+        max_value=1_000_000,
+        initial=500,
+        help_text=(
+            "The most recently submitted intakes. Up to 500 are previewed at once; more run in "
+            "the background with a progress page."
+        ),
+    )
+
+
+class ConfirmForm(forms.Form):
+    """A confirmation page's form: one button, and a note for the change log."""
+
+    note = forms.CharField(
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"size": 60}),
+        help_text="Optional: why (kept in the change log).",
+    )
