@@ -472,6 +472,7 @@ class RuleGroup:
     hint: str
     rules: list[RuleItem]
     deciding: int  # how many rules of the group are in the state that counts
+    deciding_text: str  # "2 holding", "1 not met", or ""
 
 
 @dataclass(frozen=True)
@@ -541,6 +542,22 @@ class CaseDetail:
     follow_up: list[FollowUpVisit] = field(default_factory=list)
 
     @property
+    def screened_since_decision(self) -> bool:
+        """The decision in force was made on an earlier screening (edited or re-screened since)."""
+        return (
+            self.current_decision is not None
+            and self.intake.status != IntakeStatus.SUBMITTED
+            and self.current_decision.screening_id != self.screening.pk
+        )
+
+    @property
+    def alternatives(self) -> ContentSection | None:
+        """The set's conservative alternatives, shown with a conservative outcome."""
+        if self.screening.outcome != Outcome.CONSERVATIVE.value:
+            return None
+        return self.content.get(ContentKind.CONSERVATIVE_ALTERNATIVES)
+
+    @property
     def proceed_in_force(self) -> bool:
         return (
             self.current_decision is not None
@@ -601,13 +618,16 @@ def _rule_groups(screening: Screening, prompts: dict[str, str]) -> list[RuleGrou
             if rule["effect"] == effect.value
         ]
         if rules:
+            deciding = sum(rule.decides for rule in rules)
+            state = "not met" if effect == Effect.PREREQUISITE else "holding"
             groups.append(
                 RuleGroup(
                     effect=effect.value,
                     title=title,
                     hint=hint,
                     rules=rules,
-                    deciding=sum(rule.decides for rule in rules),
+                    deciding=deciding,
+                    deciding_text=f"{deciding} {state}" if deciding else "",
                 )
             )
     return groups

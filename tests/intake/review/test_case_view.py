@@ -11,7 +11,8 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from intake.models import IntakeStatus, ScreeningKind
+from intake.models import DecisionKind, IntakeStatus, ScreeningKind
+from intake.services import reviews
 from intake.services.screenings import screening_record
 from screener.models import CriteriaSetStatus, Rule
 from screener.services import criteria_set_clone
@@ -73,6 +74,11 @@ def test_case_shows_patient_outcome_answers_and_rules(client, doc, default_set):
     holding = [r.code for r in cautions.rules if r.holds]
     assert "ca_anticoagulant" in holding
     assert cautions.deciding == len(holding)
+    assert cautions.deciding_text == f"{len(holding)} holding"
+    prerequisites = next(g for g in case.rule_groups if g.effect == "prerequisite")
+    assert (prerequisites.deciding, prerequisites.deciding_text) == (0, "")
+    assert {r.state for r in prerequisites.rules} == {"met"}
+    assert case.alternatives is None
     assert "Takes an anticoagulant." in page
     assert "ASRA, SIR 2019" in page  # the rule's source
 
@@ -181,6 +187,30 @@ def test_a_rescreen_under_new_criteria_is_made_visible(client, doc, default_set)
     assert "Reason: Version 2 adds an inpatient caution." in page
     assert "under criteria version 2" in page
     assert "Meets criteria, cautions to review" in page
+
+
+def test_a_rescreen_after_the_decision_is_flagged_on_the_decision(client, doc, default_set):
+    intake = submitted_intake(outcome="candidate")
+    reviews.review_decide(
+        intake=intake,
+        screening_id=intake.latest_screening_id,
+        kind=DecisionKind.PROCEED,
+        physician=doc,
+    )
+    _response, page = open_case(client, intake)
+    assert "screened again after the decision in force" not in page
+    v2 = _version_two(default_set)
+    screening_record(intake=intake, as_of=AS_OF, kind=ScreeningKind.RESCREEN, criteria_set=v2)
+    response, page = open_case(client, intake)
+    assert "This case was screened again after the decision in force was signed" in page
+    assert response.context["amend_form"].initial["screening"] == intake.latest_screening_id
+
+
+def test_conservative_cases_show_the_alternatives(client, doc, default_set):
+    intake = submitted_intake(outcome="conservative")
+    response, page = open_case(client, intake)
+    assert response.context["case"].alternatives.title == "Conservative alternatives"
+    assert "Pain relief with paracetamol first." in page
 
 
 def test_a_screening_without_changes_says_so(client, doc, default_set):
