@@ -7,8 +7,9 @@ import re
 
 import pytest
 import time_machine
+from django.utils import timezone
 
-from intake.models import Intake, Screening
+from intake.models import Decision, DecisionKind, Intake, IntakeStatus, Screening
 from tests.factories import FrontDeskFactory, IntakeFactory, PatientFactory, PhysicianFactory
 from tests.intake.frontdesk_helpers import (
     example_answers,
@@ -310,3 +311,47 @@ def test_physician_sees_a_draft_as_in_progress(client, draft):
 def test_intake_status_changes_nothing_for_an_unknown_id(desk_client, default_set):
     assert desk_client.get("/intakes/999999/").status_code == 404
     assert desk_client.post("/intakes/999999/panel/", {}).status_code == 404
+
+
+# ------------------------------------------------------------------------------- info requested
+
+
+def test_an_information_request_is_answered_in_the_form_and_resubmitted(client, draft):
+    desk, doctor = FrontDeskFactory(), PhysicianFactory(first_name="Ada", last_name="Bone")
+    client.force_login(desk)
+    intake = submitted(client, draft, {"hospitalized": True})
+    Decision.objects.create(
+        intake=intake,
+        screening=intake.latest_screening,
+        kind=DecisionKind.REQUEST_INFO,
+        reason="Please add the MRI report.",
+        physician=doctor,
+        signed_at=timezone.now(),
+    )
+    Intake.objects.filter(pk=intake.pk).update(status=IntakeStatus.INFO_REQUESTED)
+
+    page = client.get(intake_url(intake))
+    body = page.content.decode()
+    assert page.templates[0].name == "intake/intake_form.html"
+    assert "Ada Bone asked for more information" in body
+    assert "Please add the MRI report." in body
+    assert 'name="_note"' in body
+
+    response = client.post(
+        intake_url(intake),
+        form_data(
+            {"hospitalized": True, "mri_done": True},
+            version=fresh(intake).version,
+            action="submit",
+            _note="MRI report added.",
+        ),
+    )
+    assert response.status_code == 302
+    intake = fresh(intake)
+    assert intake.status == "submitted"
+    assert [(s.kind, s.reason) for s in intake.screenings.order_by("id")] == [
+        ("submission", ""),
+        ("edit", "MRI report added."),
+    ]
+    client.force_login(doctor)
+    assert client.get(intake_url(intake)).templates[0].name == "intake/intake_result.html"
