@@ -10,21 +10,9 @@ from django.urls import reverse
 from intake.services.accounts import roles_ensure
 from screener.models import CriteriaChange, CriteriaSet, CriteriaSetStatus, Parameter, Rule
 from screener.services import criteria_set_clone
-from tests.factories import CriteriaAdminFactory, FrontDeskFactory, PhysicianFactory
+from tests.factories import FrontDeskFactory, PhysicianFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def cadmin(db):
-    roles_ensure()
-    return CriteriaAdminFactory()
-
-
-@pytest.fixture
-def client_admin(client, cadmin):
-    client.force_login(cadmin)
-    return client
 
 
 def url(name: str, *args) -> str:
