@@ -184,8 +184,9 @@ def _case_url(intake_id: int, anchor: str = "") -> str:
 
 def _kept_input(form: DecisionForm) -> dict[str, Any]:
     """What the physician typed, to put back into a fresh form after a conflict."""
-    return {name: form.data.get(name, "") for name in ("kind", "refer_to", "reason")} | {
-        "planned_procedure_date": form.data.get("planned_procedure_date") or None
+    typed = {name: form.data.get(form.add_prefix(name), "") for name in form.fields}
+    return {name: typed[name] for name in ("kind", "refer_to", "reason")} | {
+        "planned_procedure_date": typed["planned_procedure_date"] or None
     }
 
 
@@ -298,8 +299,11 @@ def follow_up(request: HttpRequest, intake_id: int) -> HttpResponse:
     """Set or move the planned procedure date of the proceed decision in force."""
     _intake_or_404(intake_id)
     current = reviews.current_decision(intake_id)
+    if current is None:
+        messages.error(request, "No decision has been signed on this case yet; nothing was saved.")
+        return redirect(_case_url(intake_id))
     form = FollowUpForm(request.POST)
-    if current is None or not form.is_valid():
+    if not form.is_valid():
         return _render_case(request, intake_id, status=400, follow_up_form=form)
     try:
         decision = reviews.review_plan_follow_up(

@@ -448,6 +448,29 @@ def test_physicians_amend_through_the_case_page(client, default_set, doc):
     assert Decision.objects.get(supersedes=first).reason == "Improving on physiotherapy."
 
 
+def test_a_conflicting_amendment_keeps_what_was_typed(client, default_set, doc):
+    other = PhysicianFactory(first_name="Bo", last_name="Baker")
+    intake = submitted_intake(outcome="candidate")
+    first = decide(intake, doc, DecisionKind.PROCEED)
+    amend(first, other, DecisionKind.CONSERVATIVE, reason="Improving.")
+    client.force_login(doc)
+    response = client.post(
+        reverse("review:amend", args=[intake.pk, first.pk]),
+        {
+            "amend-kind": "not_candidate",
+            "amend-reason": "Prone position impossible.",
+            "amend-screening": first.screening_id,
+        },
+    )
+    assert response.status_code == 409
+    page = text(response)
+    assert "Bo Baker recorded “Conservative care”" in page
+    assert "Your amendment was not saved." in page
+    assert response.context["amend_form"].initial["reason"] == "Prone position impossible."
+    assert "Prone position impossible." in page
+    assert Decision.objects.filter(intake=intake).count() == 2
+
+
 def test_a_decision_of_another_intake_cannot_be_amended_here(client, default_set, doc):
     intake = submitted_intake(outcome="candidate")
     other = submitted_intake(outcome="candidate")

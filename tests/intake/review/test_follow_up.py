@@ -165,6 +165,23 @@ def test_no_plan_on_a_decision_that_is_not_proceed_or_was_amended(default_set, d
 
 
 @pytest.mark.django_db
+def test_no_plan_before_a_decision_or_on_another_kind(client, default_set, doc, frozen):
+    intake = submitted_intake(outcome="conservative")
+    url = reverse("review:follow-up", args=[intake.pk])
+    response = client.post(url, {"planned_procedure_date": "2025-04-01"}, follow=True)
+    assert "No decision has been signed on this case yet" in response.content.decode()
+    reviews.review_decide(
+        intake=intake,
+        screening_id=intake.latest_screening_id,
+        kind=DecisionKind.CONSERVATIVE,
+        physician=doc,
+    )
+    response = client.post(url, {"planned_procedure_date": "2025-04-01"})
+    assert response.status_code == 409
+    assert "belongs to a proceed decision that is in force" in response.content.decode()
+
+
+@pytest.mark.django_db
 def test_the_scheduling_date_is_the_only_change_a_decision_accepts(default_set, doc, frozen):
     intake = submitted_intake(outcome="candidate")
     decision = proceed(intake, doc)
