@@ -241,18 +241,20 @@ def _draft_post(request: HttpRequest, intake: Intake, as_of, questions) -> HttpR
         )
     except services.AlreadySubmitted:
         current = _intake_or_404(intake.pk)
-        if request.POST.get("_action") == "submit" or not _conflicts(current, form):
+        if not _conflicts(current, form):  # a double click, or the back button
             messages.info(
                 request,
                 "This intake was already submitted; here is its result. Nothing was "
                 "submitted twice.",
             )
             return redirect("intake:intake-detail", intake_id=intake.pk)
-        # Submitted meanwhile (another tab, a colleague): keep what was typed, as an edit.
+        # Submitted meanwhile with other answers (another tab, a colleague): nothing is
+        # submitted twice, and what was typed stays in the form, as an edit.
         messages.error(
             request,
-            "This intake was submitted meanwhile, so your answers were not saved. They are "
-            "still in the form below: give a reason and save to change the submitted intake.",
+            "This intake was submitted meanwhile with other answers, so yours were not saved. "
+            "They are still in the form below: give a reason and save to change the "
+            "submitted intake.",
         )
         rebound = _build_form(
             current,

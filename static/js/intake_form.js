@@ -20,7 +20,8 @@
   var url = form.getAttribute("data-panel-url");
   var timer = null;
   var sequence = 0;
-  var dirty = false;
+  // A page sent back with errors or conflicts holds answers that are not saved yet.
+  var dirty = form.getAttribute("data-unsaved") === "true";
   var submitting = false;
 
   function applyRequired() {

@@ -189,7 +189,11 @@ def test_two_tabs_submitting_different_answers_make_one_screening(desk_client, d
     other_tab = desk_client.post(
         intake_url(draft), form_data({"hospitalized": False}, version=1, action="submit")
     )
-    assert other_tab.status_code == 302
+    body = other_tab.content.decode()
+    assert other_tab.status_code == 409
+    assert "submitted meanwhile with other answers, so yours were not saved" in body
+    assert re.search(r'name="hospitalized" value="false"[^>]*checked', body)  # kept
+    assert 'name="_reason"' in body
     assert Screening.objects.filter(intake=draft).count() == 1
     assert fresh(draft).answers == {"hospitalized": True}
 
@@ -204,7 +208,7 @@ def test_saving_an_intake_submitted_meanwhile_keeps_the_typing_as_an_edit(client
     )
     body = response.content.decode()
     assert response.status_code == 409
-    assert "This intake was submitted meanwhile, so your answers were not saved." in body
+    assert "submitted meanwhile with other answers, so yours were not saved." in body
     assert 'name="_reason"' in body
     assert f'action="/intakes/{draft.pk}/edit/"' in body
     assert re.search(r'name="pain_nrs" value="7"', body)
