@@ -17,8 +17,8 @@ from django.db.models import Case, IntegerField, OuterRef, Q, QuerySet, Subquery
 
 from intake.models import Decision, DecisionKind, Intake, IntakeStatus, Screening
 from intake.outcomes import EMERGENCY_LABEL, outcome_colour, outcome_label
-from screener import adapters, engine
-from screener.engine.types import Effect, Outcome, Requirement
+from screener import adapters
+from screener.engine.types import Effect, Outcome
 from screener.models import ContentBlock, CriteriaSet, CriteriaSetStatus, Procedure, Question
 
 # --------------------------------------------------------------------------------------------
@@ -266,35 +266,7 @@ def screening_summary(*, screening: Screening, prompts: Mapping[str, str]) -> Su
 @dataclass(frozen=True)
 class Preview:
     summary: Summary
-    required: frozenset[str]  # questions required now, answered or not
-
-
-def required_now(
-    compiled: engine.CompiledCriteria,
-    typed: Mapping[str, Any],
-    as_of: datetime.date,
-    missing: Iterable[str],
-) -> frozenset[str]:
-    """Questions required under these answers, whether or not they are answered.
-
-    The engine reports only blank required questions (``missing``). For an answered
-    conditional question we ask the engine the same thing with that one answer left blank: the
-    server stays the one place that evaluates requirement conditions.
-    """
-    required = set(missing)
-    for question in compiled.spec.questions:
-        if question.requirement == Requirement.ALWAYS:
-            required.add(question.code)
-        elif (
-            question.requirement == Requirement.WHEN
-            and question.code not in required
-            and typed.get(question.code) is not None
-        ):
-            probe = dict(typed)
-            probe[question.code] = None
-            if question.code in engine.screen(compiled, probe, as_of).missing:
-                required.add(question.code)
-    return frozenset(required)
+    required: frozenset[str]  # questions required now, answered or not (the engine says)
 
 
 def intake_preview(
@@ -309,10 +281,6 @@ def intake_preview(
     result, _screened = adapters.screen_answers(
         criteria_set, dict(answers), as_of=as_of, date_of_birth=date_of_birth
     )
-    compiled = adapters.compiled_criteria(criteria_set)
-    typed, _invalid = adapters.typed_answers(
-        compiled.spec, dict(answers), as_of=as_of, date_of_birth=date_of_birth
-    )
     summary = summarize(
         outcome=str(result.outcome),
         emergency=result.emergency,
@@ -321,7 +289,7 @@ def intake_preview(
         suggested_codes=result.suggested_codes,
         prompts=prompts,
     )
-    return Preview(summary=summary, required=required_now(compiled, typed, as_of, result.missing))
+    return Preview(summary=summary, required=frozenset(result.required))
 
 
 # --------------------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ class _CompiledQuestion:
     spec: QuestionSpec
     blank: Any  # the value a blank answer takes inside expressions
     blank_choices: frozenset[str]
-    requirement_node: ast.expr | None  # for Requirement.WHEN
+    condition_index: int | None  # for Requirement.WHEN: its condition in `conditions`
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,13 +62,22 @@ class CompiledCriteria:
         self.spec = spec
         self.parameters = {p.name: p.value for p in spec.parameters}
         self.derived = tuple((d.name, parse_expression(d.expression)) for d in spec.derived)
+        # Several questions often share one requirement condition: each is evaluated once.
+        condition_texts = list(
+            dict.fromkeys(
+                q.required_when.strip() for q in spec.questions if q.requirement == Requirement.WHEN
+            )
+        )
+        self.conditions = tuple(parse_expression(text) for text in condition_texts)
         self.questions = tuple(
             _CompiledQuestion(
                 spec=q,
                 blank=blank_value(q.type),
                 blank_choices=frozenset(q.blank_choices),
-                requirement_node=(
-                    parse_expression(q.required_when) if q.requirement == Requirement.WHEN else None
+                condition_index=(
+                    condition_texts.index(q.required_when.strip())
+                    if q.requirement == Requirement.WHEN
+                    else None
                 ),
             )
             for q in spec.questions
@@ -150,15 +159,14 @@ def screen(
     for name, node in compiled.derived:
         derived_values[name] = names[name] = evaluate(node)
 
-    missing = tuple(
+    conditions_hold = [evaluate(node) is True for node in compiled.conditions]
+    required = tuple(
         q.spec.code
         for q in compiled.questions
-        if q.spec.code in blank
-        and (
-            q.spec.requirement == Requirement.ALWAYS
-            or (q.requirement_node is not None and evaluate(q.requirement_node) is True)
-        )
+        if q.spec.requirement == Requirement.ALWAYS
+        or (q.condition_index is not None and conditions_hold[q.condition_index])
     )
+    missing = tuple(code for code in required if code in blank)
     missing_set = set(missing)
     results = tuple(
         RuleResult(
@@ -186,6 +194,7 @@ def screen(
         outcome=outcome,
         emergency=emergency,
         missing=missing,
+        required=required,
         rules=results,
         suggested_codes=codes,
         as_of=as_of,

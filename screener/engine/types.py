@@ -139,6 +139,7 @@ class ScreeningResult:
     rules: tuple[RuleResult, ...]
     suggested_codes: tuple[str, ...]
     as_of: datetime.date
+    required: tuple[str, ...] = ()  # required now under these answers, answered or not
     weeks_since_onset: float | None = None
     derived: dict[str, float | bool] = field(default_factory=dict)
 

@@ -218,3 +218,17 @@ def test_as_dict_has_the_contract_keys_in_order():
     ]
     assert data["criteria_set"] == {"procedure": "vertebroplasty", "version": 1}
     assert list(data["rules"][0]) == ["code", "effect", "holds", "needs", "message", "source"]
+
+
+def test_required_lists_questions_required_now_answered_or_not():
+    """What the form marks as required: the same conditions as `missing`, answered or not."""
+    inpatient = run("inpatient", age_years=40, pregnant=False)
+    outpatient = run("outpatient_stable")
+    assert "pregnant" in inpatient.required  # under 55, answered
+    assert "pain_trend" not in inpatient.required  # inpatients are not asked the trend
+    assert {"pain_trend", "rdq_score", "height_loss_percent"} <= set(outpatient.required)
+    assert "inr" not in outpatient.required  # optional
+    assert outpatient.missing == ()
+    assert set(run("inpatient", hospitalized=None).missing) <= set(
+        run("inpatient", hospitalized=None).required
+    )
