@@ -26,8 +26,6 @@ from screener.selectors import newest_published_set
 EDITABLE_AS_DRAFT = (IntakeStatus.DRAFT, IntakeStatus.INFO_REQUESTED)
 EDITABLE_WITH_REASON = (IntakeStatus.SUBMITTED, IntakeStatus.DECIDED)
 RESUBMIT_REASON = "Information added at the physician's request."
-# Set by the services, never typed; older or imported intakes may have no creator.
-_NOT_TYPED = ["created_by"]
 
 
 class IntakeRefused(Exception):
@@ -139,7 +137,7 @@ def intake_start(*, patient: Patient, procedure: Procedure, user: User) -> tuple
         answers={},
         created_by=user,
     )
-    intake.full_clean(exclude=_NOT_TYPED)
+    intake.full_clean()
     intake.save()
     return intake, True
 
@@ -169,7 +167,7 @@ def intake_save_draft(
     clean = validate_answer_changes(criteria_set=intake.criteria_set, changes=changes, as_of=as_of)
     _apply(intake, clean)
     intake.version += 1
-    intake.full_clean(exclude=_NOT_TYPED)
+    intake.full_clean()
     intake.save()
     return intake
 
@@ -203,7 +201,7 @@ def intake_submit(
     if not resubmission:
         intake.submitted_at = timezone.now()
         intake.submitted_by = user
-    intake.full_clean(exclude=_NOT_TYPED)
+    intake.full_clean()
     intake.save()
     if resubmission:
         return screening_record(
@@ -245,7 +243,7 @@ def intake_edit(
     _apply(intake, clean)
     intake.version += 1
     intake.status = IntakeStatus.SUBMITTED
-    intake.full_clean(exclude=_NOT_TYPED)
+    intake.full_clean()
     intake.save()
     return screening_record(
         intake=intake, as_of=as_of, kind=ScreeningKind.EDIT, reason=reason, user=user

@@ -80,7 +80,7 @@ def _save(patient: Patient) -> Patient:
     patient.last_name_key = name_key(patient.last_name)
     # Who registered a patient is the service's to set, not a typed field (older records and
     # imports have none), so it is not validated as one.
-    patient.full_clean(exclude=["created_by"])
+    patient.full_clean()
     try:
         with transaction.atomic():
             patient.save()
