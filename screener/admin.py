@@ -677,7 +677,12 @@ def enqueue_job(request: HttpRequest, job: CriteriaJob) -> HttpResponseRedirect:
     from screener import tasks
 
     task = tasks.impact_preview_task if job.kind == CriteriaJobKind.IMPACT else tasks.rescreen_task
-    transaction.on_commit(lambda: task.enqueue(job.pk))
+
+    def enqueue() -> None:
+        result = task.enqueue(job.pk)
+        services.criteria_job_task_set(job_id=job.pk, task_id=str(result.id))
+
+    transaction.on_commit(enqueue)
     messages.info(request, f"{job.get_kind_display()} queued; this page refreshes itself.")
     return HttpResponseRedirect(reverse("admin:screener_criteriajob_change", args=[job.pk]))
 

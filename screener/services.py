@@ -276,16 +276,22 @@ def _job_changes(tally: Any) -> list[list]:
     return [list(row) for row in tally.change_rows()]
 
 
-def criteria_job_start(*, job_id: int, now: datetime.datetime | None = None) -> CriteriaJob:
-    """Mark a queued job running (a job already finished is returned unchanged)."""
+def criteria_job_start(*, job_id: int, now: datetime.datetime | None = None) -> CriteriaJob | None:
+    """Mark a queued job running. A job already finished is returned unchanged; a job that no
+    longer exists (its draft was deleted) gives None."""
     with transaction.atomic():
-        job = CriteriaJob.objects.select_for_update().select_related("criteria_set__procedure")
-        job = job.get(pk=job_id)
-        if job.status == CriteriaJobStatus.QUEUED:
+        jobs = CriteriaJob.objects.select_for_update().select_related("criteria_set__procedure")
+        job = jobs.filter(pk=job_id).first()
+        if job is not None and job.status == CriteriaJobStatus.QUEUED:
             job.status = CriteriaJobStatus.RUNNING
             job.started_at = now or timezone.now()
             job.save(update_fields=["status", "started_at"])
     return job
+
+
+def criteria_job_task_set(*, job_id: int, task_id: str) -> None:
+    """Keep the id of the task that runs the job (for the task admin and logs)."""
+    CriteriaJob.objects.filter(pk=job_id).update(task_id=task_id[:64])
 
 
 def criteria_job_progress(*, job_id: int, done: int, total: int, tally: Any) -> None:

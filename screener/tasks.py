@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 def _run(job_id: int, work) -> None:
     job = services.criteria_job_start(job_id=job_id)
-    if job.finished:
+    if job is None or job.finished:
         return
 
     def progress(done: int, total: int, tally) -> None:

@@ -10,7 +10,7 @@ moved in the same transaction; the batch's intakes are locked and filtered again
 second (or concurrent) run finds nothing left to do.
 
 Built for volume: ids first, then per batch one locked bulk read of the rows, the set compiled
-once, ``bulk_create`` of the screenings and ``bulk_update`` of the intakes. ``full_clean`` is
+once, ``bulk_create`` of the screenings and one UPDATE of the batch's intakes. ``full_clean`` is
 not called per screening (it would query every foreign key); the content comes from the engine
 exactly as ``screening_record`` stores it.
 """
@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import OuterRef, Subquery, Value
 from django.utils import timezone
 
 from intake.models import Intake, Screening, ScreeningKind
@@ -134,7 +135,9 @@ def _rescreen_batch(
                 intake_id=row.intake_id,
                 criteria_set=target,
                 kind=ScreeningKind.RESCREEN,
-                reason=rescreen_reason(target, row.version),
+                # An expression among the values makes Django insert with multi-row VALUES:
+                # its PostgreSQL UNNEST path quotes the large JSON arrays ~2x slower.
+                reason=Value(rescreen_reason(target, row.version)),
                 as_of=row.as_of,
                 answers=screened,
                 outcome=str(result.outcome),
@@ -148,19 +151,21 @@ def _rescreen_batch(
             )
         )
     Screening.objects.bulk_create(screenings, batch_size=500)
-    intakes = [
-        Intake(
-            pk=screening.intake_id,
-            criteria_set_id=target.pk,
-            latest_screening_id=screening.pk,
-            outcome=screening.outcome,
-            emergency=screening.emergency,
+    # A few UPDATEs per batch, one per (outcome, emergency): each intake moves to the new
+    # version and points at the screening just made for it (its only rescreen under ``target``,
+    # as it was on an older version until now). Measured several times faster than
+    # ``bulk_update``, whose CASE per row is resolved in Python.
+    new = Screening.objects.filter(
+        intake=OuterRef("pk"), criteria_set=target, kind=ScreeningKind.RESCREEN
+    ).order_by("-id")
+    groups: dict[tuple[str, bool], list[int]] = {}
+    for screening in screenings:
+        groups.setdefault((screening.outcome, screening.emergency), []).append(screening.intake_id)
+    for (outcome, emergency), intake_ids in groups.items():
+        Intake.objects.filter(pk__in=intake_ids).update(
+            criteria_set=target,
+            latest_screening=Subquery(new.values("id")[:1]),
+            outcome=outcome,
+            emergency=emergency,
             updated_at=now,
         )
-        for screening in screenings
-    ]
-    Intake.objects.bulk_update(
-        intakes,
-        ["criteria_set", "latest_screening", "outcome", "emergency", "updated_at"],
-        batch_size=250,
-    )

@@ -433,3 +433,41 @@ def test_export_downloads_the_set_as_json(client_admin, default_set):
     response = client_admin.get(url("criteriaset_export", default_set.pk))
     assert response["Content-Disposition"] == 'attachment; filename="vertebroplasty-v1.json"'
     assert len(json.loads(response.content)["golden_cases"]) == 54
+
+
+def test_adding_a_set_makes_a_draft_with_the_next_version(client_admin, cadmin, default_set):
+    response = client_admin.post(
+        url("criteriaset_add"),
+        {
+            "procedure": default_set.procedure_id,
+            "notes": "Started from scratch",
+            "cpt_primary_thoracic": "22510",
+            "cpt_primary_lumbar": "22511",
+            "cpt_addon": "22512",
+        },
+    )
+    assert response.status_code == 302
+    created = CriteriaSet.objects.get(notes="Started from scratch")
+    assert (created.version, created.status) == (2, CriteriaSetStatus.DRAFT)
+    change = CriteriaChange.objects.get(criteria_set=created)
+    assert (change.action, change.summary, change.user) == (
+        "created",
+        "Created vertebroplasty v2 as a draft",
+        cadmin,
+    )
+
+
+def test_a_queued_job_says_it_waits_for_the_worker(client_admin, default_set):
+    from screener.models import CriteriaJob, CriteriaJobKind
+
+    job = CriteriaJob.objects.create(kind=CriteriaJobKind.RESCREEN, criteria_set=default_set)
+    page = text(client_admin.get(url("criteriajob_change", job.pk)))
+    assert "Waiting for the task worker" in page
+    assert '<meta http-equiv="refresh" content="2">' in page
+
+
+def test_a_task_whose_job_is_gone_does_nothing(default_set):
+    from screener.tasks import rescreen_task
+
+    result = rescreen_task.enqueue(123456)
+    assert result.status == "SUCCESSFUL"

@@ -114,6 +114,7 @@ def test_threshold_change_from_clone_to_the_physicians_case_view(
         response = client_admin.post(url("criteriaset_rescreen", draft.pk))
     job = CriteriaJob.objects.get()
     assert response["Location"] == url("criteriajob_change", job.pk)
+    assert (job.status, len(job.task_id)) == ("done", 32)  # the django-tasks result id
     progress = text(client_admin.get(response["Location"]))
     assert "6 / 6 intakes done (100%)." in progress
     assert 'http-equiv="refresh"' not in progress  # finished: no more refreshing
