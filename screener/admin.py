@@ -208,6 +208,8 @@ def check_draft_formsets(request: HttpRequest, criteria_set: CriteriaSet, formse
     top. Returns True when the set checks. Rows with their own field errors are left to those.
     """
     by_model = {fs.model: fs for fs in formsets if fs.model in PART_MODELS}
+    if not by_model:
+        return True  # no expression is edited on this page (content, golden cases, log)
     if not all(fs.is_valid() for fs in by_model.values()):
         return False
     replaced: dict[type, list] = {}
@@ -243,7 +245,7 @@ def check_draft_formsets(request: HttpRequest, criteria_set: CriteriaSet, formse
         formset._non_form_errors = formset.error_class(
             [
                 *formset.non_form_errors(),
-                *(f"This edit breaks a row not shown here: {line}" for line in elsewhere),
+                *(f"Not saved: a row not shown here does not check: {line}" for line in elsewhere),
             ],
             error_class="nonform",
         )

@@ -471,3 +471,21 @@ def test_a_task_whose_job_is_gone_does_nothing(default_set):
 
     result = rescreen_task.enqueue(123456)
     assert result.status == "SUCCESSFUL"
+
+
+def test_a_draft_broken_elsewhere_refuses_an_edit_naming_the_broken_rule(client_admin, default_set):
+    """Rows stored broken (through the ORM) block a save of another part, and say which."""
+    draft = criteria_set_clone(criteria_set=default_set)
+    Rule.objects.filter(criteria_set=draft, code="rf_minor").update(condition="age < 18")
+    page = set_page(draft, "parameters")
+    response = client_admin.post(page, change_form_data(client_admin, page))
+    assert response.status_code == 200
+    assert "Not saved: a row not shown here does not check: Rule rf_minor: unknown name" in text(
+        response
+    )
+    # Pages without expressions (content blocks) still save the set's own fields.
+    page = set_page(draft, "golden")
+    data = change_form_data(client_admin, page) | {"notes": "Thresholds under review"}
+    assert client_admin.post(page, data).status_code == 302
+    draft.refresh_from_db()
+    assert draft.notes == "Thresholds under review"
