@@ -196,3 +196,23 @@ def test_batches_lock_their_intakes_on_postgresql(default_set, intakes):
     locking = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"]]
     assert len(locking) == 1
     assert locking[0].endswith('FOR UPDATE OF "intake_intake"')
+
+
+def test_intakes_moved_by_another_run_meanwhile_are_skipped(default_set, intakes, monkeypatch):
+    """Ids are read first; a run that moved them in the meantime leaves nothing to redo."""
+    v2 = publish_threshold_7(default_set)
+    real = rescreen_module._rescreen_batch
+    other_run = []
+
+    def other_run_first(**kwargs):
+        if not other_run:
+            monkeypatch.setattr(rescreen_module, "_rescreen_batch", real)
+            other_run.append(intakes_rescreen(target=v2))
+        return real(**kwargs)
+
+    monkeypatch.setattr(rescreen_module, "_rescreen_batch", other_run_first)
+    late = intakes_rescreen(target=v2)
+    assert (other_run[0].evaluated, late.evaluated) == (3, 0)
+    for key in ("submitted", "info_requested", "mild"):
+        kinds = list(intakes[key].screenings.values_list("kind", flat=True))
+        assert kinds == ["submission", "rescreen"]
