@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
-from django.db.models import Value
+from django.db.models import F, Value
 from django.utils import timezone
 
 from intake.models import Intake, Screening, ScreeningKind
@@ -169,7 +169,9 @@ def _move_intakes(*, target: CriteriaSet, screenings: list[Screening], now) -> N
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {table} AS i SET criteria_set_id = %s, latest_screening_id = v.sid, "
-                "outcome = v.outcome, emergency = v.emergency, updated_at = %s "
+                "outcome = v.outcome, emergency = v.emergency, updated_at = %s, "
+                # A form opened before the move is stale: its save is refused, not mixed in.
+                "version = i.version + 1 "
                 "FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::boolean[]) "
                 "AS v(iid, sid, outcome, emergency) WHERE i.id = v.iid",
                 [
@@ -197,3 +199,4 @@ def _move_intakes(*, target: CriteriaSet, screenings: list[Screening], now) -> N
         ["criteria_set", "latest_screening", "outcome", "emergency", "updated_at"],
         batch_size=250,
     )
+    Intake.objects.filter(pk__in=[s.intake_id for s in screenings]).update(version=F("version") + 1)

@@ -216,3 +216,26 @@ def test_intakes_moved_by_another_run_meanwhile_are_skipped(default_set, intakes
     for key in ("submitted", "info_requested", "mild"):
         kinds = list(intakes[key].screenings.values_list("kind", flat=True))
         assert kinds == ["submission", "rescreen"]
+
+
+def test_a_form_opened_before_the_rescreen_is_stale(default_set, intakes):
+    """The intake moved to new criteria: a front-desk save from before is refused, not mixed in."""
+    from intake.services.intakes import StaleIntake, intake_edit
+    from tests.factories import FrontDeskFactory
+
+    submitted = intakes["submitted"]
+    submitted.refresh_from_db()
+    opened_at = submitted.version
+    intakes_rescreen(target=publish_threshold_7(default_set))
+    submitted.refresh_from_db()
+    assert submitted.version == opened_at + 1
+    with pytest.raises(StaleIntake):
+        intake_edit(
+            intake_id=submitted.pk,
+            changes={"pain_nrs": 8},
+            version=opened_at,
+            reason="MRI report added",
+            user=FrontDeskFactory(),
+            as_of=AS_OF,
+        )
+    assert submitted.screenings.count() == 2
