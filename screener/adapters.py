@@ -8,11 +8,19 @@ from __future__ import annotations
 
 import datetime
 import threading
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
 from screener import engine
-from screener.models import CriteriaSet, CriteriaSetStatus
+from screener.models import (
+    CriteriaSet,
+    CriteriaSetStatus,
+    DerivedValue,
+    Parameter,
+    Question,
+    Rule,
+)
 
 _cache: dict[tuple[str, int], engine.CompiledCriteria] = {}
 _cache_lock = threading.Lock()
@@ -21,37 +29,49 @@ _cache_lock = threading.Lock()
 def _number(value: Decimal | None) -> float | int | None:
     if value is None:
         return None
+    value = Decimal(value)
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def criteria_spec(criteria_set: CriteriaSet) -> engine.CriteriaSpec:
-    """The engine's view of a set (three queries: its questions, parameters, derived, rules)."""
-    questions = tuple(
-        engine.QuestionSpec(
-            code=q.code,
-            type=engine.QuestionType(q.type),
-            requirement=engine.Requirement(q.requirement),
-            required_when=q.required_when,
-            min_value=_number(q.min_value),
-            max_value=_number(q.max_value),
-            choices=tuple(q.choices or ()),
-            blank_choices=tuple(q.blank_choices or ()),
-            section=q.section,
-            prompt=q.prompt,
-        )
-        for q in criteria_set.question_set.order_by("order", "id")
-    )
+def _ordered(rows: Iterable[Any]) -> list[Any]:
+    """Set order; unsaved rows (no pk yet) sort by their order alone."""
+    return sorted(rows, key=lambda row: (row.order or 0, row.pk or 0))
+
+
+def spec_from_rows(
+    *,
+    criteria_set: CriteriaSet,
+    questions: Iterable[Question],
+    parameters: Iterable[Parameter],
+    derived: Iterable[DerivedValue],
+    rules: Iterable[Rule],
+    procedure_slug: str | None = None,
+    version: int | None = None,
+) -> engine.CriteriaSpec:
+    """The engine's view of a set made of rows, stored or not yet saved (admin forms, imports)."""
     return engine.CriteriaSpec(
-        procedure=criteria_set.procedure.slug,
-        version=criteria_set.version,
-        questions=questions,
+        procedure=procedure_slug or criteria_set.procedure.slug,
+        version=version if version is not None else criteria_set.version,
+        questions=tuple(
+            engine.QuestionSpec(
+                code=q.code,
+                type=engine.QuestionType(q.type),
+                requirement=engine.Requirement(q.requirement),
+                required_when=q.required_when,
+                min_value=_number(q.min_value),
+                max_value=_number(q.max_value),
+                choices=tuple(q.choices or ()),
+                blank_choices=tuple(q.blank_choices or ()),
+                section=q.section,
+                prompt=q.prompt,
+            )
+            for q in _ordered(questions)
+        ),
         parameters=tuple(
-            engine.ParameterSpec(name=p.name, value=_number(p.value))
-            for p in criteria_set.parameter_set.order_by("order", "id")
+            engine.ParameterSpec(name=p.name, value=_number(p.value)) for p in _ordered(parameters)
         ),
         derived=tuple(
-            engine.DerivedSpec(name=d.name, expression=d.expression)
-            for d in criteria_set.derivedvalue_set.order_by("order", "id")
+            engine.DerivedSpec(name=d.name, expression=d.expression) for d in _ordered(derived)
         ),
         rules=tuple(
             engine.RuleSpec(
@@ -62,11 +82,22 @@ def criteria_spec(criteria_set: CriteriaSet) -> engine.CriteriaSpec:
                 message=r.message,
                 source=r.source,
             )
-            for r in criteria_set.rule_set.order_by("order", "id")
+            for r in _ordered(rules)
         ),
         cpt_primary_thoracic=criteria_set.cpt_primary_thoracic,
         cpt_primary_lumbar=criteria_set.cpt_primary_lumbar,
         cpt_addon=criteria_set.cpt_addon,
+    )
+
+
+def criteria_spec(criteria_set: CriteriaSet) -> engine.CriteriaSpec:
+    """The engine's view of a stored set (four queries: questions, parameters, derived, rules)."""
+    return spec_from_rows(
+        criteria_set=criteria_set,
+        questions=criteria_set.question_set.all(),
+        parameters=criteria_set.parameter_set.all(),
+        derived=criteria_set.derivedvalue_set.all(),
+        rules=criteria_set.rule_set.all(),
     )
 
 
