@@ -189,6 +189,53 @@ def _input(
     )
 
 
+def _sign(
+    locked: Intake,
+    *,
+    screening: Screening,
+    kind: str,
+    physician: User,
+    reason: str,
+    refer_to: str,
+    planned_procedure_date: datetime.date | None,
+    supersedes: Decision | None = None,
+) -> Decision:
+    """Validate the input, store the signed decision (an amendment when it supersedes one) and
+    move the intake to the status the decision means. The caller holds the intake's row lock."""
+    reason, refer_to, planned_procedure_date = _input(
+        kind=kind, reason=reason, refer_to=refer_to, planned_procedure_date=planned_procedure_date
+    )
+    now = timezone.now()
+    errors = decision_input_errors(
+        kind=kind,
+        outcome=screening.outcome,
+        reason=reason,
+        refer_to=refer_to,
+        planned_procedure_date=planned_procedure_date,
+        earliest_date=timezone.localdate(now),
+        amendment=supersedes is not None,
+    )
+    if errors:
+        raise ValidationError(errors)
+    decision = Decision(
+        intake=locked,
+        screening=screening,
+        kind=kind,
+        refer_to=refer_to,
+        reason=reason,
+        physician=physician,
+        signed_at=now,
+        supersedes=supersedes,
+        planned_procedure_date=planned_procedure_date,
+        planned_date_set_by=physician if planned_procedure_date else None,
+        planned_date_set_at=now if planned_procedure_date else None,
+    )
+    decision.full_clean()
+    decision.save()
+    _save_status(locked, kind)
+    return decision
+
+
 @transaction.atomic
 def review_decide(
     *,
@@ -215,36 +262,15 @@ def review_decide(
             f"This intake is not waiting for review (it is {locked.get_status_display().lower()})."
             " Nothing was saved."
         )
-    screening = _check_screening(locked, screening_id)
-    reason, refer_to, planned_procedure_date = _input(
-        kind=kind, reason=reason, refer_to=refer_to, planned_procedure_date=planned_procedure_date
-    )
-    now = timezone.now()
-    errors = decision_input_errors(
+    decision = _sign(
+        locked,
+        screening=_check_screening(locked, screening_id),
         kind=kind,
-        outcome=screening.outcome,
-        reason=reason,
-        refer_to=refer_to,
-        planned_procedure_date=planned_procedure_date,
-        earliest_date=timezone.localdate(now),
-    )
-    if errors:
-        raise ValidationError(errors)
-    decision = Decision(
-        intake=locked,
-        screening=screening,
-        kind=kind,
-        refer_to=refer_to,
-        reason=reason,
         physician=physician,
-        signed_at=now,
+        reason=reason,
+        refer_to=refer_to,
         planned_procedure_date=planned_procedure_date,
-        planned_date_set_by=physician if planned_procedure_date else None,
-        planned_date_set_at=now if planned_procedure_date else None,
     )
-    decision.full_clean()
-    decision.save()
-    _save_status(locked, kind)
     intake.status = locked.status
     return decision
 
@@ -282,39 +308,16 @@ def review_amend(
             "The front desk resubmitted this case after that decision: record a new decision "
             "on the new screening instead. Nothing was saved."
         )
-    screening = _check_screening(locked, screening_id)
-    reason, refer_to, planned_procedure_date = _input(
-        kind=kind, reason=reason, refer_to=refer_to, planned_procedure_date=planned_procedure_date
-    )
-    now = timezone.now()
-    errors = decision_input_errors(
+    return _sign(
+        locked,
+        screening=_check_screening(locked, screening_id),
         kind=kind,
-        outcome=screening.outcome,
-        reason=reason,
-        refer_to=refer_to,
-        planned_procedure_date=planned_procedure_date,
-        earliest_date=timezone.localdate(now),
-        amendment=True,
-    )
-    if errors:
-        raise ValidationError(errors)
-    amendment = Decision(
-        intake=locked,
-        screening=screening,
-        kind=kind,
-        refer_to=refer_to,
-        reason=reason,
         physician=physician,
-        signed_at=now,
-        supersedes=decision,
+        reason=reason,
+        refer_to=refer_to,
         planned_procedure_date=planned_procedure_date,
-        planned_date_set_by=physician if planned_procedure_date else None,
-        planned_date_set_at=now if planned_procedure_date else None,
+        supersedes=decision,
     )
-    amendment.full_clean()
-    amendment.save()
-    _save_status(locked, kind)
-    return amendment
 
 
 @transaction.atomic
