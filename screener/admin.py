@@ -139,7 +139,20 @@ class ContentBlockInline(FrozenWhenPublishedInline):
     fields = ("order", "kind", "title", "body")
 
 
-class GoldenCaseInline(admin.TabularInline):
+class ReadOnlyAdmin:
+    """Admin pages and inlines that show records and never add, change or delete them."""
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class GoldenCaseInline(ReadOnlyAdmin, admin.TabularInline):
     """A summary; each case is edited on its own page (its answers are long)."""
 
     model = GoldenCase
@@ -149,17 +162,8 @@ class GoldenCaseInline(admin.TabularInline):
     show_change_link = True
     verbose_name_plural = "golden cases (edit each on its own page; run them with the button)"
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class CriteriaChangeInline(admin.TabularInline):
+class CriteriaChangeInline(ReadOnlyAdmin, admin.TabularInline):
     """The set's change log, newest first: who, when, what changed."""
 
     model = CriteriaChange
@@ -168,15 +172,6 @@ class CriteriaChangeInline(admin.TabularInline):
     readonly_fields = fields
     verbose_name_plural = "change log"
     ordering = ("-at", "-id")
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description="what changed")
     def what_changed(self, change: CriteriaChange) -> str:
@@ -821,7 +816,7 @@ class GoldenCaseAdmin(PartAdmin):
 
 
 @admin.register(CriteriaChange)
-class CriteriaChangeAdmin(admin.ModelAdmin):
+class CriteriaChangeAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ("at", "set_label", "action", "user", "summary")
     list_filter = ("action", "criteria_set")
     search_fields = ("summary", "set_label")
@@ -829,35 +824,17 @@ class CriteriaChangeAdmin(admin.ModelAdmin):
     readonly_fields = fields
     date_hierarchy = "at"
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
     @admin.display(description="what changed")
     def what(self, change: CriteriaChange) -> str:
         return what_changed(change)
 
 
 @admin.register(CriteriaJob)
-class CriteriaJobAdmin(admin.ModelAdmin):
+class CriteriaJobAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """Background jobs; a job's page is its progress (it refreshes itself while running)."""
 
     list_display = ("__str__", "kind", "status", "done", "total", "created_by", "created_at")
     list_filter = ("kind", "status")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None
