@@ -489,3 +489,16 @@ def test_a_draft_broken_elsewhere_refuses_an_edit_naming_the_broken_rule(client_
     assert client_admin.post(page, data).status_code == 302
     draft.refresh_from_db()
     assert draft.notes == "Thresholds under review"
+
+
+def test_the_change_log_and_jobs_are_read_only_even_for_criteria_admins(client_admin, default_set):
+    """Nobody edits history: no add, change or delete on the change log or the job records."""
+    criteria_set_clone(criteria_set=default_set)
+    change = CriteriaChange.objects.order_by("-pk").first()
+    assert client_admin.get(url("criteriachange_add")).status_code == 403
+    assert client_admin.get(url("criteriachange_delete", change.pk)).status_code == 403
+    assert client_admin.get(url("criteriajob_add")).status_code == 403
+    response = client_admin.post(url("criteriachange_change", change.pk), {"summary": "rewritten"})
+    assert response.status_code == 403
+    change.refresh_from_db()
+    assert change.summary != "rewritten"
