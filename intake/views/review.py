@@ -178,6 +178,12 @@ def _intake_or_404(intake_id: int) -> Intake:
     return intake
 
 
+def _add_service_errors(form: Any, exc: ValidationError) -> None:
+    """A service's field errors onto the form the user sent (unknown fields: the form's own)."""
+    for name, errors in exc.message_dict.items():
+        form.add_error(name if name in form.fields else None, errors)
+
+
 def _case_url(intake_id: int, anchor: str = "") -> str:
     return reverse("review:case", args=[intake_id]) + (f"#{anchor}" if anchor else "")
 
@@ -222,14 +228,12 @@ def decide(request: HttpRequest, intake_id: int) -> HttpResponse:
             planned_procedure_date=data["planned_procedure_date"],
         )
     except ValidationError as exc:
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
+        _add_service_errors(form, exc)
         return _render_case(request, intake_id, status=400, decide_form=form)
     except reviews.DecisionConflict as exc:
         # Show the first decision; offer the physician's own entry as an amendment instead.
         messages.error(request, exc.message)
-        refreshed = selectors.reviewable_intake(intake_id)
-        assert refreshed is not None and refreshed.latest_screening is not None
+        refreshed = _intake_or_404(intake_id)
         amend = AmendForm(
             initial=_kept_input(form) | {"screening": refreshed.latest_screening_id},
             outcome=refreshed.latest_screening.outcome,
@@ -238,8 +242,7 @@ def decide(request: HttpRequest, intake_id: int) -> HttpResponse:
         return _render_case(request, intake_id, status=409, amend_form=amend)
     except reviews.StaleScreening as exc:
         messages.error(request, exc.message)
-        refreshed = selectors.reviewable_intake(intake_id)
-        assert refreshed is not None and refreshed.latest_screening is not None
+        refreshed = _intake_or_404(intake_id)
         fresh = DecisionForm(
             initial=_kept_input(form) | {"screening": refreshed.latest_screening_id},
             outcome=refreshed.latest_screening.outcome,
@@ -277,13 +280,11 @@ def amend(request: HttpRequest, intake_id: int, decision_id: int) -> HttpRespons
             planned_procedure_date=data["planned_procedure_date"],
         )
     except ValidationError as exc:
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
+        _add_service_errors(form, exc)
         return _render_case(request, intake_id, status=400, amend_form=form)
     except reviews.ReviewConflict as exc:
         messages.error(request, exc.message)
-        refreshed = selectors.reviewable_intake(intake_id)
-        assert refreshed is not None and refreshed.latest_screening is not None
+        refreshed = _intake_or_404(intake_id)
         kept = _kept_input(form) | {"screening": refreshed.latest_screening_id}
         form_class = DecisionForm if refreshed.status == IntakeStatus.SUBMITTED else AmendForm
         fresh = form_class(initial=kept, outcome=refreshed.latest_screening.outcome, today=today)
@@ -312,8 +313,7 @@ def follow_up(request: HttpRequest, intake_id: int) -> HttpResponse:
             physician=request.user,
         )
     except ValidationError as exc:
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
+        _add_service_errors(form, exc)
         return _render_case(request, intake_id, status=400, follow_up_form=form)
     except reviews.ReviewConflict as exc:
         messages.error(request, exc.message)
@@ -364,8 +364,7 @@ def assign(request: HttpRequest, intake_id: int) -> HttpResponse:
             expected_assignee_id=form.cleaned_data["expected_assignee"],
         )
     except ValidationError as exc:
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
+        _add_service_errors(form, exc)
         return _render_case(request, intake_id, status=400, assign_form=form)
     except reviews.ReviewConflict as exc:
         messages.error(request, exc.message)
