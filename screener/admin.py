@@ -90,22 +90,7 @@ class FrozenWhenPublishedInline(admin.TabularInline):
 class QuestionInline(FrozenWhenPublishedInline):
     model = Question
     form = QuestionForm
-    fields = (
-        "order",
-        "code",
-        "section",
-        "prompt",
-        "type",
-        "min_value",
-        "max_value",
-        "choices",
-        "blank_choices",
-        "requirement",
-        "required_when",
-        "answer_source",
-        "derived_by_app",
-        "help_text",
-    )
+    fields = tuple(name for name in QuestionForm.Meta.fields if name != "criteria_set")
 
     def get_queryset(self, request: HttpRequest):
         section = request.GET.get("section")
