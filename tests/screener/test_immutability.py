@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 
 import pytest
@@ -141,3 +142,36 @@ def test_retiring_is_the_one_change_a_published_set_allows(default_set):
     retired.status = CriteriaSetStatus.PUBLISHED
     with pytest.raises(ImmutableCriteriaError, match="is retired"):
         retired.save()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("notes", "Retired, and the notes rewritten."),
+        ("cpt_primary_thoracic", "22513"),
+        ("cpt_primary_lumbar", "22514"),
+        ("cpt_addon", "22515"),
+        ("version", 99),
+        ("published_at", datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)),
+    ],
+)
+def test_retiring_refuses_a_change_to_any_other_field_in_the_same_save(default_set, field, value):
+    """Published -> retired may not carry another field's change with it; nothing is stored."""
+    before = CriteriaSet.objects.filter(pk=default_set.pk).values().get()
+    default_set.status = CriteriaSetStatus.RETIRED
+    default_set.retired_at = datetime.datetime(2025, 6, 2, 9, 0, tzinfo=datetime.UTC)
+    setattr(default_set, field, value)
+    with pytest.raises(ImmutableCriteriaError, match="vertebroplasty v1 is published"):
+        default_set.save()
+    assert CriteriaSet.objects.filter(pk=default_set.pk).values().get() == before
+
+
+def test_retiring_alone_is_saved(default_set):
+    """Changing only the status to retired and the retirement time is allowed."""
+    before = CriteriaSet.objects.filter(pk=default_set.pk).values().get()
+    retired_at = datetime.datetime(2025, 6, 2, 9, 0, tzinfo=datetime.UTC)
+    default_set.status = CriteriaSetStatus.RETIRED
+    default_set.retired_at = retired_at
+    default_set.save()
+    after = CriteriaSet.objects.filter(pk=default_set.pk).values().get()
+    assert after == {**before, "status": CriteriaSetStatus.RETIRED, "retired_at": retired_at}
