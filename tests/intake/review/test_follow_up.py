@@ -8,13 +8,13 @@ import html
 
 import pytest
 import time_machine
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from intake.models import DecisionKind, ImmutableDecisionError
+from intake.models import Decision, DecisionKind, ImmutableDecisionError
 from intake.selectors.review import add_months, follow_up_visits
 from intake.services import reviews
-from tests.factories import FrontDeskFactory, PhysicianFactory
+from tests.factories import FrontDeskFactory, PhysicianFactory, UserFactory
 from tests.intake.review.factories import submitted_intake
 
 NOW = datetime.datetime(2025, 3, 20, 9, 0, tzinfo=datetime.UTC)
@@ -179,6 +179,24 @@ def test_no_plan_before_a_decision_or_on_another_kind(client, default_set, doc, 
     response = client.post(url, {"planned_procedure_date": "2025-04-01"})
     assert response.status_code == 409
     assert "belongs to a proceed decision that is in force" in response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "make_user", [FrontDeskFactory, UserFactory], ids=["front desk", "no role"]
+)
+def test_only_a_physician_can_plan_the_follow_up(default_set, doc, frozen, make_user):
+    """The service refuses a front-desk user and a user without a role; nothing is saved."""
+    intake = submitted_intake(outcome="candidate")
+    decision = proceed(intake, doc, planned_procedure_date=d(2025, 3, 31))
+    stored = Decision.objects.filter(pk=decision.pk).values().get()
+    with pytest.raises(PermissionDenied, match="Only physicians"):
+        reviews.review_plan_follow_up(
+            decision=decision, planned_procedure_date=d(2025, 4, 10), physician=make_user()
+        )
+    assert Decision.objects.filter(pk=decision.pk).values().get() == stored
+    assert stored["planned_procedure_date"] == d(2025, 3, 31)
+    assert stored["planned_date_set_by_id"] == doc.pk
 
 
 @pytest.mark.django_db
