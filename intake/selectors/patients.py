@@ -67,6 +67,14 @@ def patient_by_mrn(*, mrn: str, exclude_id: int | None = None) -> Patient | None
     return found.first()
 
 
+def day_month_swapped(day: datetime.date) -> datetime.date | None:
+    """The date with day and month swapped (1948-03-07 -> 1948-07-03), when that is another
+    valid date; else None. A day above 12 cannot be a month, and 07-07 swaps to itself."""
+    if day.day > 12 or day.day == day.month:
+        return None
+    return day.replace(month=day.day, day=day.month)
+
+
 def patient_likely_duplicates(
     *,
     first_name: str,
@@ -74,17 +82,24 @@ def patient_likely_duplicates(
     date_of_birth: datetime.date,
     exclude_id: int | None = None,
 ) -> list[Patient]:
-    """Patients born the same day whose name is similar (see ``intake.names.similar_names``).
+    """Patients with a similar name (see ``intake.names.similar_names``) born the same day, or
+    on the day with day and month swapped (a date typed the other way round); same-day first.
 
-    One indexed query (date of birth); the few people sharing a birthday are compared here.
+    One indexed query (date of birth, both dates); the few people born on them are compared
+    here.
     """
-    born_same_day = Patient.objects.filter(date_of_birth=date_of_birth).order_by(
+    born = [date_of_birth]
+    if (swapped := day_month_swapped(date_of_birth)) is not None:
+        born.append(swapped)
+    candidates = Patient.objects.filter(date_of_birth__in=born).order_by(
         "last_name", "first_name", "id"
     )
     if exclude_id is not None:
-        born_same_day = born_same_day.exclude(pk=exclude_id)
-    return [
+        candidates = candidates.exclude(pk=exclude_id)
+    similar = [
         patient
-        for patient in born_same_day
+        for patient in candidates
         if similar_names(first_name, last_name, patient.first_name, patient.last_name)
     ]
+    # Stable: name order within each date.
+    return sorted(similar, key=lambda patient: patient.date_of_birth != date_of_birth)

@@ -39,7 +39,8 @@ class DuplicateMRN(ValidationError):
 
 
 class PossibleDuplicates(Exception):
-    """Patients born the same day with a similar name: the user opens one or confirms."""
+    """Patients with a similar name born the same day (or with day and month swapped): the
+    user opens one or confirms."""
 
     def __init__(self, matches: list[Patient]):
         self.matches = matches
@@ -103,8 +104,9 @@ def patient_create(
     """Register a patient from ``data`` (the PATIENT_FIELDS).
 
     Raises DuplicateMRN when the MRN is taken, PossibleDuplicates when someone born the same day
-    has a similar name and the user has not confirmed that this is a different person (by the
-    ids of the matches shown), and ValidationError for invalid data.
+    (or on the date with day and month swapped) has a similar name and the user has not
+    confirmed that this is a different person (by the ids of the matches shown), and
+    ValidationError for invalid data.
     """
     patient = Patient(**{name: data[name] for name in PATIENT_FIELDS if name in data})
     patient.mrn = normalize_mrn(patient.mrn)

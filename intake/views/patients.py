@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
+from typing import NamedTuple
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -61,6 +64,20 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+class LikelyMatch(NamedTuple):
+    patient: Patient
+    # Born on the entered date with day and month swapped: the page says why it was offered.
+    dob_swapped: bool
+
+
+def _likely_matches(matches: list[Patient], entered: datetime.date) -> list[LikelyMatch]:
+    swapped = patient_selectors.day_month_swapped(entered)
+    return [
+        LikelyMatch(patient, swapped is not None and patient.date_of_birth == swapped)
+        for patient in matches
+    ]
+
+
 def _save_patient(
     request: HttpRequest, form: PatientForm, patient: Patient | None
 ) -> tuple[Patient | None, dict]:
@@ -83,7 +100,13 @@ def _save_patient(
         form.add_error("mrn", exc.error_dict["mrn"])
         return None, {"mrn_owner": exc.existing}
     except patient_services.PossibleDuplicates as exc:
-        return None, {"matches": exc.matches, "match_ids": ",".join(str(p.pk) for p in exc.matches)}
+        rows = _likely_matches(exc.matches, form.cleaned_data["date_of_birth"])
+        return None, {
+            "matches": exc.matches,
+            "match_rows": rows,
+            "any_dob_swapped": any(row.dob_swapped for row in rows),
+            "match_ids": ",".join(str(p.pk) for p in exc.matches),
+        }
     except ValidationError as exc:
         form.add_error(None, exc)
         return None, {}

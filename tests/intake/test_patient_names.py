@@ -59,10 +59,31 @@ def test_within_one_edit(a, b, expected):
         ("Mario", "Garcia Lopez"),  # a one-letter typo in the first name
         ("Maria", "Garcai Lopez"),  # two letters swapped in the last name
         ("Mari", "Garcia Lopez"),  # a letter dropped
+        ("Garcia Lopes", "Mraia"),  # swapped, with a typo in each
     ],
 )
 def test_similar_names_catch_the_variants_a_desk_types(first, last):
     assert similar_names("Maria", "Garcia Lopez", first, last)
+
+
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [
+        ("Garcia Lopes", "Mraia"),  # a letter changed; two neighbours swapped
+        ("Garzia-Lopez", "Marie"),  # a letter changed in each
+        ("Garcialopez", "Mria"),  # a space and a letter dropped
+        ("Garcia Lopezz", "Marija"),  # a letter added to each
+    ],
+)
+def test_swapped_first_and_last_name_with_a_typo_in_each_are_similar(first, last):
+    """First and last name typed the other way round, one typo in each, still match (both ways)."""
+    assert similar_names("Maria", "Garcia Lopez", first, last)
+    assert similar_names(first, last, "Maria", "Garcia Lopez")
+
+
+def test_swapped_names_with_two_typos_in_one_part_are_not_similar():
+    """The swap allows one typo per part, not two in the same part."""
+    assert not similar_names("Maria", "Garcia Lopez", "Garcia Lopez", "Mrai")
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import datetime
 import pytest
 
 from intake.models import Patient
+from intake.selectors.patients import day_month_swapped, patient_likely_duplicates
 from intake.services.patients import (
     DuplicateMRN,
     PossibleDuplicates,
@@ -87,6 +88,127 @@ def test_same_birthday_and_similar_name_asks_before_registering(desk, maria, fir
         patient_create(data=data(mrn="B-2", first_name=first, last_name=last), user=desk)
     assert asked.value.matches == [maria]
     assert Patient.objects.count() == 1
+
+
+def test_swapped_first_and_last_name_with_a_typo_in_each_asks_before_registering(desk, maria):
+    """ "Garcia Lopes, Mraia" is offered as "Maria Garcia Lopez" typed the other way round."""
+    with pytest.raises(PossibleDuplicates) as asked:
+        patient_create(
+            data=data(mrn="B-2", first_name="Garcia Lopes", last_name="Mraia"), user=desk
+        )
+    assert asked.value.matches == [maria]
+    assert Patient.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("born", "swapped"),
+    [
+        (datetime.date(1948, 3, 7), datetime.date(1948, 7, 3)),
+        (datetime.date(1948, 7, 3), datetime.date(1948, 3, 7)),
+        (datetime.date(1950, 12, 1), datetime.date(1950, 1, 12)),
+        (datetime.date(1948, 3, 13), None),  # 13 is not a month
+        (datetime.date(1948, 1, 31), None),
+        (datetime.date(1948, 7, 7), None),  # the same date
+    ],
+)
+def test_day_month_swapped_is_another_valid_date_or_none(born, swapped):
+    """The swapped date exists only when the day can be a month and the swap changes the date."""
+    assert day_month_swapped(born) == swapped
+
+
+@pytest.mark.parametrize(
+    ("registered", "typed"),
+    [
+        (datetime.date(1948, 3, 7), datetime.date(1948, 7, 3)),
+        (datetime.date(1948, 7, 3), datetime.date(1948, 3, 7)),
+    ],
+)
+def test_day_and_month_swapped_with_a_similar_name_asks_before_registering(desk, registered, typed):
+    """A date of birth typed with day and month the other way round still finds the patient."""
+    existing = patient_create(
+        data=data(first_name="Helen", last_name="Novak", date_of_birth=registered), user=desk
+    )
+    with pytest.raises(PossibleDuplicates) as asked:
+        patient_create(
+            data=data(mrn="B-2", first_name="Helen", last_name="Nowak", date_of_birth=typed),
+            user=desk,
+        )
+    assert asked.value.matches == [existing]
+    assert Patient.objects.count() == 1
+
+
+def test_day_and_month_swapped_with_another_name_is_registered_without_asking(desk):
+    """The swapped date alone is not a match: the name must be similar too."""
+    patient_create(
+        data=data(first_name="Helen", last_name="Novak", date_of_birth=datetime.date(1948, 3, 7)),
+        user=desk,
+    )
+    patient_create(
+        data=data(
+            mrn="B-2",
+            first_name="Marta",
+            last_name="Gomez",
+            date_of_birth=datetime.date(1948, 7, 3),
+        ),
+        user=desk,
+    )
+    assert Patient.objects.count() == 2
+
+
+def test_same_day_matches_come_before_swapped_date_matches(desk):
+    """Both dates are searched; the same-day match is listed first, then the swapped one."""
+    swapped = PatientFactory(
+        first_name="Helen", last_name="Abbot", date_of_birth=datetime.date(1948, 7, 3)
+    )
+    same_day = PatientFactory(
+        first_name="Helen", last_name="Abbott", date_of_birth=datetime.date(1948, 3, 7)
+    )
+    with pytest.raises(PossibleDuplicates) as asked:
+        patient_create(
+            data=data(
+                mrn="B-2",
+                first_name="Helen",
+                last_name="Abbott",
+                date_of_birth=datetime.date(1948, 3, 7),
+            ),
+            user=desk,
+        )
+    assert asked.value.matches == [same_day, swapped]
+
+
+def test_likely_duplicates_on_both_dates_take_one_query(django_assert_num_queries):
+    """The same day and the swapped day are read together, through the date-of-birth index."""
+    PatientFactory(first_name="Helen", last_name="Novak", date_of_birth=datetime.date(1948, 7, 3))
+    with django_assert_num_queries(1):
+        found = patient_likely_duplicates(
+            first_name="Helen", last_name="Novak", date_of_birth=datetime.date(1948, 3, 7)
+        )
+    assert [p.last_name for p in found] == ["Novak"]
+
+
+def test_edit_to_a_swapped_date_of_birth_asks_and_saves_nothing(desk):
+    """Correcting a date of birth to another patient's, typed the other way round, asks first."""
+    existing = PatientFactory(
+        first_name="Helen", last_name="Novak", date_of_birth=datetime.date(1948, 7, 3)
+    )
+    other = patient_create(
+        data=data(mrn="B-2", first_name="Helen", last_name="Nowak", date_of_birth=BORN),
+        user=desk,
+    )
+    with pytest.raises(PossibleDuplicates) as asked:
+        patient_update(
+            patient=other,
+            data=data(
+                mrn="B-2",
+                first_name="Helen",
+                last_name="Nowak",
+                date_of_birth=datetime.date(1948, 3, 7),
+            ),
+            user=desk,
+        )
+    assert asked.value.matches == [existing]
+    other.refresh_from_db()
+    assert other.date_of_birth == BORN
 
 
 def test_confirmed_different_person_is_registered(desk, maria):

@@ -175,6 +175,55 @@ def test_likely_duplicate_shows_matches_then_registers_when_confirmed(desk_clien
     assert Patient.objects.count() == 2
 
 
+def test_likely_duplicate_born_the_same_day_shows_no_date_hint(desk_client):
+    """A same-day match is listed with its date of birth and no "swapped" hint."""
+    PatientFactory(first_name="Maria", last_name="Garcia Lopez", date_of_birth=BORN)
+    response = desk_client.post("/patients/new/", new_patient(last_name="garcia-lopez"))
+    body = response.content.decode()
+    assert "1 patient with a similar name, born the same day. Open the record" in body
+    assert "born 1947-05-02</li>" in body
+    assert "day and month swapped" not in body
+
+
+def test_swapped_names_with_a_typo_in_each_are_offered_as_a_duplicate(desk_client):
+    """Registering first name "Garcia Lopes", last name "Mraia" offers Maria Garcia Lopez."""
+    existing = PatientFactory(first_name="Maria", last_name="Garcia Lopez", date_of_birth=BORN)
+    response = desk_client.post(
+        "/patients/new/", new_patient(first_name="Garcia Lopes", last_name="Mraia")
+    )
+    body = response.content.decode()
+    assert response.context["matches"] == [existing]
+    assert f'href="/patients/{existing.pk}/"' in body
+    assert Patient.objects.count() == 1
+
+
+def test_day_and_month_swapped_is_offered_as_a_duplicate_with_the_reason(desk_client):
+    """A date of birth typed the other way round finds the patient, and the page says why."""
+    existing = PatientFactory(
+        mrn="A-7", first_name="Helen", last_name="Novak", date_of_birth=datetime.date(1948, 7, 3)
+    )
+    typed = new_patient(first_name="Helen", last_name="Nowak", date_of_birth="1948-03-07")
+    response = desk_client.post("/patients/new/", typed)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert response.context["matches"] == [existing]
+    assert (
+        "1 patient with a similar name, born the same day or on the date with day and month "
+        "swapped. Open the record"
+    ) in body
+    assert (
+        f'<a href="/patients/{existing.pk}/" target="_blank" rel="noopener">Novak, Helen</a>, '
+        "MRN A-7, born 1948-07-03: <strong>day and month swapped?</strong> "
+        "You entered 1948-03-07.</li>"
+    ) in body
+    assert Patient.objects.count() == 1
+    response = desk_client.post(
+        "/patients/new/", {**typed, "confirmed_distinct_from": str(existing.pk)}
+    )
+    assert response.status_code == 302
+    assert Patient.objects.get(mrn="A-1001").date_of_birth == datetime.date(1948, 3, 7)
+
+
 # ------------------------------------------------------------------------------- detail, edit
 
 
