@@ -111,6 +111,8 @@ def patient_create(
     patient = Patient(**{name: data[name] for name in PATIENT_FIELDS if name in data})
     patient.mrn = normalize_mrn(patient.mrn)
     patient.created_by = user
+    # Typed values as Python values (a date given as text, say) before they are compared.
+    patient.clean_fields()
     _check_duplicates(
         mrn=patient.mrn,
         first_name=patient.first_name,
@@ -141,6 +143,7 @@ def patient_update(
         if name in data:
             setattr(patient, name, data[name])
     patient.mrn = normalize_mrn(patient.mrn)
+    patient.clean_fields()
     if _identity(patient) != identity_before:
         _check_duplicates(
             mrn=patient.mrn,

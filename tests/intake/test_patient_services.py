@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from intake.models import Patient
 from intake.selectors.patients import day_month_swapped, patient_likely_duplicates
@@ -135,6 +136,21 @@ def test_day_and_month_swapped_with_a_similar_name_asks_before_registering(desk,
         )
     assert asked.value.matches == [existing]
     assert Patient.objects.count() == 1
+
+
+def test_a_date_of_birth_given_as_text_is_compared_as_a_date(desk, maria):
+    """Data from outside a form (an import, a script) may carry the date as text."""
+    with pytest.raises(PossibleDuplicates) as asked:
+        patient_create(data=data(mrn="B-2", date_of_birth="1947-02-05"), user=desk)
+    assert asked.value.matches == [maria]
+
+
+def test_an_invalid_date_of_birth_is_refused_before_duplicates_are_looked_for(desk):
+    """Text that is not a date is a field error, not a crash; nothing is saved."""
+    with pytest.raises(ValidationError) as refused:
+        patient_create(data=data(date_of_birth="1947-13-45"), user=desk)
+    assert list(refused.value.message_dict) == ["date_of_birth"]
+    assert Patient.objects.count() == 0
 
 
 def test_day_and_month_swapped_with_another_name_is_registered_without_asking(desk):
