@@ -64,14 +64,17 @@ def spec_from_rows(
                 blank_choices=tuple(q.blank_choices or ()),
                 section=q.section,
                 prompt=q.prompt,
+                label=q.label,
             )
             for q in _ordered(questions)
         ),
         parameters=tuple(
-            engine.ParameterSpec(name=p.name, value=_number(p.value)) for p in _ordered(parameters)
+            engine.ParameterSpec(name=p.name, value=_number(p.value), label=p.label)
+            for p in _ordered(parameters)
         ),
         derived=tuple(
-            engine.DerivedSpec(name=d.name, expression=d.expression) for d in _ordered(derived)
+            engine.DerivedSpec(name=d.name, expression=d.expression, label=d.label)
+            for d in _ordered(derived)
         ),
         rules=tuple(
             engine.RuleSpec(
@@ -157,6 +160,11 @@ def typed_answers(
             typed[code] = engine.parse_answer(question, value)
         except ValueError as exc:
             invalid[code] = str(exc)
+            continue
+        late = engine.date_after_screening_error(typed[code], as_of)
+        if late:
+            del typed[code]
+            invalid[code] = late
     if date_of_birth is not None and AGE_QUESTION in questions:
         typed[AGE_QUESTION] = age_on(date_of_birth, as_of)
         invalid.pop(AGE_QUESTION, None)
@@ -170,6 +178,11 @@ def stored_answers(typed: dict[str, Any]) -> dict[str, Any]:
         for code, value in typed.items()
         if value is not None
     }
+
+
+def stored_rule_results(result: engine.ScreeningResult) -> list[dict[str, Any]]:
+    """Every rule's result as a screening stores it: the ``screen`` JSON plus ``emergency``."""
+    return [rule.as_dict() | {"emergency": rule.emergency} for rule in result.rules]
 
 
 def screen_answers(

@@ -8,6 +8,7 @@ under. The guards live here, below admin, forms and services: ``save``/``delete`
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.conf import settings
@@ -308,10 +309,14 @@ class AnswerSource(models.TextChoices):
     CLINICIAN = "D", "Clinician (to be confirmed by a clinician if the front desk enters it)"
 
 
+LABEL_HELP = "A few words naming it when a rule is explained (for example: pain, INR limit)."
+
+
 class Question(CriteriaItem):
     code = models.CharField(max_length=64, validators=[identifier_validator])
     section = models.CharField(max_length=100)
     prompt = models.CharField(max_length=300)
+    label = models.CharField(max_length=60, blank=True, help_text=LABEL_HELP)
     help_text = models.TextField(blank=True)
     answer_source = models.CharField(
         "from", max_length=1, choices=AnswerSource.choices, default=AnswerSource.PATIENT
@@ -350,6 +355,7 @@ class Question(CriteriaItem):
 class Parameter(CriteriaItem):
     name = models.CharField(max_length=64, validators=[identifier_validator])
     value = models.DecimalField(max_digits=12, decimal_places=4)
+    label = models.CharField(max_length=60, blank=True, help_text=LABEL_HELP)
     meaning = models.CharField(max_length=300, blank=True)
 
     objects = NamedItemManager()
@@ -366,6 +372,7 @@ class Parameter(CriteriaItem):
 class DerivedValue(CriteriaItem):
     name = models.CharField(max_length=64, validators=[identifier_validator])
     expression = models.TextField()
+    label = models.CharField(max_length=60, blank=True, help_text=LABEL_HELP)
     meaning = models.CharField(max_length=300, blank=True)
 
     objects = NamedItemManager()
@@ -402,23 +409,53 @@ class Rule(CriteriaItem):
         return self.code
 
 
-class ContentKind(models.TextChoices):
-    CONSERVATIVE_ALTERNATIVES = "conservative_alternatives", "Conservative alternatives"
-    PREPARATION = "preparation", "Preparation"
-    FOLLOW_UP = "follow_up", "Follow-up plan"
-    RECOVERY = "recovery", "Recovery and home care"
-    EDUCATION = "education", "Patient education and prevention"
-    COMPLICATIONS = "complications", "Possible complications to discuss"
-    CODING_NOTE = "coding_note", "Coding note"
-    COST_ESTIMATE = "cost_estimate", "Cost and coverage (source page's unverified estimate)"
+class ContentReader(models.TextChoices):
+    """Who reads a content block, and so on which pages it can appear."""
+
+    PATIENT = "patient", "Patients (printed handouts)"
+    PHYSICIAN = "physician", "Physicians (case view)"
+    STAFF = "staff", "Front desk and billing (result page)"
+
+
+# When a block is shown: with one of the screener's suggested outcomes (the physician's case
+# view, while deciding), or once a physician's decision of a kind is in force (the case view,
+# the front desk's result page and the patient's handout).
+DECISION_PREFIX = "decision:"
+DECISION_MOMENTS = {
+    "proceed": "Decision: proceed",
+    "conservative": "Decision: conservative care",
+    "not_candidate": "Decision: not a candidate",
+    "refer": "Decision: refer",
+}
+SHOWN_WITH_CHOICES = [(o.value, f"Suggestion: {o.value.replace('_', ' ')}") for o in Outcome] + [
+    (f"{DECISION_PREFIX}{kind}", label) for kind, label in DECISION_MOMENTS.items()
+]
+
+# A placeholder in a block's text: a parameter's value ({nrs_outpatient_min}), or the date a
+# number of weeks (a parameter) after the onset date ({date_after_onset:max_fracture_age_weeks}).
+PLACEHOLDER = re.compile(r"\{([A-Za-z][A-Za-z0-9_]*)(?::([A-Za-z][A-Za-z0-9_]*))?\}")
+DATE_AFTER_ONSET = "date_after_onset"
 
 
 class ContentBlock(CriteriaItem):
-    """Text shown around the outcome. ``body`` holds one item per line."""
+    """Text shown around the outcome. ``body`` holds one item per line.
 
-    kind = models.CharField(max_length=40, choices=ContentKind.choices)
+    Its kind is a name of the set's own choosing (a set can carry new kinds of block); where it
+    appears follows from ``readers`` and ``shown_with``. Placeholders in the text are filled by
+    plain substitution (never through the template engine).
+    """
+
+    kind = models.CharField(max_length=40, validators=[identifier_validator])
     title = models.CharField(max_length=200)
     body = models.TextField()
+    readers = models.JSONField(
+        default=list, blank=True, help_text="Who reads it: patient, physician, staff."
+    )
+    shown_with = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Suggested outcomes (case view) and decisions in force (decision:proceed, ...).",
+    )
 
     objects = ContentBlockManager()
 

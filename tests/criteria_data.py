@@ -51,15 +51,17 @@ def default_spec() -> engine.CriteriaSpec:
                 blank_choices=tuple(f["blank_choices"]),
                 section=f["section"],
                 prompt=f["prompt"],
+                label=f["label"],
             )
             for f in ordered("screener.question")
         ),
         parameters=tuple(
-            engine.ParameterSpec(f["name"], _number(f["value"]))
+            engine.ParameterSpec(f["name"], _number(f["value"]), f["label"])
             for f in ordered("screener.parameter")
         ),
         derived=tuple(
-            engine.DerivedSpec(f["name"], f["expression"]) for f in ordered("screener.derivedvalue")
+            engine.DerivedSpec(f["name"], f["expression"], f["label"])
+            for f in ordered("screener.derivedvalue")
         ),
         rules=tuple(
             engine.RuleSpec(

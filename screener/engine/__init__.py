@@ -37,7 +37,12 @@ They are checked (node kinds, names, types, a trial evaluation) before a set is 
 once, and evaluated with simpleeval's ``EvalWithCompoundTypes`` with no functions.
 """
 
-from screener.engine.answers import AnswerError, parse_answer, parse_answers
+from screener.engine.answers import (
+    AnswerError,
+    date_after_screening_error,
+    parse_answer,
+    parse_answers,
+)
 from screener.engine.evaluate import CompiledCriteria, compile_criteria, screen
 from screener.engine.expressions import CriteriaInvalid, CriteriaProblem, check_criteria
 from screener.engine.types import (
@@ -72,6 +77,7 @@ __all__ = [
     "ScreeningResult",
     "check_criteria",
     "compile_criteria",
+    "date_after_screening_error",
     "parse_answer",
     "parse_answers",
     "screen",

@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from screener.engine.types import ONSET_QUESTION, CriteriaSpec, QuestionSpec, QuestionType
+from screener.engine.types import CriteriaSpec, QuestionSpec, QuestionType
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -107,10 +107,14 @@ def parse_answers(
             typed[code] = parse_answer(question, value)
         except ValueError as exc:
             raise AnswerError(f"answers.{code}", str(exc)) from None
-    onset = typed.get(ONSET_QUESTION)
-    if isinstance(onset, datetime.date) and onset > as_of:
-        raise AnswerError(
-            f"answers.{ONSET_QUESTION}",
-            f"the onset date {onset.isoformat()} is after the screening date {as_of.isoformat()}",
-        )
+        error = date_after_screening_error(typed[code], as_of)
+        if error:
+            raise AnswerError(f"answers.{code}", error)
     return typed
+
+
+def date_after_screening_error(value: Any, as_of: datetime.date) -> str:
+    """Every date answer (onset, imaging, any other) must be on or before the screening date."""
+    if isinstance(value, datetime.date) and value > as_of:
+        return f"{value.isoformat()} is after the screening date {as_of.isoformat()}"
+    return ""

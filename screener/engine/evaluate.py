@@ -16,6 +16,7 @@ from screener.engine.expressions import (
     blank_value,
     check_criteria,
     names_in,
+    names_in_order,
     parse_expression,
 )
 from screener.engine.types import (
@@ -50,6 +51,7 @@ class _CompiledRule:
     spec: RuleSpec
     node: ast.expr
     named_questions: tuple[str, ...]  # in checklist order, through derived values too
+    reads: tuple[str, ...]  # the names the condition itself uses, in the order written
 
 
 class CompiledCriteria:
@@ -84,7 +86,12 @@ class CompiledCriteria:
         )
         order = {q.code: index for index, q in enumerate(spec.questions)}
         self.rules = tuple(
-            _CompiledRule(spec=r, node=node, named_questions=self._named(node, order))
+            _CompiledRule(
+                spec=r,
+                node=node,
+                named_questions=self._named(node, order),
+                reads=names_in_order(node),
+            )
             for r in spec.rules
             for node in [parse_expression(r.condition)]
         )
@@ -168,6 +175,10 @@ def screen(
     )
     missing = tuple(code for code in required if code in blank)
     missing_set = set(missing)
+
+    def read(name: str) -> Any:
+        return None if name in blank else names[name]
+
     results = tuple(
         RuleResult(
             code=rule.spec.code,
@@ -177,6 +188,7 @@ def screen(
             message=rule.spec.message,
             source=rule.spec.source,
             emergency=rule.spec.emergency,
+            values=tuple((name, read(name)) for name in rule.reads),
         )
         for rule in compiled.rules
     )

@@ -206,6 +206,15 @@ def names_in(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
+def names_in_order(node: ast.AST) -> tuple[str, ...]:
+    """The names an expression uses, each once, in the order they are written."""
+    found = sorted(
+        (n for n in ast.walk(node) if isinstance(n, ast.Name)),
+        key=lambda n: (n.lineno, n.col_offset),
+    )
+    return tuple(dict.fromkeys(n.id for n in found))
+
+
 class _TypeChecker:
     """Walks a parsed expression, refusing node kinds outside the syntax, and infers its type."""
 

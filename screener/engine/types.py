@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime
+import math
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class QuestionType(StrEnum):
@@ -63,18 +65,21 @@ class QuestionSpec:
     blank_choices: tuple[str, ...] = ()
     section: str = ""
     prompt: str = ""
+    label: str = ""  # a few words naming it when a rule is explained ("pain")
 
 
 @dataclass(frozen=True, slots=True)
 class ParameterSpec:
     name: str
     value: float
+    label: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class DerivedSpec:
     name: str
     expression: str
+    label: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +112,23 @@ class CriteriaSpec:
                 return question
         return None
 
+    def labels(self) -> dict[str, str]:
+        """Name -> the few words that name it in an explanation (its name when unlabelled)."""
+        labels = {WEEKS_SINCE_ONSET: "weeks since onset"}
+        for item in (*self.questions, *self.parameters, *self.derived):
+            name = item.code if isinstance(item, QuestionSpec) else item.name
+            labels[name] = item.label or name.replace("_", " ")
+        return labels
+
+
+def json_value(value: Any) -> Any:
+    """A value a rule read, as JSON gives it: dates as ISO text, blanks (NaN too) as null."""
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
 
 @dataclass(frozen=True, slots=True)
 class RuleResult:
@@ -117,8 +139,14 @@ class RuleResult:
     message: str
     source: str
     emergency: bool = False
+    # What the condition read, in the order it names them: answers, derived values and
+    # parameters with their values (None when blank), so a page can say why the rule did not
+    # hold ("pain_nrs = 4, nrs_outpatient_min = 5").
+    values: tuple[tuple[str, Any], ...] = ()
 
     def as_dict(self) -> dict:
+        """The rule as ``manage.py screen`` prints it (``values`` is an addition to the
+        contract's keys, which keep their order)."""
         return {
             "code": self.code,
             "effect": str(self.effect),
@@ -126,6 +154,7 @@ class RuleResult:
             "needs": list(self.needs),
             "message": self.message,
             "source": self.source,
+            "values": {name: json_value(value) for name, value in self.values},
         }
 
 

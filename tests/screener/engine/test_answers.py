@@ -73,7 +73,12 @@ def test_good_answers_are_typed(answers, expected):
         (
             {"symptom_onset_date": "2025-03-15"},
             "answers.symptom_onset_date",
-            "the onset date 2025-03-15 is after the screening date 2025-03-14",
+            "2025-03-15 is after the screening date 2025-03-14",
+        ),
+        (
+            {"symptom_onset_date": "2025-03-01", "advanced_imaging_date": "2025-06-10"},
+            "answers.advanced_imaging_date",
+            "2025-06-10 is after the screening date 2025-03-14",
         ),
         ({"pain_score": 5}, "answers.pain_score", "unknown question code 'pain_score'"),
         (

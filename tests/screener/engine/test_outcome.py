@@ -7,7 +7,7 @@ import datetime
 import pytest
 
 from screener import engine
-from tests.criteria_data import default_compiled, default_spec, examples
+from tests.criteria_data import default_compiled, default_spec, example, examples
 from tests.screener.engine.cases import holding_codes, run
 
 C, CWC, NI = "candidate", "candidate_with_cautions", "needs_info"
@@ -217,7 +217,16 @@ def test_as_dict_has_the_contract_keys_in_order():
         "suggested_codes",
     ]
     assert data["criteria_set"] == {"procedure": "vertebroplasty", "version": 1}
-    assert list(data["rules"][0]) == ["code", "effect", "holds", "needs", "message", "source"]
+    # The contract's keys first and in order; "values" is the one addition.
+    assert list(data["rules"][0]) == [
+        "code",
+        "effect",
+        "holds",
+        "needs",
+        "message",
+        "source",
+        "values",
+    ]
 
 
 def test_required_lists_questions_required_now_answered_or_not():
@@ -232,3 +241,65 @@ def test_required_lists_questions_required_now_answered_or_not():
     assert set(run("inpatient", hospitalized=None).missing) <= set(
         run("inpatient", hospitalized=None).required
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Every rule reports the values it read
+
+
+def rule_values(result: engine.ScreeningResult, code: str) -> dict:
+    return next(rule.as_dict()["values"] for rule in result.rules if rule.code == code)
+
+
+def test_a_pathway_not_met_reports_the_pain_and_the_threshold_it_compared():
+    """'pain 4 is below the outpatient minimum of 5' comes from the values the rule read."""
+    result = run(example("ex-outpatient-mild-pain.json")["answers"])
+    assert result.outcome == engine.Outcome.CONSERVATIVE
+    assert rule_values(result, "pw_outpatient_worsening") == {
+        "hospitalized": False,
+        "pain_nrs": 4,
+        "nrs_outpatient_min": 5,
+        "nsm_documented": True,
+        "pain_trend": "worsening",
+    }
+
+
+def test_a_caution_reports_the_inr_and_its_limit():
+    result = run(example("ex-stable-two-findings-on-warfarin.json")["answers"])
+    assert rule_values(result, "ca_inr_high") == {"inr": 3.5, "inr_max": 1.5}
+
+
+def test_blank_answers_read_as_null_and_dates_as_iso_text():
+    result = run("inpatient", pain_nrs=None, advanced_imaging_date=None)
+    assert rule_values(result, "pw_inpatient") == {
+        "hospitalized": True,
+        "pain_nrs": None,
+        "nrs_inpatient_min": 8,
+    }
+    assert rule_values(result, "ni_imaging_predates_onset") == {
+        "advanced_imaging_date": None,
+        "symptom_onset_date": "2025-02-28",
+    }
+    # a derived value built into the engine: 14 days before the screening date
+    assert rule_values(result, "pre_fracture_age")["weeks_since_onset"] == 2.0
+
+
+def test_every_rule_of_the_set_reports_exactly_the_names_its_condition_uses():
+    """Generic, from the parsed expression: no rule needs hand-written explanation text."""
+    from screener.engine.expressions import names_in_order, parse_expression
+
+    result = run("outpatient_stable")
+    spec = default_spec()
+    for rule_spec, rule in zip(spec.rules, result.rules, strict=True):
+        assert tuple(rule.as_dict()["values"]) == names_in_order(
+            parse_expression(rule_spec.condition)
+        ), rule.code
+
+
+def test_an_outpatient_meeting_a_pathway_after_under_three_weeks_of_care_gets_a_caution():
+    """Revision 2: fewer than early_care_weeks of non-surgical care is a caution, not a bar."""
+    early = run("outpatient_worsening", conservative_weeks=2)
+    assert early.outcome == engine.Outcome.CANDIDATE_WITH_CAUTIONS
+    assert [r.code for r in early.holding(engine.Effect.CAUTION)] == ["ca_early_care"]
+    assert run("outpatient_worsening", conservative_weeks=3).outcome == engine.Outcome.CANDIDATE
+    assert run("inpatient", conservative_weeks=0).outcome == engine.Outcome.CANDIDATE

@@ -80,6 +80,17 @@ RULE_TABLE = [
     ("ni_trauma_needs_ct", IN, {"injury_mechanism": "high_energy"}, True),
     ("ni_trauma_needs_ct", IN, {"injury_mechanism": "high_energy", "ct_done": True}, False),
     ("ni_trauma_needs_ct", IN, {"ct_done": False}, False),
+    # onset 2025-02-28: an MRI from the day before cannot show this fracture unhealed
+    ("ni_imaging_predates_onset", IN, {"advanced_imaging_date": "2025-02-27"}, True),
+    ("ni_imaging_predates_onset", IN, {"advanced_imaging_date": "2025-02-28"}, False),
+    ("ni_imaging_predates_onset", IN, {"advanced_imaging_date": "2025-03-10"}, False),
+    ("ni_imaging_predates_onset", IN, {"advanced_imaging_date": None}, False),  # blank: no order
+    (
+        "ni_imaging_predates_onset",
+        IN,
+        {"advanced_imaging_date": "2025-01-10", "symptom_onset_date": None},
+        False,
+    ),
     # prerequisites (they hold in the base case)
     ("pre_fracture_confirmed", IN, {}, True),
     ("pre_fracture_confirmed", IN, {"fracture_confirmed": False}, False),
@@ -174,6 +185,12 @@ RULE_TABLE = [
     ("ca_radicular", IN, {}, False),
     ("ca_improving", OS, {"pain_trend": "improving"}, True),
     ("ca_improving", OS, {}, False),
+    ("ca_early_care", OW, {"conservative_weeks": 2}, True),
+    ("ca_early_care", OW, {"conservative_weeks": 3}, False),  # the edge: 3 weeks is enough
+    ("ca_early_care", OW, {"conservative_weeks": None}, False),  # blank: not documented
+    ("ca_early_care", OW, {"conservative_weeks": 0, "non_ambulatory": True}, False),
+    ("ca_early_care", OW, {"conservative_weeks": 0, "analgesic_side_effects": True}, False),
+    ("ca_early_care", IN, {"conservative_weeks": 0}, False),  # inpatients are not affected
     ("ca_neoplastic", IN, {"malignancy": "diagnosed"}, True),
     ("ca_neoplastic", IN, {"malignancy": "suspected"}, False),
     ("ca_high_energy_osteoporotic", IN, {"injury_mechanism": "high_energy"}, True),
