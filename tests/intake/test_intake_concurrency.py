@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from intake.models import Intake, Patient, Screening
 from intake.services import intakes as intake_services
@@ -17,7 +17,7 @@ from tests.intake.frontdesk_helpers import AS_OF
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL"),
+    pytest.mark.postgres_only,  # row locks; see tests/conftest.py
 ]
 
 

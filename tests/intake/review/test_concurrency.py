@@ -18,7 +18,7 @@ from tests.intake.review.factories import submitted_intake
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL"),
+    pytest.mark.postgres_only,  # row locks; see tests/conftest.py
 ]
 
 TIMEOUT = 10  # seconds; a deadlock or a lost wake-up fails the test instead of hanging it
