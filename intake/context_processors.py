@@ -3,6 +3,7 @@
 from django.http import HttpRequest
 
 from intake.roles import CRITERIA_ADMIN, FRONT_DESK, PHYSICIAN, roles_of
+from intake.selectors.handouts import clinic_details
 
 
 def navigation(request: HttpRequest) -> dict:
@@ -12,3 +13,8 @@ def navigation(request: HttpRequest) -> dict:
         "is_physician": PHYSICIAN in roles,
         "is_criteria_admin": CRITERIA_ADMIN in roles,
     }
+
+
+def clinic(request: HttpRequest) -> dict:
+    """The clinic's name and numbers (settings), for handouts, printouts and emergencies."""
+    return {"clinic": clinic_details()}

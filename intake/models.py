@@ -97,6 +97,13 @@ class Intake(models.Model):
     )
     outcome = models.CharField(max_length=30, choices=OUTCOME_CHOICES, blank=True)
     emergency = models.BooleanField(default=False)
+    # An emergency red flag holds and nobody has recorded the action taken since it was raised:
+    # the case stays at the top of the queue and cannot be decided until someone does.
+    emergency_open = models.BooleanField(default=False)
+    # The latest signed decision (in force while the intake is decided or back for information).
+    current_decision = models.ForeignKey(
+        "Decision", on_delete=models.SET_NULL, related_name="+", null=True, blank=True
+    )
     # Review: the physician who has the case.
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -116,6 +123,14 @@ class Intake(models.Model):
 
     def __str__(self) -> str:
         return f"Intake {self.pk}"
+
+    @property
+    def decision_in_force(self) -> Decision | None:
+        """The physician's decision that stands, or None while the case awaits one (never
+        decided, or submitted again after an edit)."""
+        if self.status in (IntakeStatus.DECIDED, IntakeStatus.INFO_REQUESTED):
+            return self.current_decision
+        return None
 
 
 class ScreeningKind(models.TextChoices):
@@ -169,18 +184,24 @@ class ImmutableDecisionError(Exception):
     """A change to a signed decision: record an amendment (a new decision) instead."""
 
 
-class DecisionQuerySet(models.QuerySet["Decision"]):
-    """Signed decisions are never bulk-updated or deleted."""
+class ImmutableRecordQuerySet(models.QuerySet):
+    """Records written once (decisions, emergency actions): never bulk-updated or deleted."""
+
+    refusal = "This record cannot be changed."
 
     def update(self, **kwargs: Any) -> int:
-        raise ImmutableDecisionError("A signed decision cannot be changed; amend it instead.")
+        raise ImmutableDecisionError(self.refusal)
 
     update.queryset_only = True  # type: ignore[attr-defined]
 
     def delete(self) -> tuple[int, dict[str, int]]:
-        raise ImmutableDecisionError("A signed decision cannot be deleted; amend it instead.")
+        raise ImmutableDecisionError(self.refusal)
 
     delete.queryset_only = True  # type: ignore[attr-defined]
+
+
+class DecisionQuerySet(ImmutableRecordQuerySet):
+    refusal = "A signed decision cannot be changed or deleted; amend it instead."
 
 
 # The procedure date is scheduling, not part of what the physician signed: it may be set or
@@ -254,3 +275,59 @@ def guard_decision_write(decision: Decision) -> None:
         raise ImmutableDecisionError(
             f"A signed decision cannot be changed ({', '.join(sorted(changed))}); amend it instead."
         )
+
+
+# --------------------------------------------------------------------------------------------
+# Emergencies: what was done about an emergency red flag, by whom and when
+
+
+class EmergencyContact(models.TextChoices):
+    ONCALL = "oncall", "On-call spine clinician contacted"
+    EMERGENCY_DEPARTMENT = "emergency_department", "Emergency department contacted"
+    PATIENT_SENT = "patient_sent", "Patient told to go to the emergency department now"
+
+
+class EmergencyActionQuerySet(ImmutableRecordQuerySet):
+    refusal = "A recorded emergency action cannot be changed; record a correction instead."
+
+
+class EmergencyAction(models.Model):
+    """The action taken on an emergency red flag. Never changed: a correction is a new entry
+    that names the one it corrects."""
+
+    intake = models.ForeignKey(Intake, on_delete=models.PROTECT, related_name="emergency_actions")
+    screening = models.ForeignKey(
+        Screening, on_delete=models.PROTECT, related_name="emergency_actions"
+    )
+    contacted = models.CharField("action", max_length=30, choices=EmergencyContact.choices)
+    contact_name = models.CharField(
+        "who was reached", max_length=120, blank=True, help_text="Name, service or hospital."
+    )
+    contacted_at = models.DateTimeField("when")
+    note = models.TextField(help_text="What was said and what happens next.")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+    corrects = models.ForeignKey(
+        "self", on_delete=models.PROTECT, related_name="corrections", null=True, blank=True
+    )
+
+    objects = EmergencyActionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["intake", "recorded_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(note=""), name="emergency_action_has_note")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_contacted_display()} on intake {self.intake_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ImmutableDecisionError(EmergencyActionQuerySet.refusal)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ImmutableDecisionError(EmergencyActionQuerySet.refusal)

@@ -18,5 +18,4 @@ urlpatterns = [
     path("<int:intake_id>/decide/", review.decide, name="decide"),
     path("<int:intake_id>/decisions/<int:decision_id>/amend/", review.amend, name="amend"),
     path("<int:intake_id>/follow-up/", review.follow_up, name="follow-up"),
-    path("<int:intake_id>/instructions/", review.instructions, name="instructions"),
 ]

@@ -21,6 +21,7 @@ GROUP_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
             "intake": ("add", "change", "view"),
             "screening": ("view",),
             "decision": ("view",),
+            "emergencyaction": ("add", "view"),
         },
     },
     PHYSICIAN: {
@@ -29,6 +30,7 @@ GROUP_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
             "intake": ("view",),
             "screening": ("view",),
             "decision": ("add", "view"),
+            "emergencyaction": ("add", "view"),
         },
     },
     CRITERIA_ADMIN: {

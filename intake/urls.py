@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from intake.views import intakes, patients
+from intake.views import emergencies, intakes, patients
 
 app_name = "intake"
 
@@ -16,4 +16,10 @@ urlpatterns = [
     path("intakes/<int:intake_id>/", intakes.intake_detail, name="intake-detail"),
     path("intakes/<int:intake_id>/panel/", intakes.intake_panel, name="intake-panel"),
     path("intakes/<int:intake_id>/edit/", intakes.intake_edit, name="intake-edit"),
+    path(
+        "intakes/<int:intake_id>/emergency-action/",
+        emergencies.emergency_action,
+        name="emergency-action",
+    ),
+    path("intakes/<int:intake_id>/handout/", intakes.intake_handout, name="intake-handout"),
 ]

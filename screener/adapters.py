@@ -1,7 +1,7 @@
 """The one place that turns criteria rows into engine inputs.
 
-Published and retired sets never change, so their compiled form is cached by
-(procedure, version) for the life of the process. Drafts are compiled afresh each time.
+Published and retired sets never change, so their compiled form is cached by the set's id for
+the life of the process. Drafts are compiled afresh each time.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from screener.models import (
     Rule,
 )
 
-_cache: dict[tuple[str, int], engine.CompiledCriteria] = {}
+_cache: dict[int, engine.CompiledCriteria] = {}
 _cache_lock = threading.Lock()
 
 
@@ -108,7 +108,7 @@ def compiled_criteria(criteria_set: CriteriaSet) -> engine.CompiledCriteria:
     """The compiled set, cached when it can no longer change. Raises engine.CriteriaInvalid."""
     if criteria_set.status == CriteriaSetStatus.DRAFT:
         return engine.compile_criteria(criteria_spec(criteria_set))
-    key = (criteria_set.procedure.slug, criteria_set.version)
+    key = criteria_set.pk  # a published set's row never changes; no join to read its key
     compiled = _cache.get(key)
     if compiled is None:
         compiled = engine.compile_criteria(criteria_spec(criteria_set))

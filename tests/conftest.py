@@ -128,3 +128,11 @@ def pytest_terminal_summary(
     for nodeid in refused or not_run:
         reporter.write_line(f"  {nodeid}")
     reporter.write_sep("!", bold=True)
+
+
+@pytest.fixture
+def roles(db):
+    """The three groups with their permissions, as `make run` creates them."""
+    from intake.services.accounts import roles_ensure
+
+    return roles_ensure()

@@ -55,6 +55,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "intake.context_processors.navigation",
+                "intake.context_processors.clinic",
             ],
         },
     },
@@ -112,6 +113,13 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("DJANGO_SESSION_COOKIE_AGE", 8 * 60 * 60)
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+
+# The clinic, as handouts and emergency messages name it.
+CLINIC_NAME = env("CLINIC_NAME", "")
+CLINIC_PHONE = env("CLINIC_PHONE", "")
+CLINIC_ADDRESS = env("CLINIC_ADDRESS", "")
+# The number staff call for an emergency red flag (the on-call spine clinician).
+ONCALL_PHONE = env("ONCALL_PHONE", "")
 
 # Review turnaround limits (hours) before a queue row is highlighted.
 REVIEW_TURNAROUND_URGENT_HOURS = env_int("REVIEW_TURNAROUND_URGENT_HOURS", 24)

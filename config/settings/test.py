@@ -14,3 +14,9 @@ LOGGING = {"version": 1, "disable_existing_loggers": False}
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Tests see a configured clinic; a test that needs the unconfigured case overrides them.
+CLINIC_NAME = "Riverside Spine Clinic"
+CLINIC_PHONE = "(555) 010-2000"
+CLINIC_ADDRESS = "100 River Road, Springfield"
+ONCALL_PHONE = "(555) 010-9111"

@@ -22,7 +22,7 @@ from django.utils.html import format_html
 
 from intake.models import Patient
 from screener import engine
-from screener.engine.types import ONSET_QUESTION, QuestionType
+from screener.engine.types import QuestionType
 from screener.models import Procedure, Question
 
 YES, NO = "true", "false"
@@ -160,8 +160,7 @@ class IntakeForm(forms.Form):
                 widget = forms.Select(choices=[("", f"— {NOT_ANSWERED.lower()} —"), *options])
         elif question.type == QuestionType.DATE:
             attrs["type"] = "date"
-            if question.code == ONSET_QUESTION:
-                attrs["max"] = self.as_of.isoformat()
+            attrs["max"] = self.as_of.isoformat()  # no date answer is after the screening date
             widget = forms.DateInput(attrs=attrs)
         else:  # pragma: no cover - the types are an enum
             widget = forms.TextInput(attrs=attrs)
@@ -257,7 +256,7 @@ class IntakeForm(forms.Form):
 
 
 def engine_spec_of(question: engine.QuestionSpec) -> engine.CriteriaSpec:
-    """A one-question spec, so ``parse_answers`` checks one field (the onset date included)."""
+    """A one-question spec, so ``parse_answers`` checks one field (its date, if any, too)."""
     return engine.CriteriaSpec(procedure="", version=0, questions=(question,))
 
 

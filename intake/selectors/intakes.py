@@ -15,22 +15,77 @@ from typing import Any
 
 from django.db.models import Case, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 
+from intake.explain import values_text
 from intake.models import Decision, DecisionKind, Intake, IntakeStatus, Screening
-from intake.outcomes import EMERGENCY_LABEL, outcome_colour, outcome_label
+from intake.outcomes import (
+    CODES_LABEL,
+    Badge,
+    DecisionLine,
+    decision_line,
+    emergency_label,
+    outcome_badge,
+    outcome_colour,
+    outcome_label,
+    person_name,
+)
+from intake.selectors.emergencies import EmergencyActionItem, emergency_actions
+from intake.selectors.handouts import (
+    FollowUpVisit,
+    case_moments,
+    content_sections,
+    follow_up_visits,
+)
+from intake.selectors.screenings import (
+    AnswerSection,
+    EffectGroup,
+    answer_sections,
+    questions_of_sets,
+    rule_groups,
+)
 from screener import adapters
+from screener.content import ContentSection
 from screener.engine.types import Effect, Outcome
-from screener.models import ContentBlock, CriteriaSet, CriteriaSetStatus, Procedure, Question
+from screener.models import ContentReader, CriteriaSet, CriteriaSetStatus, Procedure, Question
 
 # --------------------------------------------------------------------------------------------
 # Lists
 
 
 def intakes_of_patient(*, patient) -> QuerySet[Intake]:
-    """A patient's intakes, newest first."""
+    """A patient's intakes, newest first, with the decision in force."""
     return (
         Intake.objects.filter(patient=patient)
-        .select_related("procedure", "criteria_set")
+        .select_related("procedure", "criteria_set", "current_decision__physician")
         .order_by("-created_at", "-id")
+    )
+
+
+@dataclass(frozen=True)
+class CaseStatus:
+    """Where an intake stands, as every page states it: the physician's decision in force
+    first, then the screener's suggestion, labelled as such."""
+
+    decision: DecisionLine | None
+    suggestion: Badge  # reads "… awaiting physician review" until a physician decides
+    emergency: bool
+    emergency_open: bool  # an emergency red flag with no action recorded yet
+    earlier_decision: DecisionLine | None  # decided before, then submitted again after an edit
+
+    @property
+    def proceed(self) -> bool:
+        return self.decision is not None and self.decision.kind == DecisionKind.PROCEED
+
+
+def case_status(intake: Intake) -> CaseStatus:
+    """The intake's status line (its ``current_decision`` and physician should be loaded)."""
+    in_force = intake.decision_in_force
+    earlier = intake.current_decision if in_force is None else None
+    return CaseStatus(
+        decision=decision_line(in_force) if in_force is not None else None,
+        suggestion=outcome_badge(intake.outcome, decided=in_force is not None),
+        emergency=intake.emergency,
+        emergency_open=intake.emergency_open,
+        earlier_decision=decision_line(earlier) if earlier is not None else None,
     )
 
 
@@ -52,6 +107,7 @@ def intake_get(*, intake_id: int) -> Intake | None:
             "criteria_set__procedure",
             "latest_screening__criteria_set",
             "submitted_by",
+            "current_decision__physician",
         )
         .filter(pk=intake_id)
         .first()
@@ -62,7 +118,7 @@ def intake_screenings(*, intake: Intake) -> list[Screening]:
     """Every screening of an intake, oldest first (the history stays visible)."""
     return list(
         Screening.objects.filter(intake=intake)
-        .select_related("criteria_set", "created_by")
+        .select_related("criteria_set__procedure", "created_by")
         .order_by("created_at", "id")
     )
 
@@ -100,7 +156,7 @@ def needs_info_list() -> QuerySet[Intake]:
             Q(status=IntakeStatus.INFO_REQUESTED)
             | Q(status=IntakeStatus.SUBMITTED, outcome=Outcome.NEEDS_INFO)
         )
-        .select_related("patient", "procedure", "latest_screening")
+        .select_related("patient", "procedure", "latest_screening", "current_decision__physician")
         .annotate(
             request_note=Subquery(latest_request.values("reason")[:1]),
             request_at=Subquery(latest_request.values("signed_at")[:1]),
@@ -134,11 +190,6 @@ def question_prompts(*, criteria_set_ids: Iterable[int]) -> dict[int, dict[str, 
     return prompts
 
 
-def content_blocks(*, criteria_set: CriteriaSet) -> dict[str, ContentBlock]:
-    """The set's content blocks by kind (one query)."""
-    return {block.kind: block for block in criteria_set.contentblock_set.all()}
-
-
 # --------------------------------------------------------------------------------------------
 # Summaries
 
@@ -151,6 +202,7 @@ class RuleLine:
     source: str
     emergency: bool
     needs: tuple[str, ...]  # prompts of the missing answers the rule depends on
+    values: str = ""  # what the condition read: "pain 4, outpatient minimum 5"
 
 
 @dataclass(frozen=True)
@@ -183,6 +235,9 @@ class Summary:
     suggested_codes: tuple[str, ...]
     is_conservative: bool = False
     has_codes: bool = False
+    # The answered questions that raised an emergency, in the order the rules read them: the
+    # form shows the warning beside the first of them.
+    emergency_questions: tuple[str, ...] = ()
 
 
 # What held, in the order a reader needs it; prerequisites are shown as met / failed.
@@ -204,8 +259,11 @@ def summarize(
     missing: Iterable[str],
     suggested_codes: Iterable[str],
     prompts: Mapping[str, str],
+    labels: Mapping[str, str],
+    decided: bool = False,
 ) -> Summary:
-    """A stored screening's (or a preview's) results as the pages show them."""
+    """A stored screening's (or a preview's) results as the pages show them; ``decided`` when
+    a physician's decision is in force (the outcome then reads as what was suggested)."""
 
     def line(rule: Mapping[str, Any]) -> RuleLine:
         return RuleLine(
@@ -215,6 +273,7 @@ def summarize(
             source=rule["source"],
             emergency=bool(rule.get("emergency")),
             needs=tuple(prompts.get(code, code) for code in rule.get("needs", ())),
+            values=values_text(rule.get("values"), labels),
         )
 
     rules = list(rule_results)
@@ -228,10 +287,10 @@ def summarize(
     codes = tuple(suggested_codes)
     return Summary(
         outcome=outcome,
-        label=outcome_label(outcome),
+        label=outcome_label(outcome, decided=decided),
         colour=outcome_colour(outcome),
         emergency=emergency,
-        emergency_label=EMERGENCY_LABEL,
+        emergency_label=emergency_label(),
         held=held,
         red_flags=tuple(line(r) for r in rules if r["effect"] == Effect.RED_FLAG and r["holds"]),
         prerequisites_total=sum(1 for r in rules if r["effect"] == Effect.PREREQUISITE),
@@ -245,10 +304,21 @@ def summarize(
         suggested_codes=codes,
         is_conservative=conservative,
         has_codes=bool(codes),
+        emergency_questions=tuple(
+            dict.fromkeys(
+                name
+                for rule in rules
+                if rule["effect"] == Effect.RED_FLAG and rule["holds"] and rule.get("emergency")
+                for name, value in (rule.get("values") or {}).items()
+                if value is not None and name in prompts
+            )
+        ),
     )
 
 
-def screening_summary(*, screening: Screening, prompts: Mapping[str, str]) -> Summary:
+def screening_summary(
+    *, screening: Screening, prompts: Mapping[str, str], decided: bool = False
+) -> Summary:
     return summarize(
         outcome=screening.outcome,
         emergency=screening.emergency,
@@ -256,7 +326,14 @@ def screening_summary(*, screening: Screening, prompts: Mapping[str, str]) -> Su
         missing=screening.missing,
         suggested_codes=screening.suggested_codes,
         prompts=prompts,
+        labels=set_labels(screening.criteria_set),
+        decided=decided,
     )
+
+
+def set_labels(criteria_set: CriteriaSet) -> dict[str, str]:
+    """Name -> label of every question, parameter and derived value (cached with the set)."""
+    return adapters.compiled_criteria(criteria_set).spec.labels()
 
 
 # --------------------------------------------------------------------------------------------
@@ -284,10 +361,11 @@ def intake_preview(
     summary = summarize(
         outcome=str(result.outcome),
         emergency=result.emergency,
-        rule_results=[rule.as_dict() | {"emergency": rule.emergency} for rule in result.rules],
+        rule_results=adapters.stored_rule_results(result),
         missing=result.missing,
         suggested_codes=result.suggested_codes,
         prompts=prompts,
+        labels=set_labels(criteria_set),
     )
     return Preview(summary=summary, required=frozenset(result.required))
 
@@ -303,6 +381,7 @@ class NeedsInfoRow:
     note: str  # the physician's note
     missing: tuple[str, ...]  # prompts of the missing answers
     needed: tuple[str, ...]  # messages of the needs_info rules that hold
+    status: CaseStatus
 
 
 def needs_info_rows(*, intakes: list[Intake]) -> list[NeedsInfoRow]:
@@ -326,6 +405,88 @@ def needs_info_rows(*, intakes: list[Intake]) -> list[NeedsInfoRow]:
                     for r in (screening.rule_results if screening else ())
                     if r["effect"] == Effect.NEEDS_INFO and r["holds"]
                 ),
+                status=case_status(intake),
             )
         )
     return rows
+
+
+# --------------------------------------------------------------------------------------------
+# The front desk's result page
+
+
+@dataclass
+class IntakeResult:
+    """Everything the result page (and its printout) shows, decision in force first."""
+
+    status: CaseStatus
+    screening: Screening
+    screened_by: str
+    summary: Summary
+    history: list[tuple[Screening, Summary, str]]  # newest first: screening, summary, by
+    decisions: list[DecisionLine]  # every decision on record, newest first
+    emergency_actions: list[EmergencyActionItem]
+    answer_sections: list[AnswerSection]
+    rule_groups: list[EffectGroup]
+    staff_content: list[ContentSection]  # billing and coding, after "proceed" only
+    suggested_codes: list[str]  # after "proceed" only
+    codes_label: str
+    planned_date: datetime.date | None
+    visits: list[FollowUpVisit]
+    has_handout: bool
+
+
+def intake_result(*, intake: Intake) -> IntakeResult:
+    """The result page of a screened intake (a fixed handful of queries)."""
+    status = case_status(intake)
+    latest = intake.latest_screening
+    assert latest is not None
+    screenings = intake_screenings(intake=intake)
+    questions = questions_of_sets({s.criteria_set_id for s in screenings})
+    decided = status.decision is not None
+    history = [
+        (
+            s,
+            screening_summary(
+                screening=s,
+                prompts={q.code: q.prompt for q in questions.get(s.criteria_set_id, [])},
+                decided=decided,
+            ),
+            person_name(s.created_by),
+        )
+        for s in reversed(screenings)
+    ]
+    latest_questions = questions.get(latest.criteria_set_id, [])
+    prompts = {q.code: q.prompt for q in latest_questions}
+    in_force = intake.decision_in_force
+    moments = case_moments(decision=in_force)
+    patient_sections = (
+        content_sections(
+            criteria_set=latest.criteria_set, reader=ContentReader.PATIENT, moments=moments
+        )
+        if intake.status == IntakeStatus.DECIDED
+        else []
+    )
+    planned = in_force.planned_procedure_date if status.proceed and in_force else None
+    return IntakeResult(
+        status=status,
+        screening=latest,
+        screened_by=history[0][2],
+        summary=history[0][1],
+        history=history,
+        decisions=[decision_line(d) for d in reversed(intake_decisions(intake=intake))],
+        emergency_actions=emergency_actions(intake=intake),
+        answer_sections=answer_sections(latest_questions, latest),
+        rule_groups=rule_groups(latest, prompts, set_labels(latest.criteria_set)),
+        staff_content=content_sections(
+            criteria_set=latest.criteria_set,
+            reader=ContentReader.STAFF,
+            moments=moments,
+            screening=latest,
+        ),
+        suggested_codes=list(latest.suggested_codes) if status.proceed else [],
+        codes_label=CODES_LABEL,
+        planned_date=planned,
+        visits=follow_up_visits(planned) if planned else [],
+        has_handout=bool(patient_sections),
+    )

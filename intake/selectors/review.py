@@ -8,7 +8,6 @@ few queries whatever the number of intakes. "Now" is an argument: nothing here r
 
 from __future__ import annotations
 
-import calendar
 import datetime
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -22,12 +21,35 @@ from django.utils import timezone
 
 from intake import history
 from intake.models import Decision, DecisionKind, Intake, IntakeStatus, Screening
-from intake.outcomes import EMERGENCY_LABEL, OUTCOME_LABELS, outcome_colour, outcome_label
+from intake.outcomes import (
+    CODES_LABEL,
+    OUTCOME_LABELS,
+    DecisionLine,
+    decision_line,
+    emergency_label,
+    outcome_colour,
+    outcome_label,
+)
 from intake.roles import PHYSICIAN
+from intake.selectors.emergencies import EmergencyActionItem, emergency_actions
+from intake.selectors.handouts import (
+    FollowUpVisit,
+    case_moments,
+    content_sections,
+    follow_up_visits,
+)
+from intake.selectors.screenings import (
+    AnswerSection,
+    EffectGroup,
+    answer_sections,
+    questions_of_sets,
+    rule_groups,
+)
 from intake.services.reviews import physician_name, suggested_decision
 from screener import adapters
+from screener.content import ContentSection
 from screener.engine.types import Effect, Outcome
-from screener.models import AnswerSource, ContentBlock, ContentKind, Procedure, Question
+from screener.models import ContentReader, Procedure, Question
 
 # --------------------------------------------------------------------------------------------
 # Queue
@@ -45,7 +67,6 @@ QUEUE_OUTCOME_ORDER: tuple[str, ...] = (
 STATUS_ALL = "all"
 ASSIGNED_MINE = "mine"
 ASSIGNED_NOBODY = "unassigned"
-CODES_LABEL = "if vertebroplasty; provisional until the physician confirms the levels"
 
 
 @dataclass(frozen=True)
@@ -63,12 +84,16 @@ class QueueFilters:
 
 
 def queue_rank() -> Case:
-    whens = [When(outcome=Outcome.URGENT.value, emergency=True, then=Value(0))]
+    """Emergencies nobody has acted on yet, then the other emergencies, then by outcome."""
+    whens = [
+        When(emergency_open=True, then=Value(0)),
+        When(outcome=Outcome.URGENT.value, emergency=True, then=Value(1)),
+    ]
     whens += [
         When(outcome=outcome, then=Value(rank))
-        for rank, outcome in enumerate(QUEUE_OUTCOME_ORDER, 1)
+        for rank, outcome in enumerate(QUEUE_OUTCOME_ORDER, 2)
     ]
-    return Case(*whens, default=Value(len(QUEUE_OUTCOME_ORDER) + 1), output_field=IntegerField())
+    return Case(*whens, default=Value(len(QUEUE_OUTCOME_ORDER) + 2), output_field=IntegerField())
 
 
 def turnaround_limit(outcome: str) -> datetime.timedelta:
@@ -148,7 +173,13 @@ def queue_intakes(*, filters: QueueFilters, user: User, now: datetime.datetime) 
     """The filtered queue, urgency first, oldest submission first within each outcome."""
     return (
         _filtered(filters, user=user, with_outcome=True)
-        .select_related("patient", "procedure", "assigned_to", "latest_screening")
+        .select_related(
+            "patient",
+            "procedure",
+            "assigned_to",
+            "latest_screening",
+            "current_decision__physician",
+        )
         .defer("answers", "latest_screening__answers")
         .annotate(queue_rank=queue_rank(), overdue=_overdue(now))
         .order_by("queue_rank", "submitted_at", "id")
@@ -236,6 +267,7 @@ class QueueRow:
     outcome_label: str
     outcome_colour: str
     emergency: bool
+    emergency_open: bool  # no action recorded yet
     key_reason: str
     submitted_at: datetime.datetime | None
     waited: datetime.timedelta | None
@@ -243,6 +275,7 @@ class QueueRow:
     overdue: bool
     assigned_to_id: int | None
     assigned_to: str
+    decision: DecisionLine | None  # the decision in force, shown before the suggestion
 
 
 def _missing_prompts(intakes: Sequence[Intake]) -> dict[tuple[int, str], str]:
@@ -285,7 +318,10 @@ def queue_rows(intakes: Iterable[Intake], *, now: datetime.datetime) -> list[Que
                     if set_id == screening.criteria_set_id
                 },
             )
+        decision = intake.decision_in_force
         waited = now - intake.submitted_at if intake.submitted_at else None
+        if waited is not None and decision is not None:
+            waited = decision.signed_at - intake.submitted_at  # the wait ended with the decision
         rows.append(
             QueueRow(
                 intake_id=intake.pk,
@@ -296,9 +332,12 @@ def queue_rows(intakes: Iterable[Intake], *, now: datetime.datetime) -> list[Que
                 status=intake.status,
                 status_label=intake.get_status_display(),
                 outcome=intake.outcome,
-                outcome_label=outcome_label(intake.outcome, emergency=intake.emergency),
+                outcome_label=outcome_label(
+                    intake.outcome, emergency=intake.emergency, decided=decision is not None
+                ),
                 outcome_colour=outcome_colour(intake.outcome),
                 emergency=intake.emergency,
+                emergency_open=intake.emergency_open,
                 key_reason=reason,
                 submitted_at=intake.submitted_at,
                 waited=waited,
@@ -306,6 +345,7 @@ def queue_rows(intakes: Iterable[Intake], *, now: datetime.datetime) -> list[Que
                 overdue=bool(getattr(intake, "overdue", False)),
                 assigned_to_id=intake.assigned_to_id,
                 assigned_to=physician_name(intake.assigned_to),
+                decision=decision_line(decision) if decision is not None else None,
             )
         )
     return rows
@@ -318,8 +358,12 @@ EXPORT_HEADER = (
     "Age",
     "Procedure",
     "Status",
-    "Outcome",
+    "Physician decision",
+    "Decided by",
+    "Decided at",
+    "Screener suggested",
     "Emergency",
+    "Emergency action recorded",
     "Key reason",
     "Submitted at",
     "Hours waiting",
@@ -334,6 +378,10 @@ def _cell(value: Any) -> str:
     if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + text
     return text
+
+
+def _local_minute(moment: datetime.datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
 
 
 def queue_export_rows(
@@ -358,14 +406,14 @@ def queue_export_rows(
                     row.age,
                     row.procedure,
                     row.status_label,
+                    row.decision.label if row.decision else "",
+                    row.decision.physician if row.decision else "",
+                    _local_minute(row.decision.signed_at) if row.decision else "",
                     OUTCOME_LABELS.get(row.outcome, row.outcome),
                     "yes" if row.emergency else "no",
+                    ("no" if row.emergency_open else "yes") if row.emergency else "",
                     row.key_reason,
-                    (
-                        timezone.localtime(row.submitted_at).strftime("%Y-%m-%d %H:%M")
-                        if row.submitted_at
-                        else ""
-                    ),
+                    _local_minute(row.submitted_at) if row.submitted_at else "",
                     (f"{row.waited.total_seconds() / 3600:.1f}" if row.waited is not None else ""),
                     "yes" if row.overdue else "no",
                     row.assigned_to,
@@ -388,91 +436,13 @@ def review_physicians() -> list[User]:
 
 
 # --------------------------------------------------------------------------------------------
-# Follow-up dates
-
-
-def add_months(day: datetime.date, months: int) -> datetime.date:
-    """The same day ``months`` later, clamped to the end of a shorter month (31 Jan + 1 month
-    is 28 or 29 Feb)."""
-    years, month_index = divmod(day.month - 1 + months, 12)
-    year, month = day.year + years, month_index + 1
-    return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-@dataclass(frozen=True)
-class FollowUpVisit:
-    label: str
-    due: datetime.date
-
-
-def follow_up_visits(planned: datetime.date) -> list[FollowUpVisit]:
-    """One week (7 days), one month and three months (same day, clamped) after the procedure."""
-    return [
-        FollowUpVisit(
-            "Visit within one week (pain relief, the needle site)",
-            planned + datetime.timedelta(days=7),
-        ),
-        FollowUpVisit("Visit at one month", add_months(planned, 1)),
-        FollowUpVisit("Visit at three months", add_months(planned, 3)),
-    ]
-
-
-# --------------------------------------------------------------------------------------------
 # Case view
-
-EFFECT_GROUPS: tuple[tuple[Effect, str, str], ...] = (
-    (Effect.RED_FLAG, "Red flags", "any that holds makes the case urgent"),
-    (Effect.CONTRAINDICATION, "Contraindications", "any that holds contraindicates"),
-    (Effect.NEEDS_INFO, "Information needed", "any that holds asks for more information"),
-    (Effect.PREREQUISITE, "Prerequisites", "all must hold"),
-    (Effect.PATHWAY, "Pathways", "at least one must hold"),
-    (Effect.CAUTION, "Cautions", "to review before booking"),
-    (Effect.TODO, "Documentation to do", "never changes the outcome"),
-)
 
 SCREENING_KIND_TEXT = {
     "submission": "Submitted",
     "edit": "Edited and resubmitted",
     "rescreen": "Re-screened under new criteria",
 }
-
-
-@dataclass(frozen=True)
-class AnswerItem:
-    code: str
-    prompt: str
-    text: str
-    answered: bool
-    missing: bool  # required and blank
-    source: str
-
-
-@dataclass(frozen=True)
-class AnswerSection:
-    title: str
-    items: list[AnswerItem]
-
-
-@dataclass(frozen=True)
-class RuleItem:
-    code: str
-    holds: bool
-    state: str  # "holds" / "does not hold"; for a prerequisite "met" / "not met"
-    decides: bool  # the state that counts: holding, or failing for a prerequisite
-    emergency: bool
-    message: str
-    source: str
-    needs: list[str]  # prompts of the blank required questions it names
-
-
-@dataclass(frozen=True)
-class RuleGroup:
-    effect: str
-    title: str
-    hint: str
-    rules: list[RuleItem]
-    deciding: int  # how many rules of the group are in the state that counts
-    deciding_text: str  # "2 holding", "1 not met", or ""
 
 
 @dataclass(frozen=True)
@@ -508,13 +478,6 @@ class DecisionItem:
     planned_date_set_by: str
 
 
-@dataclass(frozen=True)
-class ContentSection:
-    kind: str
-    title: str
-    items: list[str]
-
-
 @dataclass
 class CaseDetail:
     intake: Intake
@@ -524,9 +487,10 @@ class CaseDetail:
     outcome_label: str
     outcome_colour: str
     emergency_label: str
+    decision_in_force: DecisionLine | None
     weeks_since_onset: float | None
     answer_sections: list[AnswerSection]
-    rule_groups: list[RuleGroup]
+    rule_groups: list[EffectGroup]
     missing: list[tuple[str, str]]
     suggested_codes: list[str]
     codes_label: str
@@ -538,8 +502,12 @@ class CaseDetail:
     suggested_kind: str
     suggested_label: str
     assigned_to: str
-    content: dict[str, ContentSection] = field(default_factory=dict)
+    # The physicians' content blocks for the suggestion and the decision in force (the
+    # evidence summary beside the decision, conservative alternatives, the coding note, ...).
+    guidance: list[ContentSection] = field(default_factory=list)
     follow_up: list[FollowUpVisit] = field(default_factory=list)
+    has_handout: bool = False
+    emergency_actions: list[EmergencyActionItem] = field(default_factory=list)
 
     @property
     def screened_since_decision(self) -> bool:
@@ -551,86 +519,12 @@ class CaseDetail:
         )
 
     @property
-    def alternatives(self) -> ContentSection | None:
-        """The set's conservative alternatives, shown with a conservative outcome."""
-        if self.screening.outcome != Outcome.CONSERVATIVE.value:
-            return None
-        return self.content.get(ContentKind.CONSERVATIVE_ALTERNATIVES)
-
-    @property
     def proceed_in_force(self) -> bool:
         return (
             self.current_decision is not None
             and self.current_decision.kind == DecisionKind.PROCEED
             and self.intake.status == IntakeStatus.DECIDED
         )
-
-
-def _questions(set_ids: set[int]) -> dict[int, list[Question]]:
-    by_set: dict[int, list[Question]] = {set_id: [] for set_id in set_ids}
-    for question in Question.objects.filter(criteria_set_id__in=set_ids).order_by(
-        "criteria_set_id", "order", "id"
-    ):
-        by_set[question.criteria_set_id].append(question)
-    return by_set
-
-
-def _answer_sections(questions: list[Question], screening: Screening) -> list[AnswerSection]:
-    sections: dict[str, list[AnswerItem]] = {}
-    missing = set(screening.missing)
-    sources = dict(AnswerSource.choices)
-    for question in questions:
-        value = screening.answers.get(question.code)
-        sections.setdefault(question.section, []).append(
-            AnswerItem(
-                code=question.code,
-                prompt=question.prompt,
-                text=history.answer_text(value),
-                answered=value is not None,
-                missing=question.code in missing,
-                source=sources.get(question.answer_source, ""),
-            )
-        )
-    return [AnswerSection(title, items) for title, items in sections.items()]
-
-
-def _rule_state(effect: Effect, holds: bool) -> str:
-    if effect == Effect.PREREQUISITE:
-        return "met" if holds else "not met"
-    return "holds" if holds else "does not hold"
-
-
-def _rule_groups(screening: Screening, prompts: dict[str, str]) -> list[RuleGroup]:
-    groups = []
-    for effect, title, hint in EFFECT_GROUPS:
-        rules = [
-            RuleItem(
-                code=rule["code"],
-                holds=bool(rule["holds"]),
-                state=_rule_state(effect, bool(rule["holds"])),
-                decides=bool(rule["holds"]) != (effect == Effect.PREREQUISITE),
-                emergency=bool(rule.get("emergency")) and bool(rule["holds"]),
-                message=rule["message"],
-                source=rule["source"],
-                needs=[prompts.get(code, code) for code in rule.get("needs", [])],
-            )
-            for rule in screening.rule_results
-            if rule["effect"] == effect.value
-        ]
-        if rules:
-            deciding = sum(rule.decides for rule in rules)
-            state = "not met" if effect == Effect.PREREQUISITE else "holding"
-            groups.append(
-                RuleGroup(
-                    effect=effect.value,
-                    title=title,
-                    hint=hint,
-                    rules=rules,
-                    deciding=deciding,
-                    deciding_text=f"{deciding} {state}" if deciding else "",
-                )
-            )
-    return groups
 
 
 def _snapshot(screening: Screening) -> history.Snapshot:
@@ -672,13 +566,16 @@ def _history(
                 number=number,
                 kind_text=SCREENING_KIND_TEXT.get(screening.kind, screening.kind),
                 criteria_version=screening.criteria_set.version,
-                outcome_label=outcome_label(screening.outcome, emergency=screening.emergency),
+                # What each screening suggested at the time, in plain words.
+                outcome_label=outcome_label(
+                    screening.outcome, emergency=screening.emergency, decided=True
+                ),
                 outcome_colour=outcome_colour(screening.outcome),
                 by=physician_name(screening.created_by),
                 diff=diff,
                 answer_changes=changes,
                 outcome_before=(
-                    outcome_label(previous.outcome, emergency=previous.emergency)
+                    outcome_label(previous.outcome, emergency=previous.emergency, decided=True)
                     if previous is not None
                     else ""
                 ),
@@ -700,25 +597,6 @@ def _weeks_since_onset(screening: Screening) -> float | None:
     return round((screening.as_of - onset_date).days / 7, 1)
 
 
-CONTENT_KINDS = (
-    ContentKind.CONSERVATIVE_ALTERNATIVES,
-    ContentKind.PREPARATION,
-    ContentKind.FOLLOW_UP,
-    ContentKind.RECOVERY,
-    ContentKind.EDUCATION,
-    ContentKind.COMPLICATIONS,
-    ContentKind.CODING_NOTE,
-)
-
-
-def _content(criteria_set_id: int) -> dict[str, ContentSection]:
-    blocks = ContentBlock.objects.filter(criteria_set_id=criteria_set_id, kind__in=CONTENT_KINDS)
-    return {
-        block.kind: ContentSection(block.kind, block.title, block.items)
-        for block in blocks.order_by("order", "id")
-    }
-
-
 def reviewable_intake(intake_id: int) -> Intake | None:
     """A submitted (or once submitted) intake, for review pages; None for drafts and strangers."""
     return (
@@ -729,6 +607,7 @@ def reviewable_intake(intake_id: int) -> Intake | None:
             "criteria_set",
             "assigned_to",
             "latest_screening__criteria_set",
+            "current_decision__physician",
         )
         .filter(pk=intake_id, latest_screening__isnull=False)
         .first()
@@ -755,7 +634,7 @@ def case_detail(*, intake_id: int, now: datetime.datetime) -> CaseDetail | None:
         .select_related("criteria_set", "created_by")
         .order_by("created_at", "id")
     )
-    questions = _questions({s.criteria_set_id for s in screenings})
+    questions = questions_of_sets({s.criteria_set_id for s in screenings})
     latest_questions = questions.get(screening.criteria_set_id, [])
     prompts = {q.code: q.prompt for q in latest_questions}
     decisions = list(
@@ -778,17 +657,21 @@ def case_detail(*, intake_id: int, now: datetime.datetime) -> CaseDetail | None:
         for decision in reversed(decisions)
     ]
     suggested = suggested_decision(screening.outcome)
+    in_force = intake.decision_in_force
+    criteria_set = screening.criteria_set
+    labels = adapters.compiled_criteria(criteria_set).spec.labels()
     detail = CaseDetail(
         intake=intake,
         patient_age=adapters.age_on(intake.patient.date_of_birth, timezone.localdate(now)),
         screening=screening,
-        criteria_version=screening.criteria_set.version,
-        outcome_label=OUTCOME_LABELS.get(screening.outcome, screening.outcome),
+        criteria_version=criteria_set.version,
+        outcome_label=outcome_label(screening.outcome, decided=in_force is not None),
         outcome_colour=outcome_colour(screening.outcome),
-        emergency_label=EMERGENCY_LABEL if screening.emergency else "",
+        emergency_label=emergency_label() if screening.emergency else "",
+        decision_in_force=decision_line(in_force) if in_force is not None else None,
         weeks_since_onset=_weeks_since_onset(screening),
-        answer_sections=_answer_sections(latest_questions, screening),
-        rule_groups=_rule_groups(screening, prompts),
+        answer_sections=answer_sections(latest_questions, screening),
+        rule_groups=rule_groups(screening, prompts, labels),
         missing=[(code, prompts.get(code, code)) for code in screening.missing],
         suggested_codes=list(screening.suggested_codes),
         codes_label=CODES_LABEL,
@@ -800,50 +683,22 @@ def case_detail(*, intake_id: int, now: datetime.datetime) -> CaseDetail | None:
         suggested_kind=suggested.value if suggested else "",
         suggested_label=suggested.label if suggested else "",
         assigned_to=physician_name(intake.assigned_to),
-        content=_content(screening.criteria_set_id),
+        guidance=content_sections(
+            criteria_set=criteria_set,
+            reader=ContentReader.PHYSICIAN,
+            moments=case_moments(outcome=screening.outcome, decision=in_force),
+            screening=screening,
+        ),
+        emergency_actions=emergency_actions(intake=intake),
     )
+    if in_force is not None and intake.status == IntakeStatus.DECIDED:
+        detail.has_handout = bool(
+            content_sections(
+                criteria_set=criteria_set,
+                reader=ContentReader.PATIENT,
+                moments=case_moments(decision=in_force),
+            )
+        )
     if detail.proceed_in_force and current is not None and current.planned_procedure_date:
         detail.follow_up = follow_up_visits(current.planned_procedure_date)
     return detail
-
-
-# --------------------------------------------------------------------------------------------
-# Printable patient instructions
-
-
-@dataclass
-class PatientInstructions:
-    intake: Intake
-    decision: Decision
-    planned_date: datetime.date | None
-    visits: list[FollowUpVisit]
-    sections: list[ContentSection]
-
-
-INSTRUCTION_KINDS = (
-    ContentKind.PREPARATION,
-    ContentKind.RECOVERY,
-    ContentKind.EDUCATION,
-    ContentKind.COMPLICATIONS,
-    ContentKind.FOLLOW_UP,
-)
-
-
-def patient_instructions(*, intake_id: int) -> PatientInstructions | None:
-    """The instructions to print for a case whose decision in force is "proceed"."""
-    intake = reviewable_intake(intake_id)
-    if intake is None or intake.status != IntakeStatus.DECIDED:
-        return None
-    decision = Decision.objects.filter(intake=intake).order_by("-signed_at", "-id").first()
-    if decision is None or decision.kind != DecisionKind.PROCEED:
-        return None
-    assert intake.latest_screening is not None
-    content = _content(intake.latest_screening.criteria_set_id)
-    planned = decision.planned_procedure_date
-    return PatientInstructions(
-        intake=intake,
-        decision=decision,
-        planned_date=planned,
-        visits=follow_up_visits(planned) if planned else [],
-        sections=[content[kind] for kind in INSTRUCTION_KINDS if kind in content],
-    )

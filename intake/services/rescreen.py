@@ -26,6 +26,7 @@ from django.db.models import F, Value
 from django.utils import timezone
 
 from intake.models import Intake, Screening, ScreeningKind
+from intake.services.emergencies import emergency_still_open
 from screener import adapters, selectors
 from screener.impact import ImpactReport, ImpactTally, earlier_rule_results, screen_row
 from screener.models import CriteriaChangeAction, CriteriaSet
@@ -144,9 +145,7 @@ def _rescreen_batch(
                 outcome=str(result.outcome),
                 emergency=result.emergency,
                 missing=list(result.missing),
-                rule_results=[
-                    rule.as_dict() | {"emergency": rule.emergency} for rule in result.rules
-                ],
+                rule_results=adapters.stored_rule_results(result),
                 suggested_codes=list(result.suggested_codes),
                 created_by=created_by,
             )
@@ -170,6 +169,8 @@ def _move_intakes(*, target: CriteriaSet, screenings: list[Screening], now) -> N
             cursor.execute(
                 f"UPDATE {table} AS i SET criteria_set_id = %s, latest_screening_id = v.sid, "
                 "outcome = v.outcome, emergency = v.emergency, updated_at = %s, "
+                # As emergency_still_open: a new emergency opens, a handled one stays closed.
+                "emergency_open = v.emergency AND (i.emergency_open OR NOT i.emergency), "
                 # A form opened before the move is stale: its save is refused, not mixed in.
                 "version = i.version + 1 "
                 "FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::boolean[]) "
@@ -184,6 +185,13 @@ def _move_intakes(*, target: CriteriaSet, screenings: list[Screening], now) -> N
                 ],
             )
         return
+    ids = [s.intake_id for s in screenings]
+    before = {
+        pk: (emergency, was_open)
+        for pk, emergency, was_open in Intake.objects.filter(pk__in=ids).values_list(
+            "pk", "emergency", "emergency_open"
+        )
+    }
     Intake.objects.bulk_update(
         [
             Intake(
@@ -192,11 +200,16 @@ def _move_intakes(*, target: CriteriaSet, screenings: list[Screening], now) -> N
                 latest_screening_id=s.pk,
                 outcome=s.outcome,
                 emergency=s.emergency,
+                emergency_open=emergency_still_open(
+                    was_emergency=before[s.intake_id][0],
+                    was_open=before[s.intake_id][1],
+                    now_emergency=s.emergency,
+                ),
                 updated_at=now,
             )
             for s in screenings
         ],
-        ["criteria_set", "latest_screening", "outcome", "emergency", "updated_at"],
+        ["criteria_set", "latest_screening", "outcome", "emergency", "emergency_open", "updated_at"],
         batch_size=250,
     )
     Intake.objects.filter(pk__in=[s.intake_id for s in screenings]).update(version=F("version") + 1)

@@ -57,6 +57,10 @@ class StaleScreening(ReviewConflict):
         self.screening = screening
 
 
+class EmergencyNotHandled(ReviewConflict):
+    """An emergency red flag has no recorded action: the decision waits for it."""
+
+
 class AssignmentConflict(ReviewConflict):
     """Another physician has the case, or it was handed over since the page was opened."""
 
@@ -173,11 +177,6 @@ def _save_intake(intake: Intake, fields: list[str]) -> None:
     intake.save(update_fields=[*fields, "updated_at"])
 
 
-def _save_status(intake: Intake, kind: str) -> None:
-    intake.status = status_after(kind)
-    _save_intake(intake, ["status"])
-
-
 def _input(
     *, kind: str, reason: str, refer_to: str, planned_procedure_date: datetime.date | None
 ) -> tuple[str, str, datetime.date | None]:
@@ -201,7 +200,15 @@ def _sign(
     supersedes: Decision | None = None,
 ) -> Decision:
     """Validate the input, store the signed decision (an amendment when it supersedes one) and
-    move the intake to the status the decision means. The caller holds the intake's row lock."""
+    move the intake to the status the decision means. The caller holds the intake's row lock.
+
+    Refused while an emergency red flag has no recorded action: the loop is closed first."""
+    if locked.emergency_open:
+        raise EmergencyNotHandled(
+            "This case has an emergency red flag and nobody has recorded the action taken yet. "
+            "Record who was contacted and when (above), then sign the decision. Nothing was "
+            "saved."
+        )
     reason, refer_to, planned_procedure_date = _input(
         kind=kind, reason=reason, refer_to=refer_to, planned_procedure_date=planned_procedure_date
     )
@@ -232,7 +239,9 @@ def _sign(
     )
     decision.full_clean()
     decision.save()
-    _save_status(locked, kind)
+    locked.current_decision = decision
+    locked.status = status_after(kind)
+    _save_intake(locked, ["status", "current_decision"])
     return decision
 
 

@@ -8,6 +8,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from intake.models import Intake, Screening, ScreeningKind
+from intake.services.emergencies import emergency_still_open
 from screener import adapters
 from screener.models import CriteriaSet
 
@@ -43,14 +44,21 @@ def screening_record(
         outcome=str(result.outcome),
         emergency=result.emergency,
         missing=list(result.missing),
-        rule_results=[rule.as_dict() | {"emergency": rule.emergency} for rule in result.rules],
+        rule_results=adapters.stored_rule_results(result),
         suggested_codes=list(result.suggested_codes),
         created_by=user,
     )
     screening.full_clean()
     screening.save()
+    intake.emergency_open = emergency_still_open(
+        was_emergency=intake.latest_screening_id is not None and intake.emergency,
+        was_open=intake.emergency_open,
+        now_emergency=screening.emergency,
+    )
     intake.latest_screening = screening
     intake.outcome = screening.outcome
     intake.emergency = screening.emergency
-    intake.save(update_fields=["latest_screening", "outcome", "emergency", "updated_at"])
+    intake.save(
+        update_fields=["latest_screening", "outcome", "emergency", "emergency_open", "updated_at"]
+    )
     return screening

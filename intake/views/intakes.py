@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from intake.forms.emergencies import EmergencyActionForm
 from intake.forms.intake_form import (
     NOTE_FIELD,
     REASON_FIELD,
@@ -28,13 +29,13 @@ from intake.forms.intake_form import (
     to_text,
 )
 from intake.models import Intake, IntakeStatus
-from intake.outcomes import outcome_label
+from intake.outcomes import emergency_label, outcome_label
 from intake.permissions import role_required
 from intake.roles import FRONT_DESK, PHYSICIAN, has_role
+from intake.selectors import handouts
 from intake.selectors import intakes as selectors
 from intake.services import intakes as services
 from screener import adapters
-from screener.models import ContentKind
 
 PAGE_SIZE = 25
 FORM_STATUSES = (IntakeStatus.DRAFT, IntakeStatus.INFO_REQUESTED)
@@ -228,11 +229,7 @@ def _draft_post(request: HttpRequest, intake: Intake, as_of, questions) -> HttpR
     try:
         if submit:
             screening = _submit_retrying(request, intake, form, changes, version, as_of)
-            messages.success(
-                request,
-                "Submitted for physician review. The screener suggests: "
-                f"{outcome_label(screening.outcome, emergency=screening.emergency)}.",
-            )
+            _screened_message(request, screening, "Submitted for physician review.")
             return redirect("intake:intake-detail", intake_id=intake.pk)
         saved = _save_retrying(request, intake, form, changes, version, as_of)
     except services.StaleIntake as exc:
@@ -295,6 +292,20 @@ def _draft_post(request: HttpRequest, intake: Intake, as_of, questions) -> HttpR
     return redirect("intake:intake-detail", intake_id=intake.pk)
 
 
+def _screened_message(request: HttpRequest, screening, done: str) -> None:  # type: ignore[no-untyped-def]
+    """What was saved and what the screener suggests; an emergency is an error, in red, with
+    what to do now: never a success message."""
+    if screening.emergency:
+        messages.error(
+            request,
+            f"{emergency_label()} {done} Record who you contacted in the emergency box below.",
+        )
+        return
+    messages.success(
+        request, f"{done} The screener suggests: {outcome_label(screening.outcome)}."
+    )
+
+
 def _unchanged_since(exc: services.StaleIntake, form: IntakeForm) -> bool:
     return exc.intake is not None and not _conflicts(exc.intake, form)
 
@@ -345,61 +356,38 @@ def _submit_retrying(request, intake, form, changes, version, as_of):
 # Result
 
 
-def _render_result(request: HttpRequest, intake: Intake) -> HttpResponse:
-    screenings = selectors.intake_screenings(intake=intake)
-    prompts_by_set = selectors.question_prompts(
-        criteria_set_ids={s.criteria_set_id for s in screenings} | {intake.criteria_set_id}
-    )
-    latest = intake.latest_screening
-    history = [
-        (
-            s,
-            selectors.screening_summary(
-                screening=s, prompts=prompts_by_set.get(s.criteria_set_id, {})
-            ),
-            _person(s.created_by),
-        )
-        for s in reversed(screenings)
-    ]
-    summary = history[0][1] if history and latest is not None else None
-    shown = latest.criteria_set if latest is not None else intake.criteria_set
-    blocks = selectors.content_blocks(criteria_set=shown)
+def render_result(
+    request: HttpRequest,
+    intake: Intake,
+    *,
+    emergency_form: EmergencyActionForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The result page: the decision in force first, then the screener's suggestion and why,
+    the emergency loop, the answers, the history; billing only after "proceed"."""
+    result = selectors.intake_result(intake=intake)
+    if emergency_form is None and result.status.emergency:
+        emergency_form = EmergencyActionForm(initial={"contacted_at": _now_minute()})
     return render(
         request,
         "intake/intake_result.html",
         {
             "intake": intake,
             "patient": intake.patient,
-            "screening": latest,
-            "screened_by": history[0][2] if history else "",
-            "summary": summary,
-            "history": history,
-            "decisions": selectors.intake_decisions(intake=intake),
-            "alternatives": blocks.get(ContentKind.CONSERVATIVE_ALTERNATIVES),
-            "coding_note": blocks.get(ContentKind.CODING_NOTE),
-            "cost_estimate": blocks.get(ContentKind.COST_ESTIMATE),
-            "answers": _answer_rows(latest, prompts_by_set.get(shown.pk, {})),
+            "result": result,
+            "status": result.status,
+            "screening": result.screening,
+            "summary": result.summary,
+            "emergency_form": emergency_form,
             "can_edit": has_role(request.user, FRONT_DESK),
+            "printed_at": timezone.now(),
         },
+        status=status,
     )
 
 
-def _person(user) -> str:
-    """Who did something, as a page names them (a re-screen by the system has no user)."""
-    if user is None:
-        return "the system"
-    return user.get_full_name() or user.get_username()
-
-
-def _answer_rows(screening, prompts: dict[str, str]) -> list[tuple[str, str]]:
-    if screening is None:
-        return []
-    labels = {True: "Yes", False: "No"}
-    return [
-        (prompt, labels.get(screening.answers[code], to_text(screening.answers[code])))
-        for code, prompt in prompts.items()
-        if code in screening.answers
-    ]
+def _now_minute():
+    return timezone.localtime().replace(second=0, microsecond=0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -431,7 +419,7 @@ def intake_detail(request: HttpRequest, intake_id: int) -> HttpResponse:
             "intake/intake_draft_readonly.html",
             {"intake": intake, "patient": intake.patient},
         )
-    return _render_result(request, intake)
+    return render_result(request, intake)
 
 
 @never_cache
@@ -474,11 +462,10 @@ def intake_edit(request: HttpRequest, intake_id: int) -> HttpResponse:
         return _render_form(
             request, intake, form, questions=questions, as_of=as_of, mode="edit", status=400
         )
-    messages.success(
+    _screened_message(
         request,
-        "Changes saved and screened again. The screener suggests: "
-        f"{outcome_label(screening.outcome, emergency=screening.emergency)}. "
-        "The earlier screenings stay in the history.",
+        screening,
+        "Changes saved and screened again. The earlier screenings stay in the history.",
     )
     return redirect("intake:intake-detail", intake_id=intake.pk)
 
@@ -519,3 +506,19 @@ def needs_info_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.needs_info_list(), PAGE_SIZE).get_page(request.GET.get("page"))
     rows = selectors.needs_info_rows(intakes=list(page.object_list))
     return render(request, "intake/needs_info_list.html", {"page_obj": page, "rows": rows})
+
+
+@never_cache
+@require_GET
+@role_required(FRONT_DESK, PHYSICIAN)
+def intake_handout(request: HttpRequest, intake_id: int) -> HttpResponse:
+    """The patient's printable handout for the decision in force (proceed, conservative care,
+    not a candidate), with the clinic's details."""
+    found = handouts.patient_handout(intake_id=intake_id)
+    if found is None:
+        raise Http404("No handout: no decision in force has patient instructions.")
+    return render(
+        request,
+        "intake/handout.html",
+        {"handout": found, "printed_at": timezone.now()},
+    )

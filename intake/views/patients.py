@@ -15,7 +15,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from intake.forms.patients import PatientForm, PatientSearchForm
 from intake.models import Patient
-from intake.outcomes import outcome_badge
 from intake.permissions import role_required
 from intake.roles import FRONT_DESK, PHYSICIAN, has_role
 from intake.selectors import intakes as intake_selectors
@@ -157,7 +156,7 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         {
             "patient": patient,
             "intakes": [
-                (intake, outcome_badge(intake.outcome, emergency=intake.emergency))
+                (intake, intake_selectors.case_status(intake))
                 for intake in intake_selectors.intakes_of_patient(patient=patient)
             ],
             "procedures": list(intake_selectors.procedures_open_for_intake()),

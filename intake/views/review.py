@@ -20,6 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from intake.forms.emergencies import EmergencyActionForm
 from intake.forms.review import (
     AmendForm,
     AssignForm,
@@ -30,7 +31,7 @@ from intake.forms.review import (
 )
 from intake.models import Decision, DecisionKind, Intake, IntakeStatus
 from intake.permissions import role_required
-from intake.roles import FRONT_DESK, PHYSICIAN
+from intake.roles import PHYSICIAN
 from intake.selectors import review as selectors
 from intake.services import reviews
 
@@ -128,9 +129,10 @@ def _decision_initial(detail: selectors.CaseDetail) -> dict[str, Any]:
     return {"screening": detail.screening.pk}
 
 
-def _render_case(
+def render_case(
     request: HttpRequest, intake_id: int, *, status: int = 200, **forms: Any
 ) -> HttpResponse:
+    """The case view; ``forms`` are forms sent back with their errors or a kept entry."""
     now = timezone.now()
     detail = selectors.case_detail(intake_id=intake_id, now=now)
     if detail is None:
@@ -161,6 +163,14 @@ def _render_case(
         if detail.proceed_in_force and current is not None
         else None
     )
+    context["emergency_form"] = forms.get("emergency_form") or (
+        EmergencyActionForm(
+            initial={"contacted_at": timezone.localtime(now).replace(second=0, microsecond=0)}
+        )
+        if detail.screening.emergency
+        else None
+    )
+    context["printed_at"] = now
     return render(request, "review/case.html", context, status=status)
 
 
@@ -168,7 +178,7 @@ def _render_case(
 @never_cache
 @require_GET
 def case(request: HttpRequest, intake_id: int) -> HttpResponse:
-    return _render_case(request, intake_id)
+    return render_case(request, intake_id)
 
 
 def _intake_or_404(intake_id: int) -> Intake:
@@ -215,7 +225,7 @@ def decide(request: HttpRequest, intake_id: int) -> HttpResponse:
     today = timezone.localdate()
     form = DecisionForm(request.POST, outcome=intake.latest_screening.outcome, today=today)
     if not form.is_valid():
-        return _render_case(request, intake_id, status=400, decide_form=form)
+        return render_case(request, intake_id, status=400, decide_form=form)
     data = form.cleaned_data
     try:
         decision = reviews.review_decide(
@@ -229,7 +239,7 @@ def decide(request: HttpRequest, intake_id: int) -> HttpResponse:
         )
     except ValidationError as exc:
         _add_service_errors(form, exc)
-        return _render_case(request, intake_id, status=400, decide_form=form)
+        return render_case(request, intake_id, status=400, decide_form=form)
     except reviews.DecisionConflict as exc:
         # Show the first decision; offer the physician's own entry as an amendment instead.
         messages.error(request, exc.message)
@@ -239,7 +249,7 @@ def decide(request: HttpRequest, intake_id: int) -> HttpResponse:
             outcome=refreshed.latest_screening.outcome,
             today=today,
         )
-        return _render_case(request, intake_id, status=409, amend_form=amend)
+        return render_case(request, intake_id, status=409, amend_form=amend)
     except reviews.StaleScreening as exc:
         messages.error(request, exc.message)
         refreshed = _intake_or_404(intake_id)
@@ -248,10 +258,10 @@ def decide(request: HttpRequest, intake_id: int) -> HttpResponse:
             outcome=refreshed.latest_screening.outcome,
             today=today,
         )
-        return _render_case(request, intake_id, status=409, decide_form=fresh)
+        return render_case(request, intake_id, status=409, decide_form=fresh)
     except reviews.ReviewConflict as exc:
         messages.error(request, exc.message)
-        return _render_case(request, intake_id, status=409)
+        return render_case(request, intake_id, status=409)
     messages.success(request, _signed_message(decision))
     return redirect(_case_url(intake_id, "decisions"))
 
@@ -267,7 +277,7 @@ def amend(request: HttpRequest, intake_id: int, decision_id: int) -> HttpRespons
     today = timezone.localdate()
     form = AmendForm(request.POST, outcome=intake.latest_screening.outcome, today=today)
     if not form.is_valid():
-        return _render_case(request, intake_id, status=400, amend_form=form)
+        return render_case(request, intake_id, status=400, amend_form=form)
     data = form.cleaned_data
     try:
         amendment = reviews.review_amend(
@@ -281,7 +291,7 @@ def amend(request: HttpRequest, intake_id: int, decision_id: int) -> HttpRespons
         )
     except ValidationError as exc:
         _add_service_errors(form, exc)
-        return _render_case(request, intake_id, status=400, amend_form=form)
+        return render_case(request, intake_id, status=400, amend_form=form)
     except reviews.ReviewConflict as exc:
         messages.error(request, exc.message)
         refreshed = _intake_or_404(intake_id)
@@ -289,7 +299,7 @@ def amend(request: HttpRequest, intake_id: int, decision_id: int) -> HttpRespons
         form_class = DecisionForm if refreshed.status == IntakeStatus.SUBMITTED else AmendForm
         fresh = form_class(initial=kept, outcome=refreshed.latest_screening.outcome, today=today)
         key = "decide_form" if form_class is DecisionForm else "amend_form"
-        return _render_case(request, intake_id, status=409, **{key: fresh})
+        return render_case(request, intake_id, status=409, **{key: fresh})
     messages.success(request, _signed_message(amendment, what="Amendment"))
     return redirect(_case_url(intake_id, "decisions"))
 
@@ -305,7 +315,7 @@ def follow_up(request: HttpRequest, intake_id: int) -> HttpResponse:
         return redirect(_case_url(intake_id))
     form = FollowUpForm(request.POST)
     if not form.is_valid():
-        return _render_case(request, intake_id, status=400, follow_up_form=form)
+        return render_case(request, intake_id, status=400, follow_up_form=form)
     try:
         decision = reviews.review_plan_follow_up(
             decision=current,
@@ -314,10 +324,10 @@ def follow_up(request: HttpRequest, intake_id: int) -> HttpResponse:
         )
     except ValidationError as exc:
         _add_service_errors(form, exc)
-        return _render_case(request, intake_id, status=400, follow_up_form=form)
+        return render_case(request, intake_id, status=400, follow_up_form=form)
     except reviews.ReviewConflict as exc:
         messages.error(request, exc.message)
-        return _render_case(request, intake_id, status=409)
+        return render_case(request, intake_id, status=409)
     messages.success(
         request,
         f"Planned procedure date saved: {decision.planned_procedure_date:%d %b %Y}. "
@@ -354,7 +364,7 @@ def assign(request: HttpRequest, intake_id: int) -> HttpResponse:
     intake = _intake_or_404(intake_id)
     form = AssignForm(request.POST, physicians=selectors.review_physicians())
     if not form.is_valid():
-        return _render_case(request, intake_id, status=400, assign_form=form)
+        return render_case(request, intake_id, status=400, assign_form=form)
     assignee = form.assignee_user()
     try:
         reviews.review_assign(
@@ -365,7 +375,7 @@ def assign(request: HttpRequest, intake_id: int) -> HttpResponse:
         )
     except ValidationError as exc:
         _add_service_errors(form, exc)
-        return _render_case(request, intake_id, status=400, assign_form=form)
+        return render_case(request, intake_id, status=400, assign_form=form)
     except reviews.ReviewConflict as exc:
         messages.error(request, exc.message)
         return redirect(_case_url(intake_id))
@@ -376,14 +386,3 @@ def assign(request: HttpRequest, intake_id: int) -> HttpResponse:
             request, f"Intake {intake_id} is now assigned to {reviews.physician_name(assignee)}."
         )
     return redirect(_case_url(intake_id))
-
-
-@role_required(PHYSICIAN, FRONT_DESK)
-@never_cache
-@require_GET
-def instructions(request: HttpRequest, intake_id: int) -> HttpResponse:
-    """Printable patient instructions for a case whose decision in force is "proceed"."""
-    found = selectors.patient_instructions(intake_id=intake_id)
-    if found is None:
-        raise Http404("No proceed decision in force for this intake.")
-    return render(request, "review/instructions.html", {"instructions": found})

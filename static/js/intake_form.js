@@ -41,6 +41,37 @@
     });
   }
 
+  // An emergency: the warning goes beside the first red-flag question that raised it, and the
+  // bar at the top of the form (phones) shows while any emergency holds.
+  function applyEmergency() {
+    var state = panel.querySelector("#panel-state");
+    var bar = document.getElementById("emergency-bar");
+    form.querySelectorAll(".inline-emergency").forEach(function (old) { old.remove(); });
+    var emergency = state && state.getAttribute("data-emergency") === "true";
+    var text = panel.querySelector(".emergency-text");
+    if (bar) {
+      bar.hidden = !emergency;
+      if (emergency && text) {
+        bar.querySelector(".emergency-text").textContent = text.textContent;
+      }
+    }
+    if (!emergency || !text) {
+      return;
+    }
+    var codes = (state.getAttribute("data-emergency-questions") || "").split(" ");
+    for (var i = 0; i < codes.length; i += 1) {
+      var wrapper = codes[i] && document.getElementById("div_id_" + codes[i]);
+      if (wrapper) {
+        var warning = document.createElement("div");
+        warning.className = "alert alert-danger emergency-banner inline-emergency fw-bold";
+        warning.setAttribute("role", "alert");
+        warning.textContent = text.textContent;
+        wrapper.insertAdjacentElement("afterend", warning);
+        return;
+      }
+    }
+  }
+
   function refresh() {
     sequence += 1;
     var mine = sequence;
@@ -63,6 +94,7 @@
         }
         panel.innerHTML = html;
         applyRequired();
+        applyEmergency();
         if (offline) {
           offline.classList.add("d-none");
         }
@@ -132,4 +164,5 @@
   });
 
   applyRequired();
+  applyEmergency();
 })();

@@ -1,7 +1,6 @@
 /* Physician review: small progressive enhancements; every page works without this file.
    - In a decision form, show "Refer to" only for a referral and the planned date only for
-     "Proceed" (hidden fields keep what was typed).
-   - A [data-print] button prints the page. */
+     "Proceed" (hidden fields keep what was typed). */
 (function () {
   "use strict";
 
@@ -25,7 +24,4 @@
   }
 
   document.querySelectorAll("form.decision-form").forEach(setUp);
-  document.querySelectorAll("[data-print]").forEach(function (button) {
-    button.addEventListener("click", function () { window.print(); });
-  });
 })();

@@ -140,7 +140,12 @@ def test_text_is_typed_like_manage_py_screen(default_set):
         (
             "symptom_onset_date",
             "2025-03-15",
-            "The onset date 2025-03-15 is after the screening date 2025-03-14.",
+            "2025-03-15 is after the screening date 2025-03-14.",
+        ),
+        (
+            "advanced_imaging_date",
+            "2025-04-01",
+            "2025-04-01 is after the screening date 2025-03-14.",
         ),
     ],
 )

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 
 from intake.models import Intake, Screening
-from intake.outcomes import EMERGENCY_LABEL
+from intake.outcomes import emergency_label
 from tests.factories import FrontDeskFactory, IntakeFactory, PatientFactory
 from tests.intake.frontdesk_helpers import example_answers, form_data, intake_url
 
@@ -46,7 +46,9 @@ def test_panel_is_a_fragment_with_the_outcome_so_far_and_what_is_missing(desk_cl
     response = panel(desk_client, intake, answers)
     body = response.content.decode()
     assert "<html" not in body
-    assert response.context["summary"].label == "Information needed"
+    assert response.context["summary"].label == (
+        "Information needed — to complete before physician review"
+    )
     assert [m.code for m in response.context["summary"].missing] == ["pain_nrs"]
     assert 'href="#div_id_pain_nrs"' in body
     assert "Still missing to decide (1)" in body
@@ -63,18 +65,20 @@ def test_panel_saves_nothing(desk_client, default_set):
 def test_a_red_flag_shows_with_its_message_as_soon_as_entered(desk_client, default_set):
     body = panel(desk_client, make_draft(), {"infection_signs": True}).content.decode()
     assert "Possible spinal infection. Complete an infection work-up before any procedure." in body
-    assert "Urgent referral" in body
-    assert EMERGENCY_LABEL not in body  # not an emergency red flag
+    assert "Urgent referral — for physician review now" in body
+    assert emergency_label() not in body  # not an emergency red flag
 
 
 def test_an_emergency_red_flag_shows_the_emergency_wording_prominently(desk_client, default_set):
     body = panel(desk_client, make_draft(), {"cauda_equina_signs": True}).content.decode()
     assert (
-        "EMERGENCY: do not book; contact the on-call spine clinician now or send to the "
-        "emergency department today"
+        "EMERGENCY: do not book. Call the on-call spine clinician now on (555) 010-9111, or "
+        "send the patient to the emergency department now."
     ) in body
+    # The form puts the warning beside the question that raised it (the panel names it).
+    assert 'data-emergency="true" data-emergency-questions="cauda_equina_signs"' in body
     assert 'class="alert alert-danger emergency-banner' in body
-    assert body.index(EMERGENCY_LABEL) < body.index("So far, the screener suggests")
+    assert body.index(emergency_label()) < body.index("So far, the screener suggests")
 
 
 def required(response) -> set[str]:

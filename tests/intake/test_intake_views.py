@@ -164,8 +164,8 @@ def test_submit_shows_the_result_page(desk_client, draft):
     assert response.redirect_chain == [(intake_url(draft), 302)]
     assert response.templates[0].name == "intake/intake_result.html"
     assert (
-        "Submitted for physician review. The screener suggests: Meets criteria."
-        in response.content.decode()
+        "Submitted for physician review. The screener suggests: Appears to meet criteria — "
+        "awaiting physician review." in response.content.decode()
     )
     intake = fresh(draft)
     assert (intake.status, intake.outcome) == ("submitted", "candidate")
@@ -252,8 +252,11 @@ def test_edit_with_reason_makes_a_new_screening_and_keeps_the_history(desk_clien
         follow=True,
     )
     body = response.content.decode()
-    assert "Changes saved and screened again. The screener suggests: Meets criteria." in body
-    history = response.context["history"]
+    assert (
+        "Changes saved and screened again. The earlier screenings stay in the history. The "
+        "screener suggests: Appears to meet criteria — awaiting physician review." in body
+    )
+    history = response.context["result"].history
     assert [(s.kind, s.outcome, s.reason) for s, _, _ in history] == [
         ("edit", "candidate", "MRI report received."),
         ("submission", "needs_info", ""),

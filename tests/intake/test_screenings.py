@@ -28,7 +28,7 @@ def test_screening_stores_every_rule_and_fills_the_age(default_set):
     assert screening.outcome == "candidate"
     assert screening.suggested_codes == ["22511"]
     assert screening.criteria_set == default_set
-    assert len(screening.rule_results) == 47
+    assert len(screening.rule_results) == 49
     assert screening.rule_results[0]["code"] == "rf_cauda_equina"
     intake.refresh_from_db()
     assert (intake.latest_screening, intake.outcome, intake.emergency) == (

@@ -274,7 +274,7 @@ def test_run_golden_cases_shows_pass_and_fail_with_the_difference(client_admin, 
     Parameter.objects.filter(criteria_set=draft, name="nrs_outpatient_min").update(value=7)
     response = client_admin.get(url("criteriaset_golden", draft.pk))
     page = text(response)
-    assert "53 passed, 1 failed." in page
+    assert "56 passed, 1 failed." in page
     failing = [r for r in response.context["results"] if not r.passed]
     assert [r.case.name for r in failing] == ["ex-stable-two-findings-on-warfarin"]
     assert "outcome: expected candidate_with_cautions, got conservative" in page
@@ -302,7 +302,7 @@ def test_clone_and_retire_through_their_confirmation_pages(client_admin, cadmin,
     draft = CriteriaSet.objects.get(version=2)
     assert response["Location"] == url("criteriaset_change", draft.pk)
     assert (draft.status, draft.notes) == ("draft", "Raise the outpatient threshold")
-    assert draft.goldencase_set.count() == 54
+    assert draft.goldencase_set.count() == 57
 
     page = text(client_admin.get(url("criteriaset_retire", default_set.pk)))
     assert "will have no published version" in page
@@ -432,7 +432,7 @@ def test_export_downloads_the_set_as_json(client_admin, default_set):
 
     response = client_admin.get(url("criteriaset_export", default_set.pk))
     assert response["Content-Disposition"] == 'attachment; filename="vertebroplasty-v1.json"'
-    assert len(json.loads(response.content)["golden_cases"]) == 54
+    assert len(json.loads(response.content)["golden_cases"]) == 57
 
 
 def test_adding_a_set_makes_a_draft_with_the_next_version(client_admin, cadmin, default_set):

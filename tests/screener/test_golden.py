@@ -36,13 +36,13 @@ def test_default_set_ships_every_example_with_its_answers_date_and_outcome(defau
 def test_default_set_has_a_case_where_each_rule_holds(default_set):
     codes = set(default_set.rule_set.values_list("code", flat=True))
     expected = {code for case in default_set.goldencase_set.all() for code in case.expected_holding}
-    assert len(codes) == 47
+    assert len(codes) == 49
     assert expected == codes
 
 
 def test_every_golden_case_of_the_default_set_passes(default_set):
     results = golden_cases_run(default_set)
-    assert len(results) == 54
+    assert len(results) == 57
     assert [r.case.name for r in results if not r.passed] == []
     assert {r.outcome for r in results} == {
         "urgent",

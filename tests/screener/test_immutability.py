@@ -51,7 +51,7 @@ def test_published_set_cannot_change_through_queryset_update(default_set):
     with pytest.raises(ImmutableCriteriaError):
         CriteriaSet.objects.filter(pk=default_set.pk).update(notes="changed")
     default_set.refresh_from_db()
-    assert default_set.notes.startswith("Default set")
+    assert default_set.notes.startswith("Revision 2 of the default set")
 
 
 def test_procedure_with_sets_cannot_be_deleted(default_set):

@@ -37,7 +37,7 @@ def test_clone_is_a_full_copy_with_the_next_version(default_set):
     draft = criteria_set_clone(criteria_set=default_set)
     assert (draft.version, draft.status) == (2, CriteriaSetStatus.DRAFT)
     assert _content(draft) == _content(default_set)
-    assert len(_content(draft)["rules"]) == 47
+    assert len(_content(draft)["rules"]) == 49
 
 
 def test_a_clean_draft_publishes_and_becomes_the_newest(default_set):

@@ -41,7 +41,7 @@ def test_case_shows_patient_outcome_answers_and_rules(client, doc, default_set):
     patient = intake.patient
     assert f"{patient.last_name}, {patient.first_name}" in page
     assert f"MRN {patient.mrn}" in page
-    assert "Meets criteria, cautions to review" in page
+    assert "Appears to meet criteria, cautions to review — awaiting physician review" in page
     assert "under criteria version 1" in page
     case = response.context["case"]
     assert [s.title for s in case.answer_sections] == [
@@ -69,7 +69,7 @@ def test_case_shows_patient_outcome_answers_and_rules(client, doc, default_set):
         "Cautions",
         "Documentation to do",
     ]
-    assert sum(len(g.rules) for g in case.rule_groups) == 47
+    assert sum(len(g.rules) for g in case.rule_groups) == 49
     cautions = next(g for g in case.rule_groups if g.effect == "caution")
     holding = [r.code for r in cautions.rules if r.holds]
     assert "ca_anticoagulant" in holding
@@ -78,8 +78,13 @@ def test_case_shows_patient_outcome_answers_and_rules(client, doc, default_set):
     prerequisites = next(g for g in case.rule_groups if g.effect == "prerequisite")
     assert (prerequisites.deciding, prerequisites.deciding_text) == (0, "")
     assert {r.state for r in prerequisites.rules} == {"met"}
-    assert case.alternatives is None
+    # Beside the decision: what the studies show, for the shared decision (no alternatives).
+    assert [s.kind for s in case.guidance] == ["evidence_summary", "complications", "coding_note"]
+    assert "VERTOS IV (2018) found no benefit over a sham procedure" in page
     assert "Takes an anticoagulant." in page
+    inr = next(r for g in case.rule_groups for r in g.rules if r.code == "ca_inr_high")
+    assert inr.values == "INR 3.5, limit 1.5"
+    assert "Values: INR 3.5, limit 1.5" in page
     assert "ASRA, SIR 2019" in page  # the rule's source
 
 
@@ -118,10 +123,11 @@ def test_an_emergency_is_announced_at_the_top(client, doc, default_set):
     intake = submitted_intake(outcome="emergency")
     _response, page = open_case(client, intake)
     assert (
-        "EMERGENCY: do not book; contact the on-call spine clinician now or send to the "
-        "emergency department today" in page
+        "EMERGENCY: do not book. Call the on-call spine clinician now on (555) 010-9111, or "
+        "send the patient to the emergency department now." in page
     )
-    assert page.index("EMERGENCY: do not book") < page.index("Red flags")
+    screen = page[page.index('<div class="d-print-none">') :]  # after the print-only summary
+    assert screen.index("EMERGENCY: do not book") < screen.index("Red flags")
 
 
 def test_history_shows_answers_and_rules_that_changed(client, doc, default_set):
@@ -143,7 +149,7 @@ def test_history_shows_answers_and_rules_that_changed(client, doc, default_set):
         "Answer changed: Pain from the fracture, 0 (none) to 10 (worst imaginable), average over "
         "the last 24 hours: not answered → 8" in page
     )
-    assert "Outcome: Information needed → Meets criteria" in page
+    assert "Outcome: Information needed → Appears to meet criteria" in page
     assert "Rule now holds: Hospital inpatient with severe pain from the fracture." in page
 
 
@@ -186,7 +192,7 @@ def test_a_rescreen_under_new_criteria_is_made_visible(client, doc, default_set)
     assert "Criteria changed: version 1 → version 2" in page
     assert "Reason: Version 2 adds an inpatient caution." in page
     assert "under criteria version 2" in page
-    assert "Meets criteria, cautions to review" in page
+    assert "Appears to meet criteria, cautions to review — awaiting physician review" in page
 
 
 def test_a_rescreen_after_the_decision_is_flagged_on_the_decision(client, doc, default_set):
@@ -209,8 +215,11 @@ def test_a_rescreen_after_the_decision_is_flagged_on_the_decision(client, doc, d
 def test_conservative_cases_show_the_alternatives(client, doc, default_set):
     intake = submitted_intake(outcome="conservative")
     response, page = open_case(client, intake)
-    assert response.context["case"].alternatives.title == "Conservative alternatives"
-    assert "Pain relief with paracetamol first." in page
+    guidance = response.context["case"].guidance
+    assert [(s.kind, s.title) for s in guidance] == [
+        ("conservative_alternatives", "Conservative alternatives")
+    ]
+    assert "Pain relief with acetaminophen (paracetamol) first." in page
 
 
 def test_a_screening_without_changes_says_so(client, doc, default_set):

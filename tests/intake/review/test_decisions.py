@@ -92,7 +92,7 @@ def test_proceeding_despite_the_cement_allergy_needs_a_reason(default_set, doc):
         decide(intake, doc, DecisionKind.PROCEED, reason="   ")  # blank counts as none
     assert refused.value.message_dict["reason"] == [
         "Reason is required: “Proceed to procedure” differs from the screener's suggestion "
-        "for “Contraindicated”."
+        "for “Possible contraindication”."
     ]
     decision = decide(
         intake, doc, DecisionKind.PROCEED, reason="Allergist confirmed a tolerated cement."

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from intake.models import Decision, DecisionKind, ImmutableDecisionError
-from intake.selectors.review import add_months, follow_up_visits
+from intake.selectors.handouts import add_months, follow_up_visits
 from intake.services import reviews
 from tests.factories import FrontDeskFactory, PhysicianFactory, UserFactory
 from tests.intake.review.factories import submitted_intake
@@ -92,8 +92,7 @@ def test_proceed_with_a_date_shows_the_checklist_and_dated_plan(client, default_
     )
     assert response.status_code == 302
     response, page = case_page(client, intake)
-    assert "Preparation checklist" in page
-    assert "Bring a list of all your medicines." in page
+    assert "Printable patient handout" in page
     assert [(v.label, v.due) for v in response.context["case"].follow_up] == [
         ("Visit within one week (pain relief, the needle site)", d(2025, 4, 7)),
         ("Visit at one month", d(2025, 4, 30)),
@@ -116,7 +115,7 @@ def test_the_date_can_be_entered_later_and_moved(client, default_set, doc, froze
     assert "Planned procedure date saved: 10 Apr 2025." in response.content.decode()
     assert [v.due for v in response.context["case"].follow_up] == [
         d(2025, 4, 17),
-        d(2025, 5, 10),
+        d(2025, 5, 9),  # 10 May 2025 is a Saturday: the Friday before
         d(2025, 7, 10),
     ]
     client.post(url, {"planned_procedure_date": "2025-04-14"})
@@ -214,41 +213,109 @@ def test_the_scheduling_date_is_the_only_change_a_decision_accepts(default_set, 
 
 
 @pytest.mark.django_db
-def test_printable_instructions_for_the_patient(client, default_set, doc, frozen):
+def test_the_proceed_handout_has_the_date_visits_preparation_recovery_and_the_clinic(
+    client, default_set, doc, frozen
+):
     intake = submitted_intake(outcome="candidate")
     proceed(intake, doc, planned_procedure_date=d(2025, 3, 31))
-    url = reverse("review:instructions", args=[intake.pk])
+    url = reverse("intake:intake-handout", args=[intake.pk])
     response = client.get(url)
     assert response.status_code == 200
     page = html.unescape(response.content.decode())
-    assert "Planned procedure date: <strong>Monday 31 March 2025</strong>" in page
+    assert "Planned procedure date: <strong>Monday, March 31, 2025</strong>" in page
     for heading in (
         "Your follow-up visits",
+        "About the procedure",
         "Preparation",
         "Recovery and home care",
         "Patient education and prevention",
-        "Possible complications to discuss",
+        "Possible complications",
+        "Cost and coverage",
+        "Who to call",
     ):
         assert f'<h2 class="h5">{heading}</h2>' in page
-    assert "Monday 30 June 2025" in page  # three months after
-    assert "Arrange for someone to drive you home." in page
-    assert "Go to the emergency department for new leg weakness or numbness" in page
-    assert "Cement leaking outside the bone" in page
+    assert "Monday, June 30, 2025" in page  # three months after
+    assert "Plan for someone to drive you home." in page
+    assert "Do not drive for 24 hours after the sedation." in page
+    assert "Call 911 for chest pain or trouble breathing" in page
+    # The clinic's details come from settings, with the on-call number.
+    assert "Riverside Spine Clinic" in page
+    assert "100 River Road, Springfield" in page
+    assert "call the clinic at <strong>(555) 010-2000</strong>" in page
+    assert "<strong>(555) 010-9111</strong>" in page
+    assert "Physician decision: proceed to procedure" in page
     assert "data-print" in page
-    # The front desk hands the instructions to the patient.
+    # The front desk hands the handout to the patient.
     client.force_login(FrontDeskFactory())
     assert client.get(url).status_code == 200
 
 
 @pytest.mark.django_db
-def test_no_instructions_without_a_proceed_decision(client, default_set, doc):
+def test_a_conservative_decision_has_a_handout_with_the_date_a_procedure_may_be_considered(
+    client, default_set, doc, frozen
+):
+    """Onset 7 Feb 2025 plus max_fracture_age_weeks (12) is 2 May 2025, filled from the set."""
     intake = submitted_intake(outcome="conservative")
-    url = reverse("review:instructions", args=[intake.pk])
-    assert client.get(url).status_code == 404
+    url = reverse("intake:intake-handout", args=[intake.pk])
+    assert client.get(url).status_code == 404  # no decision yet: nothing to hand out
     reviews.review_decide(
         intake=intake,
         screening_id=intake.latest_screening_id,
         kind=DecisionKind.CONSERVATIVE,
         physician=doc,
     )
-    assert client.get(url).status_code == 404
+    page = html.unescape(client.get(url).content.decode())
+    assert '<h2 class="h5">Caring for your back without a procedure</h2>' in page
+    assert (
+        "If your pain is still 5 or more out of 10 after 3 weeks, or it gets worse, call the "
+        "clinic: a procedure may then be considered." in page
+    )
+    assert "A procedure can be considered until May 2, 2025 (12 weeks after your pain began)." in (
+        page
+    )
+    assert "Your follow-up visits" not in page
+    assert "Planned procedure date" not in page
+
+
+@pytest.mark.django_db
+def test_not_a_candidate_gets_the_same_handout_and_a_referral_none(client, default_set, doc):
+    intake = submitted_intake(outcome="contraindicated")
+    reviews.review_decide(
+        intake=intake,
+        screening_id=intake.latest_screening_id,
+        kind=DecisionKind.NOT_CANDIDATE,
+        physician=doc,
+        reason="Cement allergy confirmed by the allergist.",
+    )
+    url = reverse("intake:intake-handout", args=[intake.pk])
+    assert "Caring for your back without a procedure" in client.get(url).content.decode()
+    other = submitted_intake(outcome="urgent")
+    reviews.review_decide(
+        intake=other,
+        screening_id=other.latest_screening_id,
+        kind=DecisionKind.REFER,
+        refer_to="Infectious diseases",
+        physician=doc,
+    )
+    # The set has no patient blocks for a referral: no handout, and no link to one.
+    assert client.get(reverse("intake:intake-handout", args=[other.pk])).status_code == 404
+    assert "Printable patient handout" not in client.get(
+        reverse("review:case", args=[other.pk])
+    ).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("planned", "expected"),
+    [
+        # Fri 7 Mar 2025: +7 days Fri 14 Mar; 7 Apr is a Monday; 7 Jun 2025 is a Saturday.
+        (d(2025, 3, 7), [d(2025, 3, 14), d(2025, 4, 7), d(2025, 6, 6)]),
+        # Thu 2 Jan 2025: 2 Feb 2025 is a Sunday (moves to Monday 3 Feb); 2 Apr is a Wednesday.
+        (d(2025, 1, 2), [d(2025, 1, 9), d(2025, 2, 3), d(2025, 4, 2)]),
+        # A procedure on Saturday 5 Apr 2025 (an exception): its week visit moves to Friday.
+        (d(2025, 4, 5), [d(2025, 4, 11), d(2025, 5, 5), d(2025, 7, 4)]),
+    ],
+)
+def test_follow_up_visits_never_fall_on_a_weekend(planned, expected):
+    visits = [v.due for v in follow_up_visits(planned)]
+    assert visits == expected
+    assert all(due.weekday() < 5 for due in visits)

@@ -110,7 +110,7 @@ def test_each_row_shows_patient_age_outcome_key_reason_and_waiting(client, doc, 
     response = client.get(QUEUE)
     rows = {row.intake_id: row for row in response.context["rows"]}
     fever = rows[mixed["urgent"].pk]
-    assert fever.outcome_label == "Urgent referral"
+    assert fever.outcome_label == "Urgent referral — for physician review now"
     assert fever.key_reason.startswith("Possible spinal infection.")
     assert fever.waiting_text == "3 h"
     assert fever.age == 77  # born 2 May 1947
@@ -391,16 +391,20 @@ def test_csv_export_has_every_filtered_case_in_queue_order(client, doc, mixed, f
         "77",
         "Percutaneous vertebroplasty",
         "Submitted",
+        "",  # no physician decision yet: decision, by, at
+        "",
+        "",
         "Urgent referral",
         "no",
+        "",  # no emergency: no emergency action expected
         "Possible spinal infection. Complete an infection work-up before any procedure.",
         "2025-03-20 06:00",
         "3.0",
         "no",
         "Ada Lovelace",
     ]
-    assert rows[1][7] == "yes"  # the emergency
-    assert rows[-1][11] == "yes"  # contraindicated, 10 days old: past the limit
+    assert rows[1][10:12] == ["yes", "no"]  # the emergency, no action recorded yet
+    assert rows[-1][15] == "yes"  # contraindicated, 10 days old: past the limit
 
 
 def test_csv_export_applies_filters_and_the_search(client, doc, default_set, frozen):

@@ -1,0 +1,39 @@
+"""Why a rule held or did not: the values its condition read, in words. Pure: no Django.
+
+The engine reports, for every rule, the answers, derived values and parameters its condition
+read, with their values (``values`` of each stored rule result). This turns them into the line
+a person reads beside the rule: "pain 4, outpatient minimum 5", "INR 3.5, limit 1.5",
+"inpatient: no", "pain trend: not answered".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+NOT_ANSWERED = "not answered"
+
+
+def value_text(value: Any) -> str:
+    """One value as a person reads it (booleans as yes/no, numbers without trailing zeros)."""
+    if value is None:
+        return NOT_ANSWERED
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    if isinstance(value, float):
+        return f"{round(value, 2):g}"
+    return str(value)
+
+
+def values_text(values: Mapping[str, Any] | None, labels: Mapping[str, str]) -> str:
+    """The values a rule read, each named by its label, in the order the condition names them."""
+    parts = []
+    for name, value in (values or {}).items():
+        label = labels.get(name) or name.replace("_", " ")
+        if value is None or isinstance(value, bool):
+            parts.append(f"{label}: {value_text(value)}")
+        else:
+            parts.append(f"{label} {value_text(value)}")
+    return ", ".join(parts)
