@@ -14,7 +14,7 @@ class EmergencyActionForm(forms.Form):
     contacted = forms.ChoiceField(
         label="Action taken",
         choices=EmergencyContact.choices,
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
         error_messages={"required": "Action taken: choose who was contacted."},
     )
     contact_name = forms.CharField(
