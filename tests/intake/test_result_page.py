@@ -104,14 +104,17 @@ def test_red_flags_and_contraindications_come_first(desk_client, default_set):
     }
     body = page(desk_client, screened(answers))
     assert "Urgent referral — for physician review now" in body
-    assert headings(body)[:4] == ["Red flags", "Contraindications", "Pathways that hold", "Cautions"]
+    assert headings(body)[:4] == [
+        "Red flags",
+        "Contraindications",
+        "Pathways that hold",
+        "Cautions",
+    ]
     assert "Possible spinal infection." in body
     assert "Reported allergy to bone cement (provisional)." in body
 
 
-def test_a_conservative_case_says_why_each_pathway_is_not_met_with_values(
-    desk_client, default_set
-):
+def test_a_conservative_case_says_why_each_pathway_is_not_met_with_values(desk_client, default_set):
     body = screen_part(page(desk_client, screened(example_answers("ex-outpatient-mild-pain.json"))))
     assert "Conservative care suggested — for physician review" in body
     assert "Pathways not met" in body
@@ -125,9 +128,7 @@ def test_a_conservative_case_says_why_each_pathway_is_not_met_with_values(
 
 
 def test_a_caution_shows_the_inr_and_its_limit(desk_client, default_set):
-    body = page(
-        desk_client, screened(example_answers("ex-stable-two-findings-on-warfarin.json"))
-    )
+    body = page(desk_client, screened(example_answers("ex-stable-two-findings-on-warfarin.json")))
     assert "Values: INR 3.5, limit 1.5" in screen_part(body)
 
 
@@ -220,9 +221,7 @@ def test_after_proceed_the_front_desk_sees_the_date_the_codes_billing_and_the_ha
     desk_client, default_set, doctor, frozen
 ):
     intake = screened(example_answers("ex-three-thoracic-levels.json"))
-    decide(
-        intake, doctor, DecisionKind.PROCEED, planned_procedure_date=datetime.date(2025, 3, 24)
-    )
+    decide(intake, doctor, DecisionKind.PROCEED, planned_procedure_date=datetime.date(2025, 3, 24))
     body = screen_part(page(desk_client, intake))
     assert "Physician decision: proceed to procedure — Rosa Ortiz, 2025-03-14" in body
     assert "Planned procedure date: <strong>Monday 2025-03-24</strong>." in body
@@ -235,9 +234,7 @@ def test_after_proceed_the_front_desk_sees_the_date_the_codes_billing_and_the_ha
     assert "USD" not in body  # the source page's cost figure is gone
 
 
-def test_22325_appears_only_in_the_note_explaining_the_correction(
-    desk_client, default_set, doctor
-):
+def test_22325_appears_only_in_the_note_explaining_the_correction(desk_client, default_set, doctor):
     intake = screened(example_answers("ex-inpatient-candidate.json"))
     decide(intake, doctor, DecisionKind.PROCEED)
     body = screen_part(page(desk_client, intake))
@@ -300,3 +297,25 @@ def test_the_printout_has_patient_decision_outcome_every_rule_with_values_and_th
     assert "[inpatient: no, pain 4, outpatient minimum 5" in printout
     assert "Weeks of non-surgical care so far</th><td>4</td>" in printout
     assert "Latest INR</th><td>not answered</td>" in printout
+    assert "EMERGENCY" not in printout  # no red flag: no emergency line
+
+
+def test_an_emergency_printout_carries_the_emergency_and_the_action_taken(
+    desk_client, default_set, frozen
+):
+    from intake.services.emergencies import emergency_action_record
+
+    intake = screened(example_answers("ex-cauda-equina.json"))
+    emergency_action_record(
+        intake_id=intake.pk,
+        contacted="patient_sent",
+        contacted_at=NOW,
+        note="Daughter driving her to St Mary's ED now.",
+        user=FrontDeskFactory(first_name="Dana", last_name="Desk"),
+    )
+    printout = print_part(page(desk_client, intake))
+    assert "EMERGENCY: do not book." in printout
+    assert (
+        "Emergency action: Patient told to go to the emergency department now at "
+        "2025-03-14 15:00 by Dana Desk: Daughter driving her to St Mary's ED now." in printout
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import html
+import re
 
 import pytest
 import time_machine
@@ -271,3 +272,35 @@ def test_age_is_shown_as_of_today(client, doc, default_set, today, age):
         response, page = open_case(client, intake)
     assert response.context["case"].patient_age == age
     assert f"born 02 May 1947 ({age} years)" in page
+
+
+def test_the_printed_case_has_decision_outcome_every_rule_with_values_and_the_answers(
+    client, doc, default_set
+):
+    """The printed case once had empty "Rules" and "Answers" headings (folded details)."""
+    intake = submitted_intake(outcome="candidate_with_cautions")
+    with time_machine.travel(datetime.datetime(2025, 3, 14, 16, 30, tzinfo=datetime.UTC)):
+        reviews.review_decide(
+            intake=intake,
+            screening_id=intake.latest_screening_id,
+            kind=DecisionKind.PROCEED,
+            physician=doc,
+        )
+        _response, page = open_case(client, intake)
+    start = page.index('<div class="print-summary d-none d-print-block">')
+    printout = page[start : page.index('<div class="d-print-none">')]
+    patient = intake.patient
+    assert f"{patient.last_name}, {patient.first_name}" in printout
+    assert f"MRN {patient.mrn}" in printout
+    assert (
+        f"Physician decision: proceed to procedure — {doc.get_full_name()}, 2025-03-14" in printout
+    )
+    assert "The screener suggested: Appears to meet criteria, cautions to review" in printout
+    assert f"Printed 2025-03-14 16:30 by {doc.get_full_name()}" in printout
+    assert "criteria set vertebroplasty version 1" in printout
+    assert (
+        len(re.findall(r"<li><strong>(?:holds|does not hold|met|not met)</strong>", printout)) == 49
+    )
+    assert "Takes an anticoagulant." in printout and "[INR 3.5, limit 1.5]" in printout
+    assert "Latest INR</th><td>3.5</td>" in printout
+    assert "d-print-none" not in printout
