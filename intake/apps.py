@@ -5,3 +5,6 @@ class IntakeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "intake"
     verbose_name = "Patients and intakes"
+
+    def ready(self) -> None:
+        from intake import checks  # noqa: F401  (registers the system checks)

@@ -15,3 +15,10 @@ STORAGES = {
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# A demo clinic, so that `make run` shows complete handouts and emergency messages; set the
+# real details in the environment.
+CLINIC_NAME = env("CLINIC_NAME", "Demo Spine Clinic")
+CLINIC_PHONE = env("CLINIC_PHONE", "(555) 010-2000")
+CLINIC_ADDRESS = env("CLINIC_ADDRESS", "1 Example Street, Springfield")
+ONCALL_PHONE = env("ONCALL_PHONE", "(555) 010-9111")
