@@ -29,6 +29,7 @@ from django.utils.html import format_html, format_html_join
 from screener import engine, selectors, services, validation
 from screener.forms import (
     ConfirmForm,
+    ContentBlockForm,
     GoldenCaseForm,
     ImpactPreviewForm,
     QuestionForm,
@@ -100,12 +101,12 @@ class QuestionInline(FrozenWhenPublishedInline):
 
 class ParameterInline(FrozenWhenPublishedInline):
     model = Parameter
-    fields = ("order", "name", "value", "meaning")
+    fields = ("order", "name", "value", "label", "meaning")
 
 
 class DerivedValueInline(FrozenWhenPublishedInline):
     model = DerivedValue
-    fields = ("order", "name", "expression", "meaning")
+    fields = ("order", "name", "expression", "label", "meaning")
 
 
 class RuleInline(FrozenWhenPublishedInline):
@@ -121,7 +122,8 @@ class RuleInline(FrozenWhenPublishedInline):
 
 class ContentBlockInline(FrozenWhenPublishedInline):
     model = ContentBlock
-    fields = ("order", "kind", "title", "body")
+    form = ContentBlockForm
+    fields = tuple(name for name in ContentBlockForm.Meta.fields if name != "criteria_set")
 
 
 class ReadOnlyAdmin:

@@ -16,6 +16,7 @@ import datetime
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from screener.engine import CriteriaProblem
 from screener.models import DATE_AFTER_ONSET, DECISION_PREFIX, PLACEHOLDER, ContentBlock
 
 NO_ONSET_TEXT = "(a date the clinic will give you: the onset date is not recorded)"
@@ -79,6 +80,18 @@ def placeholder_problems(text: str, *, parameter_names: Iterable[str]) -> list[s
     return list(dict.fromkeys(problems))
 
 
+def content_problems(
+    blocks: Iterable[ContentBlock], *, parameter_names: Iterable[str]
+) -> list[CriteriaProblem]:
+    """Placeholders of the set's blocks that name no parameter, each on its block."""
+    names = list(parameter_names)
+    return [
+        CriteriaProblem("content_block", block.kind, "body", problem)
+        for block in blocks
+        for problem in placeholder_problems(f"{block.title}\n{block.body}", parameter_names=names)
+    ]
+
+
 def sections_for(
     blocks: Iterable[ContentBlock],
     *,
@@ -100,7 +113,7 @@ def sections_for(
     return [
         ContentSection(
             kind=block.kind,
-            title=block.title,
+            title=fill_placeholders(block.title, parameters=parameters, onset=onset),
             items=[
                 fill_placeholders(line, parameters=parameters, onset=onset) for line in block.items
             ],

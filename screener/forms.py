@@ -11,7 +11,16 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from screener import adapters, engine
-from screener.models import CriteriaSet, CriteriaSetStatus, GoldenCase, Question, Rule
+from screener.models import (
+    SHOWN_WITH_CHOICES,
+    ContentBlock,
+    ContentReader,
+    CriteriaSet,
+    CriteriaSetStatus,
+    GoldenCase,
+    Question,
+    Rule,
+)
 
 
 class LinesField(forms.CharField):
@@ -80,6 +89,7 @@ class QuestionForm(DraftOnlyFormMixin, forms.ModelForm):
             "code",
             "section",
             "prompt",
+            "label",
             "type",
             "min_value",
             "max_value",
@@ -109,6 +119,40 @@ class RuleForm(DraftOnlyFormMixin, forms.ModelForm):
         widgets = {
             "condition": forms.Textarea(attrs={"rows": 2, "cols": 48}),
             "message": forms.Textarea(attrs={"rows": 2, "cols": 48}),
+        }
+
+
+class ListChoiceField(forms.MultipleChoiceField):
+    """A JSON list of fixed values edited as checkboxes."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs: Any):
+        for name in ("encoder", "decoder", "max_length"):
+            kwargs.pop(name, None)
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+
+class ContentBlockForm(DraftOnlyFormMixin, forms.ModelForm):
+    readers = ListChoiceField(
+        label="readers", choices=ContentReader.choices, help_text="Who reads this block."
+    )
+    shown_with = ListChoiceField(
+        label="shown with",
+        choices=SHOWN_WITH_CHOICES,
+        help_text="Physicians see it with a suggested outcome; once a decision is in force, "
+        "staff and patients with that decision.",
+    )
+
+    class Meta:
+        model = ContentBlock
+        fields = ["criteria_set", "order", "kind", "title", "body", "readers", "shown_with"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 4, "cols": 60})}
+        help_texts = {
+            "body": "One item a line. {parameter} is replaced by the parameter's value, "
+            "{date_after_onset:parameter} by the date that many weeks after the onset.",
+            "kind": "A name for the block (letters, digits, underscores); new kinds need no code.",
         }
 
 

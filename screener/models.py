@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -466,6 +467,21 @@ class ContentBlock(CriteriaItem):
 
     def __str__(self) -> str:
         return self.title
+
+    def clean(self) -> None:
+        errors = {}
+        readers = self.readers if isinstance(self.readers, list) else None
+        if readers is None or set(readers) - set(ContentReader.values):
+            errors["readers"] = f"Choose readers among: {', '.join(ContentReader.values)}."
+        tokens = {value for value, _label in SHOWN_WITH_CHOICES}
+        shown_with = self.shown_with if isinstance(self.shown_with, list) else None
+        if shown_with is None or set(shown_with) - tokens:
+            errors["shown_with"] = (
+                "Shown with: outcomes (candidate, conservative, ...) or decisions "
+                f"({', '.join(t for t in sorted(tokens) if t.startswith(DECISION_PREFIX))})."
+            )
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def items(self) -> list[str]:

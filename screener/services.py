@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from screener import adapters, engine, transfer
+from screener import adapters, content, engine, transfer
 from screener.golden import golden_failures
 from screener.models import (
     ContentBlock,
@@ -93,8 +93,12 @@ def criteria_set_edit_record(
 
 
 def criteria_set_check(criteria_set: CriteriaSet) -> list[engine.CriteriaProblem]:
-    """Every problem of the set's expressions and definitions (empty when it can be used)."""
-    return engine.check_criteria(adapters.criteria_spec(criteria_set))
+    """Every problem of the set's expressions, definitions and content placeholders (empty
+    when it can be used)."""
+    spec = adapters.criteria_spec(criteria_set)
+    return engine.check_criteria(spec) + content.content_problems(
+        criteria_set.contentblock_set.all(), parameter_names=[p.name for p in spec.parameters]
+    )
 
 
 @transaction.atomic

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django import forms
 from django.urls import reverse
 
 from intake.services.accounts import roles_ensure
@@ -53,6 +54,9 @@ def change_form_data(client, page: str) -> dict[str, str]:
                 if isinstance(value, bool):
                     if value:
                         data[f.add_prefix(name)] = "on"
+                    continue
+                if isinstance(f.fields[name], forms.MultipleChoiceField):
+                    data[f.add_prefix(name)] = list(value or [])  # checkboxes: one value each
                     continue
                 if isinstance(value, list):
                     value = "\n".join(value)
