@@ -2,17 +2,22 @@
 
 The same data serves three purposes: ``export_criteria`` writes it, ``import_criteria`` reads
 it back as a new draft (a round trip gives an identical set), and the change log diffs two
-snapshots of a set to say what an edit changed.
+snapshots of a set to say what an edit changed. ``default_criteria_data`` reads the shipped
+default set (a ``loaddata`` fixture) into the same shape, for ``import_criteria --default``.
 """
 
 from __future__ import annotations
 
 import datetime
+import json
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import slug_re
 from django.db import models
 
 from screener import engine
@@ -20,9 +25,11 @@ from screener.models import (
     ContentBlock,
     CriteriaItem,
     CriteriaSet,
+    CriteriaSetStatus,
     DerivedValue,
     GoldenCase,
     Parameter,
+    Procedure,
     Question,
     Rule,
 )
@@ -86,6 +93,136 @@ def criteria_set_data(criteria_set: CriteriaSet) -> dict[str, Any]:
             {f.name: _to_json(getattr(item, f.attname)) for f in fields}
             for item in model.objects.filter(criteria_set=criteria_set).order_by("order", "id")
         ]
+    return data
+
+
+def criteria_content(data: dict[str, Any]) -> dict[str, Any]:
+    """What a version holds, from criteria data: the set's fields and its parts.
+
+    Leaves out what is not the set's content: the format, the procedure (shared by every
+    version), and the version and status (which a store assigns).
+    """
+    return {
+        "criteria_set": {name: data["criteria_set"].get(name) for name in SET_FIELDS},
+        **{section: data.get(section, []) for section in SECTIONS},
+    }
+
+
+def criteria_set_holding(data: dict[str, Any]) -> CriteriaSet | None:
+    """The set of data's procedure that already holds exactly data's content, if any.
+
+    Looks at the published set in force (the newest) first, then the drafts, newest first;
+    retired and older published versions are history and are not compared.
+    """
+    sets = list(
+        CriteriaSet.objects.filter(procedure__slug=data["procedure"]["slug"])
+        .select_related("procedure")
+        .order_by("-version")
+    )
+    published = [s for s in sets if s.status == CriteriaSetStatus.PUBLISHED][:1]
+    drafts = [s for s in sets if s.status == CriteriaSetStatus.DRAFT]
+    content = criteria_content(data)
+    for criteria_set in published + drafts:
+        if criteria_content(criteria_set_data(criteria_set)) == content:
+            return criteria_set
+    return None
+
+
+# ------------------------------------------------------------------------------------------
+# The shipped default set (a loaddata fixture) as criteria data
+
+
+class DefaultCriteriaUnavailable(LookupError):
+    """No shipped default criteria for a slug, or its fixture cannot be read; one-line reason."""
+
+
+def default_fixture_path(slug: str) -> Path:
+    """``<slug>.json`` in the first of settings.FIXTURE_DIRS that holds it."""
+    if not slug_re.match(slug):
+        raise DefaultCriteriaUnavailable(f"{slug!r} is not a procedure slug.")
+    for folder in settings.FIXTURE_DIRS:
+        path = Path(folder) / f"{slug}.json"
+        if path.is_file():
+            return path
+    folders = ", ".join(str(folder) for folder in settings.FIXTURE_DIRS) or "none configured"
+    raise DefaultCriteriaUnavailable(
+        f"No default criteria for {slug!r}: no {slug}.json in the fixture folders ({folders})."
+    )
+
+
+def _fixture_value(field: models.Field, fields: dict[str, Any]) -> Any:
+    """One field of a fixture record as ``criteria_set_data`` writes it; a field the record
+    leaves out gets the model's default, as ``loaddata`` would give it."""
+    raw = fields[field.name] if field.name in fields else field.get_default()
+    try:
+        return _to_json(field.to_python(raw))
+    except ValidationError:
+        return raw  # the import names the field and why
+
+
+def _fixture_fields(model: type[models.Model], fields: dict[str, Any]) -> dict[str, Any]:
+    """A fixture record's fields as ``criteria_set_data`` writes them.
+
+    A field the file format does not carry, or a value of the wrong type, is passed on
+    unchanged, so the import reports it rather than losing it.
+    """
+    values = {field.name: _fixture_value(field, fields) for field in item_fields(model)}
+    unknown = {n: v for n, v in fields.items() if n != "criteria_set" and n not in values}
+    return values | unknown
+
+
+def default_criteria_data(slug: str) -> dict[str, Any]:
+    """The shipped default set of a procedure (``fixtures/<slug>.json``) as criteria data.
+
+    The same data ``criteria_set_data`` gives for the set once loaded: the procedure, the set's
+    fields and each section's parts in set order, without a version or status (the fixture's
+    are those of a fresh install; an import makes the procedure's next draft). Ids and dates of
+    the fixture are ignored. When the fixture holds several versions, the highest is taken.
+    Raises DefaultCriteriaUnavailable.
+    """
+    path = default_fixture_path(slug)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DefaultCriteriaUnavailable(f"Cannot read {path}: {exc}") from None
+    try:
+        records = json.loads(text)
+    except ValueError as exc:
+        raise DefaultCriteriaUnavailable(f"{path} is not valid JSON: {exc}") from None
+    if not isinstance(records, list) or not all(
+        isinstance(record, dict) and isinstance(record.get("fields"), dict) for record in records
+    ):
+        raise DefaultCriteriaUnavailable(f"{path} is not a fixture (a list of records).")
+
+    def of(model: type[models.Model]) -> list[dict[str, Any]]:
+        label = model._meta.label_lower
+        return [record["fields"] for record in records if record.get("model") == label]
+
+    procedure = next((f for f in of(Procedure) if f.get("slug") == slug), {"slug": slug})
+    sets = [f for f in of(CriteriaSet) if f.get("procedure") == [slug]]
+    if not sets:
+        raise DefaultCriteriaUnavailable(f"{path} holds no criteria set for {slug!r}.")
+    version = max(f.get("version", 0) for f in sets)
+    # The fixture writes a set as a draft, then its parts, then the same set as published.
+    set_fields = [f for f in sets if f.get("version", 0) == version][-1]
+    data: dict[str, Any] = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "procedure": {
+            "slug": slug,
+            "name": procedure.get("name", ""),
+            "description": procedure.get("description", ""),
+        },
+        "criteria_set": {
+            name: _fixture_value(CriteriaSet._meta.get_field(name), set_fields)
+            for name in SET_FIELDS
+        },
+    }
+    for section, (model, _key, _label) in SECTIONS.items():
+        parts = [f for f in of(model) if f.get("criteria_set") == [slug, version]]
+        # sorted() is stable: equal orders keep the file's order, as loaddata's ids would.
+        parts.sort(key=lambda f: f.get("order", 0))
+        data[section] = [_fixture_fields(model, f) for f in parts]
     return data
 
 
