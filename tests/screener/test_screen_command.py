@@ -44,6 +44,148 @@ def test_every_example_gets_its_expected_outcome(default_set, name, case):
     assert lines[0]["outcome"] == case["expect"]
 
 
+PREREQUISITES = ["pre_fracture_confirmed", "pre_level_in_range", "pre_unhealed", "pre_fracture_age"]
+# Every example's full result under the default set, worked out from the criteria's documented
+# semantics (precedence, blank answers, needs, coding facts), not copied from the output:
+# (outcome, emergency, missing, rules that hold in set order, needs of each rule that has any,
+# suggested codes).
+EXAMPLE_RESULTS = {
+    # 9/10 pain, inpatient, 2 weeks, L1, MRI edema; saddle numbness: an emergency red flag.
+    "ex-cauda-equina.json": (
+        "urgent",
+        True,
+        [],
+        ["rf_cauda_equina", *PREREQUISITES, "pw_inpatient"],
+        {},
+        [],
+    ),
+    # Fever: a red flag that is not an emergency.
+    "ex-fever.json": (
+        "urgent",
+        False,
+        [],
+        ["rf_infection", *PREREQUISITES, "pw_inpatient"],
+        {},
+        [],
+    ),
+    # One level at L1: the lumbar primary code and no add-on.
+    "ex-inpatient-candidate.json": (
+        "candidate",
+        False,
+        [],
+        [*PREREQUISITES, "pw_inpatient"],
+        {},
+        ["22511"],
+    ),
+    # MRI 2025-01-10 before the onset 2025-02-28; both dates answered, so nothing is missing.
+    "ex-mri-before-onset.json": (
+        "needs_info",
+        False,
+        [],
+        ["ni_imaging_predates_onset", *PREREQUISITES, "pw_inpatient"],
+        {},
+        [],
+    ),
+    # Outpatient NRS 4 < 5: no pathway holds; 4 weeks of care, so no early-care caution.
+    "ex-outpatient-mild-pain.json": ("conservative", False, [], PREREQUISITES, {}, []),
+    # pain_nrs blank: missing, and named by every rule that reads it; pw_inpatient fails.
+    "ex-pain-score-missing.json": (
+        "needs_info",
+        False,
+        ["pain_nrs"],
+        PREREQUISITES,
+        {
+            "ci_asymptomatic": ["pain_nrs"],
+            "ni_no_advanced_imaging": ["pain_nrs"],
+            "pw_inpatient": ["pain_nrs"],
+            "pw_outpatient_worsening": ["pain_nrs"],
+            "pw_outpatient_findings": ["pain_nrs"],
+            "pw_neoplastic": ["pain_nrs"],
+        },
+        [],
+    ),
+    # Stable NRS 6, findings 2 (height loss 30 > 25, RDQ 19 > 17); warfarin, INR 3.5 > 1.5.
+    "ex-stable-two-findings-on-warfarin.json": (
+        "candidate_with_cautions",
+        False,
+        [],
+        [*PREREQUISITES, "pw_outpatient_findings", "ca_anticoagulant", "ca_inr_high"],
+        {},
+        ["22511"],
+    ),
+    # Three levels from T10: thoracic primary code, two add-ons; 3 levels is not > max_levels 3.
+    "ex-three-thoracic-levels.json": (
+        "candidate",
+        False,
+        [],
+        [*PREREQUISITES, "pw_inpatient"],
+        {},
+        ["22510", "+22512", "+22512"],
+    ),
+}
+RULE_KEYS = ["code", "effect", "holds", "needs", "message", "source", "values"]
+
+
+def test_every_example_has_its_full_result_listed():
+    assert sorted(EXAMPLE_RESULTS) == [name for name, _ in examples()]
+
+
+@pytest.mark.parametrize(("name", "case"), examples(), ids=[name for name, _ in examples()])
+def test_every_example_matches_exactly(default_set, name, case):
+    """Outcome, emergency, missing, the rules that hold, needs and codes, on a fresh install."""
+    status, [line], err = screen_path(str(EXAMPLES_DIR / name))
+    assert (status, err) == (0, "")
+    assert line["outcome"] == case["expect"]
+    assert (
+        line["outcome"],
+        line["emergency"],
+        line["missing"],
+        [rule["code"] for rule in line["rules"] if rule["holds"]],
+        {rule["code"]: rule["needs"] for rule in line["rules"] if rule["needs"]},
+        line["suggested_codes"],
+    ) == EXAMPLE_RESULTS[name]
+    assert line["criteria_set"] == {"procedure": "vertebroplasty", "version": 1}
+
+
+def test_each_rule_has_the_contract_keys_in_order_then_its_values(default_set):
+    """`values` is added after the contract's keys, which keep their order."""
+    status, lines, _ = screen_path(str(EXAMPLES_DIR / "ex-stable-two-findings-on-warfarin.json"))
+    assert status == 0
+    rules = {rule["code"]: rule for rule in lines[0]["rules"]}
+    assert all(list(rule) == RULE_KEYS for rule in rules.values())
+    assert rules["ca_inr_high"]["values"] == {"inr": 3.5, "inr_max": 1.5}
+    assert rules["pw_inpatient"]["values"] == {
+        "hospitalized": False,
+        "pain_nrs": 6,
+        "nrs_inpatient_min": 8,
+    }
+    _, [mri], _ = screen_path(str(EXAMPLES_DIR / "ex-mri-before-onset.json"))
+    [predates] = [rule for rule in mri["rules"] if rule["code"] == "ni_imaging_predates_onset"]
+    assert predates["values"] == {
+        "advanced_imaging_date": "2025-01-10",
+        "symptom_onset_date": "2025-02-28",
+    }
+    _, [blank], _ = screen_path(str(EXAMPLES_DIR / "ex-pain-score-missing.json"))
+    [inpatient] = [rule for rule in blank["rules"] if rule["code"] == "pw_inpatient"]
+    assert inpatient["values"] == {"hospitalized": True, "pain_nrs": None, "nrs_inpatient_min": 8}
+
+
+def test_an_imaging_date_after_the_screening_date_is_a_bad_case(default_set, tmp_path):
+    """The whole inpatient case, screened on 2025-06-02 with an MRI dated 2025-06-10."""
+    case = INPATIENT | {
+        "as_of": "2025-06-02",
+        "answers": INPATIENT["answers"] | {"advanced_imaging_date": "2025-06-10"},
+    }
+    status, lines, err = screen(tmp_path, case)
+    assert (status, err) == (2, "")
+    assert lines == [
+        {
+            "error": "2025-06-10 is after the screening date 2025-06-02",
+            "field": "answers.advanced_imaging_date",
+        }
+    ]
+
+
 def test_output_shape_for_a_candidate(default_set, tmp_path):
     status, [line], _ = screen(tmp_path, INPATIENT)
     assert status == 0
@@ -233,6 +375,16 @@ BAD_CASES = [
         },
         "answers.symptom_onset_date",
         "2025-03-20 is after the screening date 2025-03-14",
+    ),
+    (
+        "imaging date after as_of",
+        {
+            "procedure": "vertebroplasty",
+            "as_of": "2025-06-02",
+            "answers": {"advanced_imaging_date": "2025-06-10"},
+        },
+        "answers.advanced_imaging_date",
+        "2025-06-10 is after the screening date 2025-06-02",
     ),
 ]
 
