@@ -140,7 +140,7 @@ def seed_intakes(count: int, *, open_share: float = 0.9, chunk: int = 2000) -> d
                     outcome=str(result.outcome),
                     emergency=result.emergency,
                     missing=list(result.missing),
-                    rule_results=[r.as_dict() | {"emergency": r.emergency} for r in result.rules],
+                    rule_results=adapters.stored_rule_results(result),
                     suggested_codes=list(result.suggested_codes),
                 )
             )

@@ -8,7 +8,7 @@ a person reads beside the rule: "pain 4, outpatient minimum 5", "INR 3.5, limit 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 NOT_ANSWERED = "not answered"
@@ -27,10 +27,22 @@ def value_text(value: Any) -> str:
     return str(value)
 
 
-def values_text(values: Mapping[str, Any] | None, labels: Mapping[str, str]) -> str:
+def value_pairs(values: Mapping[str, Any] | Iterable[Sequence[Any]] | None) -> list[tuple]:
+    """A rule's stored values as (name, value) pairs: screenings store [name, value] pairs
+    (jsonb keeps no key order); a JSON object, as ``screen`` prints it, is read too."""
+    if not values:
+        return []
+    if isinstance(values, Mapping):
+        return list(values.items())
+    return [(name, value) for name, value in values]
+
+
+def values_text(
+    values: Mapping[str, Any] | Iterable[Sequence[Any]] | None, labels: Mapping[str, str]
+) -> str:
     """The values a rule read, each named by its label, in the order the condition names them."""
     parts = []
-    for name, value in (values or {}).items():
+    for name, value in value_pairs(values):
         label = labels.get(name) or name.replace("_", " ")
         if value is None or isinstance(value, bool):
             parts.append(f"{label}: {value_text(value)}")

@@ -181,8 +181,19 @@ def stored_answers(typed: dict[str, Any]) -> dict[str, Any]:
 
 
 def stored_rule_results(result: engine.ScreeningResult) -> list[dict[str, Any]]:
-    """Every rule's result as a screening stores it: the ``screen`` JSON plus ``emergency``."""
-    return [rule.as_dict() | {"emergency": rule.emergency} for rule in result.rules]
+    """Every rule's result as a screening stores it: the ``screen`` JSON plus ``emergency``.
+
+    ``values`` is stored as [name, value] pairs: PostgreSQL's jsonb does not keep the order of
+    an object's keys, and the order is the one the condition names them in.
+    """
+    return [
+        rule.as_dict()
+        | {
+            "emergency": rule.emergency,
+            "values": [[name, engine.json_value(value)] for name, value in rule.values],
+        }
+        for rule in result.rules
+    ]
 
 
 def screen_answers(

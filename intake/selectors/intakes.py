@@ -15,7 +15,7 @@ from typing import Any
 
 from django.db.models import Case, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 
-from intake.explain import values_text
+from intake.explain import value_pairs, values_text
 from intake.models import Decision, DecisionKind, Intake, IntakeStatus, Screening
 from intake.outcomes import (
     CODES_LABEL,
@@ -309,7 +309,7 @@ def summarize(
                 name
                 for rule in rules
                 if rule["effect"] == Effect.RED_FLAG and rule["holds"] and rule.get("emergency")
-                for name, value in (rule.get("values") or {}).items()
+                for name, value in value_pairs(rule.get("values"))
                 if value is not None and name in prompts
             )
         ),

@@ -57,6 +57,7 @@ from screener.engine.types import (
     RuleResult,
     RuleSpec,
     ScreeningResult,
+    json_value,
 )
 
 __all__ = [
@@ -78,6 +79,7 @@ __all__ = [
     "check_criteria",
     "compile_criteria",
     "date_after_screening_error",
+    "json_value",
     "parse_answer",
     "parse_answers",
     "screen",
