@@ -14,15 +14,14 @@ from typing import Any
 NOT_ANSWERED = "not answered"
 
 
-def value_text(value: Any) -> str:
-    """One value as a person reads it (booleans as yes/no, numbers without trailing zeros)."""
+def value_text(value: Any, *, as_typed: bool = False) -> str:
+    """One value as a person reads it: booleans as yes/no, a blank as "not answered", numbers
+    to two decimals without trailing zeros (or ``as_typed``: exactly as stored)."""
     if value is None:
         return NOT_ANSWERED
-    if value is True:
-        return "yes"
-    if value is False:
-        return "no"
-    if isinstance(value, float):
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and not as_typed:
         return f"{round(value, 2):g}"
     return str(value)
 

@@ -17,18 +17,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-NOT_ANSWERED = "not answered"
+from intake.explain import value_text
 
 
 def answer_text(value: Any) -> str:
-    """An answer as a person reads it: Yes/No for booleans, "not answered" for a blank."""
-    if value is None:
-        return NOT_ANSWERED
-    if value is True:
-        return "Yes"
-    if value is False:
-        return "No"
-    return str(value)
+    """An answer as a person reads it: Yes/No for booleans, "not answered" for a blank, and a
+    number as it was typed (an INR of 1.0, never "Yes")."""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    return value_text(value, as_typed=True)
 
 
 @dataclass(frozen=True, slots=True)
