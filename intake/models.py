@@ -331,3 +331,91 @@ class EmergencyAction(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise ImmutableDecisionError(EmergencyActionQuerySet.refusal)
+
+
+# --------------------------------------------------------------------------------------------
+# Audit: every read and change of a patient's record, and every sign-in, in one append-only log
+
+
+class AuditAction(models.TextChoices):
+    VIEW = "view", "Viewed"
+    LIST = "list", "Listed"
+    CREATE = "create", "Created"
+    CHANGE = "change", "Changed"
+    PRINT = "print", "Printed"
+    EXPORT = "export", "Exported"
+    DECIDE = "decide", "Decided"
+    LOGIN = "login", "Signed in"
+    LOGOUT = "logout", "Signed out"
+    LOGIN_FAILED = "login_failed", "Sign-in failed"
+    LOCKOUT = "lockout", "Locked out"
+    ROLE_CHANGE = "role_change", "Roles changed"
+
+
+class AuditOutcome(models.TextChoices):
+    OK = "ok", "Done"
+    REFUSED = "refused", "Refused"
+    FAILED = "failed", "Failed"
+
+
+class AuditEventQuerySet(ImmutableRecordQuerySet):
+    refusal = "The audit log is append-only: its rows are never changed or deleted."
+
+
+class AuditEvent(models.Model):
+    """One audited event. Written once through ``intake.services.audit.audit_record``; each row
+    carries the hash of the one before it, so a changed or deleted row breaks the chain
+    (``manage.py verify_audit``)."""
+
+    at = models.DateTimeField(db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    username = models.CharField(max_length=150, blank=True)  # kept if the user is deleted
+    role = models.CharField(max_length=200, blank=True)
+    action = models.CharField(max_length=20, choices=AuditAction.choices)
+    outcome = models.CharField(max_length=10, choices=AuditOutcome.choices, default="ok")
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events"
+    )
+    # List pages: the patients shown (ids), so "who saw this patient" includes lists.
+    patients_shown = models.JSONField(default=list, blank=True)
+    object_type = models.CharField(max_length=60, blank=True)
+    object_id = models.CharField(max_length=40, blank=True)
+    part = models.CharField("part of the record", max_length=120, blank=True)
+    changes = models.JSONField(default=dict, blank=True, help_text="field: [old, new]")
+    detail = models.CharField(max_length=300, blank=True)
+    source_address = models.GenericIPAddressField(null=True, blank=True)
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["patient", "at"], name="audit_patient_idx"),
+            models.Index(fields=["user", "at"], name="audit_user_idx"),
+            models.Index(fields=["action", "at"], name="audit_action_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username or '-'} {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ImmutableDecisionError(AuditEventQuerySet.refusal)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ImmutableDecisionError(AuditEventQuerySet.refusal)
+
+
+class AuditChainHead(models.Model):
+    """The single row holding the hash of the newest audit event: locked while a row is added,
+    so concurrent writers chain one after the other."""
+
+    last_hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return self.last_hash[:12]

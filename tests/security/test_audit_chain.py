@@ -1,0 +1,45 @@
+"""The audit log is append-only and chained: a changed or deleted row breaks the chain."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from intake.models import AuditEvent, ImmutableDecisionError
+from intake.services.audit import audit_chain_break, audit_record
+from tests.factories import FrontDeskFactory, PatientFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_events_chain_and_the_log_refuses_changes():
+    desk = FrontDeskFactory()
+    patient = PatientFactory()
+    first = audit_record(action="view", user=desk, patient=patient, obj=patient)
+    second = audit_record(
+        action="change", user=desk, patient=patient, changes={"phone": ["1", "2"]}
+    )
+    assert second.previous_hash == first.hash
+    assert (second.username, second.role, second.changes) == (
+        desk.username,
+        "Front desk",
+        {"phone": ["1", "2"]},
+    )
+    assert audit_chain_break() is None
+    with pytest.raises(ImmutableDecisionError):
+        first.save()
+    with pytest.raises(ImmutableDecisionError):
+        AuditEvent.objects.filter(pk=first.pk).update(action="list")
+    with pytest.raises(ImmutableDecisionError):
+        AuditEvent.objects.filter(pk=first.pk).delete()
+
+
+def test_a_row_changed_behind_the_orms_back_is_the_first_broken_one():
+    desk = FrontDeskFactory()
+    events = [audit_record(action="view", user=desk, detail=str(n)) for n in range(4)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {AuditEvent._meta.db_table} SET detail = 'edited' WHERE id = %s",
+            [events[2].pk],
+        )
+    assert audit_chain_break().pk == events[2].pk
