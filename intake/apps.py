@@ -7,4 +7,4 @@ class IntakeConfig(AppConfig):
     verbose_name = "Patients and intakes"
 
     def ready(self) -> None:
-        from intake import checks  # noqa: F401  (registers the system checks)
+        pass
