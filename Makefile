@@ -7,6 +7,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: install install-dev run serve test lint lock clean benchmark
+# The background task worker (impact previews over many intakes, re-screens).
+WORKER ?= db_worker --verbosity 0
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +33,23 @@ run: install
 	$(PY) manage.py setup_demo
 	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops the server and the task worker)"
 	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
-	$(PY) manage.py db_worker --verbosity 0 & \
+	$(PY) manage.py $(WORKER) & \
 	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# Production serving (README, "Production"): production settings from the environment
+# (DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL), static files collected, the database
+# migrated, then gunicorn (config/gunicorn.py) and the task worker, stopped together.
+serve: export DJANGO_SETTINGS_MODULE = config.settings.production
+serve: install
+	@test -n "$$DJANGO_SECRET_KEY" -a -n "$$DJANGO_ALLOWED_HOSTS" -a -n "$$DATABASE_URL" || \
+	  { echo "make serve needs DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and DATABASE_URL (README, Production)"; exit 2; }
+	$(PY) manage.py check --deploy --fail-level WARNING
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py migrate --noinput
+	@echo "Serving with gunicorn on $${GUNICORN_BIND:-127.0.0.1:8000} (Ctrl-C stops it and the task worker)"
+	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
+	$(PY) manage.py $(WORKER) & \
+	$(VENV)/bin/gunicorn --config config/gunicorn.py config.wsgi
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

@@ -83,7 +83,7 @@ def test_without_demo_password_random_passwords_are_printed_once(monkeypatch, cl
 def test_health_check_answers_without_login(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "static": "ok"}
 
 
 def test_pages_require_login(client):

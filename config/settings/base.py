@@ -136,7 +136,21 @@ LOGGING = {
 }
 
 
-def require_secret_key(key: str) -> str:
+def require_secret_key(key: str, *, minimum_length: int = 1) -> str:
+    """The secret key, refused when missing or too weak to sign sessions with."""
     if not key:
         raise ImproperlyConfigured("Set DJANGO_SECRET_KEY in the environment.")
+    if len(key) < minimum_length or len(set(key)) < 5 or key.startswith("django-insecure-"):
+        raise ImproperlyConfigured(
+            f"DJANGO_SECRET_KEY is too weak: use at least {minimum_length} random characters "
+            "(for example: python -c 'import secrets; print(secrets.token_urlsafe(64))')."
+        )
     return key
+
+
+def require_database_url(url: str) -> str:
+    if not url:
+        raise ImproperlyConfigured(
+            "Set DATABASE_URL in the environment (postgres://user:password@host:5432/name)."
+        )
+    return url

@@ -1,6 +1,7 @@
 """Views: bind a form, call a service or selector, render or redirect."""
 
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -15,13 +16,26 @@ from intake.roles import CRITERIA_ADMIN, FRONT_DESK, PHYSICIAN, roles_of
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness and database reachability, without login and without patient data."""
+    """Readiness without login and without patient data: the database answers and, where
+    static files are served from a collected manifest (production), they were collected —
+    without them every page would fail while the server looked healthy."""
+    checks = {"database": "ok", "static": "ok"}
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-        return JsonResponse({"status": "ok", "database": "ok"})
     except Exception:
-        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
+        checks["database"] = "unavailable"
+    if isinstance(staticfiles_storage, ManifestFilesMixin):
+        try:
+            collected = staticfiles_storage.read_manifest() is not None
+        except Exception:
+            collected = False
+        if not collected:
+            checks["static"] = "not collected (run manage.py collectstatic)"
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503
+    )
 
 
 # Each role's starting page, in the order a user holding several roles is sent.
