@@ -14,6 +14,7 @@ urlpatterns = [
     path("export.csv", review.export, name="export"),
     path("<int:intake_id>/", review.case, name="case"),
     path("<int:intake_id>/take/", review.take, name="take"),
+    path("<int:intake_id>/take-over/", review.take_over, name="take-over"),
     path("<int:intake_id>/assign/", review.assign, name="assign"),
     path("<int:intake_id>/decide/", review.decide, name="decide"),
     path("<int:intake_id>/decisions/<int:decision_id>/amend/", review.amend, name="amend"),

@@ -194,6 +194,14 @@ class AssignForm(forms.Form):
         return self.physicians.get(self.cleaned_data.get("assignee") or "")
 
 
+class TakeOverForm(forms.Form):
+    """Take a case from its holder: only the holder the page showed (no reason asked: the
+    audit log records who had it and who took it, and free text there could hold patient
+    data)."""
+
+    expected_holder = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
 class FollowUpForm(forms.Form):
     planned_procedure_date = forms.DateField(
         label="Planned procedure date",

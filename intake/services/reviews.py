@@ -14,11 +14,13 @@ import datetime
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
-from intake.models import Decision, DecisionKind, Intake, IntakeStatus, Screening
+from intake.models import AuditAction, Decision, DecisionKind, Intake, IntakeStatus, Screening
 from intake.outcomes import OUTCOME_LABELS
 from intake.roles import PHYSICIAN, has_role
+from intake.services.audit import audit_record
 from screener.engine.types import Outcome
 
 REVIEW_PERMISSION = "intake.add_decision"
@@ -63,6 +65,10 @@ class EmergencyNotHandled(ReviewConflict):
 
 class AssignmentConflict(ReviewConflict):
     """Another physician has the case, or it was handed over since the page was opened."""
+
+
+class CaseHeldByAnother(AssignmentConflict):
+    """Another physician has the case: deciding, amending or planning it needs a take-over."""
 
 
 def suggested_decision(outcome: str) -> DecisionKind | None:
@@ -255,11 +261,14 @@ def review_decide(
     reason: str = "",
     refer_to: str = "",
     planned_procedure_date: datetime.date | None = None,
+    request: HttpRequest | None = None,
 ) -> Decision:
     """Sign a decision on a submitted intake, on the screening the physician reviewed.
 
     Raises DecisionConflict if the case was decided meanwhile, StaleScreening if it was screened
-    again, ValidationError (field -> message) for bad input, PermissionDenied for non-physicians.
+    again, CaseHeldByAnother if another physician has it (take it over first), ValidationError
+    (field -> message) for bad input, PermissionDenied for non-physicians. An unassigned case
+    is assigned to the physician who decides it (recorded in the audit log).
     """
     _require_reviewer(physician)
     locked = _lock(intake.pk)
@@ -271,6 +280,7 @@ def review_decide(
             f"This intake is not waiting for review (it is {locked.get_status_display().lower()})."
             " Nothing was saved."
         )
+    _require_holder(locked, physician, to="decide")
     decision = _sign(
         locked,
         screening=_check_screening(locked, screening_id),
@@ -280,7 +290,9 @@ def review_decide(
         refer_to=refer_to,
         planned_procedure_date=planned_procedure_date,
     )
+    _assign_if_unassigned(locked, physician, request=request)
     intake.status = locked.status
+    intake.assigned_to, intake.assigned_at = locked.assigned_to, locked.assigned_at
     return decision
 
 
@@ -294,11 +306,13 @@ def review_amend(
     reason: str,
     refer_to: str = "",
     planned_procedure_date: datetime.date | None = None,
+    request: HttpRequest | None = None,
 ) -> Decision:
     """Record a new decision that supersedes ``decision``; both stay on record.
 
     Only the decision in force can be amended, and not once the front desk has resubmitted the
-    case (then a new decision is due). The amendment is made on the latest screening.
+    case (then a new decision is due). The amendment is made on the latest screening. Another
+    physician's case needs a take-over first (CaseHeldByAnother), as for a decision.
     """
     _require_reviewer(physician)
     locked = _lock(decision.intake_id)
@@ -317,7 +331,8 @@ def review_amend(
             "The front desk resubmitted this case after that decision: record a new decision "
             "on the new screening instead. Nothing was saved."
         )
-    return _sign(
+    _require_holder(locked, physician, to="amend its decision")
+    amendment = _sign(
         locked,
         screening=_check_screening(locked, screening_id),
         kind=kind,
@@ -327,11 +342,17 @@ def review_amend(
         planned_procedure_date=planned_procedure_date,
         supersedes=decision,
     )
+    _assign_if_unassigned(locked, physician, request=request)
+    return amendment
 
 
 @transaction.atomic
 def review_plan_follow_up(
-    *, decision: Decision, planned_procedure_date: datetime.date, physician: User
+    *,
+    decision: Decision,
+    planned_procedure_date: datetime.date,
+    physician: User,
+    request: HttpRequest | None = None,
 ) -> Decision:
     """Set (or move) the planned procedure date of the proceed decision in force.
 
@@ -346,6 +367,7 @@ def review_plan_follow_up(
             "amended or is not a proceed decision. Nothing was saved.",
             decision=current,
         )
+    _require_holder(locked, physician, to="plan its follow-up")
     error = planned_date_error(
         planned_procedure_date, earliest=timezone.localdate(current.signed_at)
     )
@@ -358,6 +380,7 @@ def review_plan_follow_up(
     current.save(
         update_fields=["planned_procedure_date", "planned_date_set_by", "planned_date_set_at"]
     )
+    _assign_if_unassigned(locked, physician, request=request)
     return current
 
 
@@ -365,6 +388,74 @@ def _holder_message(intake: Intake) -> str:
     since = timezone.localtime(intake.assigned_at) if intake.assigned_at else None
     when = f" since {since:%H:%M on %d %b %Y}" if since else ""
     return f"{physician_name(intake.assigned_to)} has this case{when}."
+
+
+def _require_holder(locked: Intake, physician: User, *, to: str) -> None:
+    """Refuse when another physician has the case: taking it from them is an explicit take-over
+    (``review_take_over``), recorded, never a side effect of deciding."""
+    if locked.assigned_to_id is not None and locked.assigned_to_id != physician.pk:
+        raise CaseHeldByAnother(
+            f"{_holder_message(locked).removesuffix('.')}; take it over to {to}. Nothing was saved."
+        )
+
+
+def _assign(locked: Intake, physician: User, *, request: HttpRequest | None, how: str) -> None:
+    """Give the case to ``physician`` and record the change of holder (usernames, old and new).
+    The caller holds the intake's row lock."""
+    previous = locked.assigned_to
+    locked.assigned_to = physician
+    locked.assigned_at = timezone.now()
+    _save_intake(locked, ["assigned_to", "assigned_at"])
+    audit_record(
+        action=AuditAction.CHANGE,
+        request=request,
+        user=physician,
+        patient=locked.patient_id,
+        obj=locked,
+        part="assignment",
+        changes={
+            "assigned_to": [
+                previous.get_username() if previous is not None else None,
+                physician.get_username(),
+            ]
+        },
+        detail=how,
+    )
+
+
+def _assign_if_unassigned(locked: Intake, physician: User, *, request: HttpRequest | None) -> None:
+    if locked.assigned_to_id is None:
+        _assign(locked, physician, request=request, how="assigned to the physician who signed")
+
+
+@transaction.atomic
+def review_take_over(
+    *,
+    intake: Intake,
+    physician: User,
+    expected_holder_id: int | None,
+    request: HttpRequest | None = None,
+) -> Intake:
+    """Take a case from the physician who has it, so as to decide, amend or plan it; recorded
+    in the audit log (part "assignment": who had it, who has it now).
+
+    ``expected_holder_id`` is the holder the page showed: if the case changed hands since (a
+    colleague took it over first), nothing changes. Taking over one's own case changes nothing.
+    """
+    _require_reviewer(physician)
+    locked = _lock(intake.pk)
+    if locked.status == IntakeStatus.DRAFT:
+        raise ReviewConflict("A draft intake is not in review. Nothing was saved.")
+    if locked.assigned_to_id == physician.pk:
+        return locked
+    if locked.assigned_to_id != expected_holder_id:
+        if locked.assigned_to_id is None:
+            message = "The case was released after you opened it."
+        else:
+            message = _holder_message(locked)
+        raise AssignmentConflict(message + " It was not taken over; check and try again.")
+    _assign(locked, physician, request=request, how="taken over")
+    return locked
 
 
 @transaction.atomic

@@ -28,6 +28,7 @@ from intake.forms.review import (
     FollowUpForm,
     QueueFilterForm,
     QueueSearchForm,
+    TakeOverForm,
 )
 from intake.models import Decision, DecisionKind, Intake, IntakeStatus
 from intake.permissions import role_required
@@ -157,6 +158,11 @@ def render_case(
         },
         physicians=selectors.review_physicians(),
     )
+    # Another physician has the case: deciding, amending and planning need a take-over first.
+    context["held_by_other"] = detail.intake.assigned_to_id not in (None, request.user.pk)
+    context["take_over_form"] = TakeOverForm(
+        initial={"expected_holder": detail.intake.assigned_to_id}
+    )
     current = detail.current_decision
     context["follow_up_form"] = forms.get("follow_up_form") or (
         FollowUpForm(initial={"planned_procedure_date": current.planned_procedure_date})
@@ -170,6 +176,11 @@ def render_case(
         if detail.screening.emergency
         else None
     )
+    if context["held_by_other"]:
+        # Offered after a take-over; a form sent back keeps what the physician typed.
+        for name in ("decide_form", "amend_form", "follow_up_form"):
+            if name not in forms:
+                context[name] = None
     context["printed_at"] = now
     return render(request, "review/case.html", context, status=status)
 
@@ -236,10 +247,14 @@ def decide(request: HttpRequest, intake_id: int) -> HttpResponse:
             reason=data["reason"],
             refer_to=data["refer_to"],
             planned_procedure_date=data["planned_procedure_date"],
+            request=request,
         )
     except ValidationError as exc:
         _add_service_errors(form, exc)
         return render_case(request, intake_id, status=400, decide_form=form)
+    except reviews.CaseHeldByAnother as exc:
+        messages.error(request, exc.message)  # what was typed stays in the form
+        return render_case(request, intake_id, status=409, decide_form=form)
     except reviews.DecisionConflict as exc:
         # Show the first decision; offer the physician's own entry as an amendment instead.
         messages.error(request, exc.message)
@@ -288,10 +303,14 @@ def amend(request: HttpRequest, intake_id: int, decision_id: int) -> HttpRespons
             reason=data["reason"],
             refer_to=data["refer_to"],
             planned_procedure_date=data["planned_procedure_date"],
+            request=request,
         )
     except ValidationError as exc:
         _add_service_errors(form, exc)
         return render_case(request, intake_id, status=400, amend_form=form)
+    except reviews.CaseHeldByAnother as exc:
+        messages.error(request, exc.message)  # what was typed stays in the form
+        return render_case(request, intake_id, status=409, amend_form=form)
     except reviews.ReviewConflict as exc:
         messages.error(request, exc.message)
         refreshed = _intake_or_404(intake_id)
@@ -321,6 +340,7 @@ def follow_up(request: HttpRequest, intake_id: int) -> HttpResponse:
             decision=current,
             planned_procedure_date=form.cleaned_data["planned_procedure_date"],
             physician=request.user,
+            request=request,
         )
     except ValidationError as exc:
         _add_service_errors(form, exc)
@@ -356,6 +376,35 @@ def take(request: HttpRequest, intake_id: int) -> HttpResponse:
     else:
         messages.success(request, f"You have taken intake {intake_id}.")
     return redirect(_next_or_case(request, intake_id))
+
+
+@role_required(PHYSICIAN)
+@require_POST
+def take_over(request: HttpRequest, intake_id: int) -> HttpResponse:
+    """Take a case from the physician who has it (recorded), from the holder the page showed."""
+    intake = _intake_or_404(intake_id)
+    form = TakeOverForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "This page is out of date: reload the case and try again.")
+        return redirect(_case_url(intake_id))
+    previous = reviews.physician_name(intake.assigned_to)
+    try:
+        reviews.review_take_over(
+            intake=intake,
+            physician=request.user,
+            expected_holder_id=form.cleaned_data["expected_holder"],
+            request=request,
+        )
+    except reviews.ReviewConflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            f"You have taken over intake {intake_id}"
+            + (f" from {previous}" if previous else "")
+            + ". The change is recorded.",
+        )
+    return redirect(_case_url(intake_id))
 
 
 @role_required(PHYSICIAN)

@@ -137,6 +137,8 @@ def test_two_amendments_at_once_supersede_the_decision_only_once(default_set):
     bo = PhysicianFactory(first_name="Bo", last_name="Baker")
     intake = submitted_intake(outcome="candidate")
     first = _decide(intake.pk, intake.latest_screening_id, ada, DecisionKind.PROCEED)
+    # Released, so that either may amend it (a held case needs a take-over: test_takeover.py).
+    reviews.review_assign(intake=intake, assignee=None, by=ada, expected_assignee_id=ada.pk)
     barrier = threading.Barrier(2, timeout=TIMEOUT)
 
     def amending(physician, kind):

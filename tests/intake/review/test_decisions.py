@@ -253,6 +253,7 @@ def test_only_the_decision_in_force_can_be_amended(default_set, doc):
     other = PhysicianFactory(first_name="Bo", last_name="Baker")
     intake = submitted_intake(outcome="candidate")
     first = decide(intake, doc, DecisionKind.PROCEED)
+    reviews.review_take_over(intake=intake, physician=other, expected_holder_id=doc.pk)
     second = amend(first, other, DecisionKind.CONSERVATIVE, reason="Improving.")
     with pytest.raises(reviews.DecisionConflict) as refused:
         amend(first, doc, DecisionKind.NOT_CANDIDATE, reason="Frail.")
@@ -452,6 +453,7 @@ def test_a_conflicting_amendment_keeps_what_was_typed(client, default_set, doc):
     other = PhysicianFactory(first_name="Bo", last_name="Baker")
     intake = submitted_intake(outcome="candidate")
     first = decide(intake, doc, DecisionKind.PROCEED)
+    reviews.review_take_over(intake=intake, physician=other, expected_holder_id=doc.pk)
     amend(first, other, DecisionKind.CONSERVATIVE, reason="Improving.")
     client.force_login(doc)
     response = client.post(
