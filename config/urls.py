@@ -8,7 +8,7 @@ from intake import views as intake_views
 urlpatterns = [
     path("", intake_views.home, name="home"),
     path("healthz", intake_views.healthz, name="healthz"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include("config.auth_urls")),
     path("admin/", admin.site.urls),
     path("review/", include("intake.review_urls")),
     path("", include("intake.urls")),

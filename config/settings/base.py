@@ -121,6 +121,22 @@ CLINIC_ADDRESS = env("CLINIC_ADDRESS", "")
 # The number staff call for an emergency red flag (the on-call spine clinician).
 ONCALL_PHONE = env("ONCALL_PHONE", "")
 
+# Mail: only the password-reset pages send any, so they are routed only when mail is
+# configured (config/auth_urls.py): EMAIL_HOST names an SMTP server, or EMAIL_BACKEND names a
+# Django mail backend other than the dummy one. Without either, no mail is sent at all.
+DUMMY_EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+EMAIL_HOST = env("EMAIL_HOST", "")
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_BACKEND = env(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else DUMMY_EMAIL_BACKEND,
+)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "webmaster@localhost")
+PASSWORD_RESET_BY_EMAIL = EMAIL_BACKEND != DUMMY_EMAIL_BACKEND
+
 # Review turnaround limits (hours) before a queue row is highlighted.
 REVIEW_TURNAROUND_URGENT_HOURS = env_int("REVIEW_TURNAROUND_URGENT_HOURS", 24)
 REVIEW_TURNAROUND_OTHER_HOURS = env_int("REVIEW_TURNAROUND_OTHER_HOURS", 7 * 24)
