@@ -46,6 +46,7 @@ START_PAGES = (
 )
 
 
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """Send each role to its own starting page; a user without a role is told so."""
     roles = roles_of(request.user)

@@ -1,0 +1,606 @@
+"""Every page the URL resolver knows x everyone who can ask for it: the status each one gets.
+
+The resolver is walked (included URL sets and Django admin too), so a page added later without
+an entry in ``PAGES`` (or, for a model added to Django admin, in ``ADMIN_MODELS``), or a role
+added to ``intake.roles.ROLES`` without a column, fails the test naming it. Each request runs
+in a transaction rolled back afterwards, so every one sees the same objects.
+
+Who: anonymous, a signed-in user with no role, and every role. What each entry says: the
+outcome of a GET and of a POST (an empty one: enough to tell "refused" from "accepted and
+validated"), each an HTTP status or
+  LOGIN        302 to the login page (with ``next``),
+  ADMIN_LOGIN  302 to Django admin's login page (with ``next``),
+  REDIRECT     302 anywhere else,
+  NOT_SENT     not requested (an empty POST to a page of Django admin by a role allowed there
+               is that page's own business, tested in tests/screener/).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth.models import Group, User
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django_tasks_db.models import DBTaskResult
+
+from intake.models import DecisionKind
+from intake.roles import CRITERIA_ADMIN, FRONT_DESK, PHYSICIAN, ROLES
+from intake.services import reviews
+from intake.services.accounts import DEMO_ACCOUNTS, roles_ensure
+from screener import services as criteria_services
+from screener.models import CriteriaChange, CriteriaJobKind
+from tests.factories import IntakeFactory, PatientFactory, UserFactory
+from tests.intake.review.factories import submitted_intake
+
+LOGIN = "login"
+ADMIN_LOGIN = "admin login"
+REDIRECT = "redirect"
+NOT_SENT = "not sent"
+
+ANONYMOUS = "anonymous"
+NO_ROLE = "no role"
+WHO = (ANONYMOUS, NO_ROLE, *ROLES)
+
+# Short names for the columns.
+A, N, FD, PH, CA = ANONYMOUS, NO_ROLE, FRONT_DESK, PHYSICIAN, CRITERIA_ADMIN
+
+Outcome = int | str
+Row = dict[str, tuple[Outcome, Outcome]]  # who -> (GET, POST)
+
+# ------------------------------------------------------------------------------------------
+# The pages of the product (and Django admin's own pages), by URL name: who -> (GET, POST).
+
+L, AL, R, X = LOGIN, ADMIN_LOGIN, REDIRECT, NOT_SENT
+
+PAGES: dict[str, Row] = {
+    # Each role's start page; a user without a role is told so.
+    "home": {A: (L, L), N: (200, 405), FD: (R, 405), PH: (R, 405), CA: (R, 405)},
+    "healthz": {A: (200, 405), N: (200, 405), FD: (200, 405), PH: (200, 405), CA: (200, 405)},
+    # Accounts (config/auth_urls.py).
+    "login": {A: (200, 200), N: (200, 200), FD: (200, 200), PH: (200, 200), CA: (200, 200)},
+    "logout": {A: (L, L), N: (405, R), FD: (405, R), PH: (405, R), CA: (405, R)},
+    "password_change": {A: (L, L), N: (200, 200), FD: (200, 200), PH: (200, 200), CA: (200, 200)},
+    "password_change_done": {
+        A: (L, L),
+        N: (200, 405),
+        FD: (200, 405),
+        PH: (200, 405),
+        CA: (200, 405),
+    },
+    # Routed only with mail (tests/security/test_password_reset.py): open to anyone then.
+    "password_reset": {
+        A: (200, 200),
+        N: (200, 200),
+        FD: (200, 200),
+        PH: (200, 200),
+        CA: (200, 200),
+    },
+    "password_reset_done": {
+        A: (200, 405),
+        N: (200, 405),
+        FD: (200, 405),
+        PH: (200, 405),
+        CA: (200, 405),
+    },
+    "password_reset_confirm": {
+        A: (200, 200),
+        N: (200, 200),
+        FD: (200, 200),
+        PH: (200, 200),
+        CA: (200, 200),
+    },
+    "password_reset_complete": {
+        A: (200, 405),
+        N: (200, 405),
+        FD: (200, 405),
+        PH: (200, 405),
+        CA: (200, 405),
+    },
+    # Front desk: patients and intakes. Physicians read patients, results and handouts.
+    "intake:patient-list": {A: (L, L), N: (403, 403), FD: (200, R), PH: (200, R), CA: (403, 403)},
+    "intake:patient-create": {
+        A: (L, L),
+        N: (403, 403),
+        FD: (200, 200),
+        PH: (403, 403),
+        CA: (403, 403),
+    },
+    "intake:patient-detail": {
+        A: (L, L),
+        N: (403, 405),
+        FD: (200, 405),
+        PH: (200, 405),
+        CA: (403, 405),
+    },
+    "intake:patient-edit": {
+        A: (L, L),
+        N: (403, 403),
+        FD: (200, 200),
+        PH: (403, 403),
+        CA: (403, 403),
+    },
+    "intake:intake-start": {A: (L, L), N: (405, 403), FD: (405, R), PH: (405, 403), CA: (405, 403)},
+    "intake:needs-info-list": {
+        A: (L, L),
+        N: (403, 405),
+        FD: (200, 405),
+        PH: (403, 405),
+        CA: (403, 405),
+    },
+    "intake:intake-detail": {
+        A: (L, L),
+        N: (403, 403),
+        FD: (200, R),
+        PH: (200, 403),
+        CA: (403, 403),
+    },
+    "intake:intake-panel": {
+        A: (L, L),
+        N: (405, 403),
+        FD: (405, 200),
+        PH: (405, 403),
+        CA: (405, 403),
+    },
+    "intake:intake-edit": {
+        A: (L, L),
+        N: (403, 403),
+        FD: (200, 400),
+        PH: (403, 403),
+        CA: (403, 403),
+    },
+    "intake:emergency-action": {
+        A: (L, L),
+        N: (405, 403),
+        FD: (405, 400),
+        PH: (405, 400),
+        CA: (405, 403),
+    },
+    "intake:intake-handout": {
+        A: (L, L),
+        N: (403, 405),
+        FD: (200, 405),
+        PH: (200, 405),
+        CA: (403, 405),
+    },
+    # Physician review.
+    "review:queue": {A: (L, L), N: (403, 403), FD: (403, 403), PH: (200, R), CA: (403, 403)},
+    "review:export": {A: (L, L), N: (403, 403), FD: (403, 403), PH: (200, 405), CA: (403, 403)},
+    "review:case": {A: (L, L), N: (403, 403), FD: (403, 403), PH: (200, 405), CA: (403, 403)},
+    "review:take": {A: (L, L), N: (403, 403), FD: (403, 403), PH: (405, R), CA: (403, 403)},
+    "review:take-over": {A: (L, L), N: (403, 403), FD: (403, 403), PH: (405, R), CA: (403, 403)},
+    "review:assign": {A: (L, L), N: (403, 403), FD: (403, 403), PH: (405, R), CA: (403, 403)},
+    "review:decide": {A: (L, L), N: (403, 403), FD: (403, 403), PH: (405, 400), CA: (403, 403)},
+    "review:amend": {A: (L, L), N: (403, 403), FD: (403, 403), PH: (405, 400), CA: (403, 403)},
+    "review:follow-up": {A: (L, L), N: (403, 403), FD: (403, 403), PH: (405, 400), CA: (403, 403)},
+    # Django admin's own pages: staff only; others are sent to admin's login page.
+    "admin:index": {A: (AL, AL), N: (AL, AL), FD: (AL, AL), PH: (AL, AL), CA: (200, X)},
+    "admin:app_list": {A: (AL, AL), N: (AL, AL), FD: (AL, AL), PH: (AL, AL), CA: (200, X)},
+    "admin:login": {A: (200, 200), N: (200, 200), FD: (200, 200), PH: (200, 200), CA: (R, X)},
+    "admin:logout": {A: (AL, AL), N: (R, R), FD: (R, R), PH: (R, R), CA: (405, R)},
+    "admin:password_change": {A: (AL, AL), N: (AL, AL), FD: (AL, AL), PH: (AL, AL), CA: (200, X)},
+    "admin:password_change_done": {
+        A: (AL, AL),
+        N: (AL, AL),
+        FD: (AL, AL),
+        PH: (AL, AL),
+        CA: (200, 405),
+    },
+    "admin:autocomplete": {A: (AL, AL), N: (AL, AL), FD: (AL, AL), PH: (AL, AL), CA: (403, 405)},
+    "admin:jsi18n": {A: (AL, AL), N: (AL, AL), FD: (AL, AL), PH: (AL, AL), CA: (200, 405)},
+    "admin:view_on_site": {A: (AL, AL), N: (AL, AL), FD: (AL, AL), PH: (AL, AL), CA: (404, 404)},
+    "admin/(?P<url>.*)$": {A: (AL, AL), N: (AL, AL), FD: (AL, AL), PH: (AL, AL), CA: (404, 404)},
+    "admin:auth_user_password_change": {
+        A: (L, L),
+        N: (AL, AL),
+        FD: (AL, AL),
+        PH: (AL, AL),
+        CA: (403, 403),
+    },
+    # A criteria set's own pages (screener/admin.py): criteria admins.
+    "admin:screener_criteriaset_golden": {
+        A: (L, L),
+        N: (AL, AL),
+        FD: (AL, AL),
+        PH: (AL, AL),
+        CA: (200, X),
+    },
+    "admin:screener_criteriaset_impact": {
+        A: (L, L),
+        N: (AL, AL),
+        FD: (AL, AL),
+        PH: (AL, AL),
+        CA: (200, X),
+    },
+    "admin:screener_criteriaset_publish": {
+        A: (L, L),
+        N: (AL, AL),
+        FD: (AL, AL),
+        PH: (AL, AL),
+        CA: (200, X),
+    },
+    "admin:screener_criteriaset_clone": {
+        A: (L, L),
+        N: (AL, AL),
+        FD: (AL, AL),
+        PH: (AL, AL),
+        CA: (200, X),
+    },
+    "admin:screener_criteriaset_retire": {
+        A: (L, L),
+        N: (AL, AL),
+        FD: (AL, AL),
+        PH: (AL, AL),
+        CA: (200, X),
+    },
+    "admin:screener_criteriaset_rescreen": {
+        A: (L, L),
+        N: (AL, AL),
+        FD: (AL, AL),
+        PH: (AL, AL),
+        CA: (200, X),
+    },
+    "admin:screener_criteriaset_export": {
+        A: (L, L),
+        N: (AL, AL),
+        FD: (AL, AL),
+        PH: (AL, AL),
+        CA: (200, X),
+    },
+}
+
+# Pages that exist only when mail is configured (config/auth_urls.py).
+ROUTED_WITH_MAIL = {
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+}
+
+# ------------------------------------------------------------------------------------------
+# Django admin's model pages: what each staff role may do with each registered model. The
+# six standard pages of a model follow from it (see ``admin_model_row``); a role not named
+# may do nothing there; only staff roles reach Django admin at all.
+
+EDIT = "edit"  # view, add, change, delete
+READ = "read"  # view only
+
+ADMIN_MODELS: dict[str, dict[str, str]] = {
+    "screener.procedure": {CA: EDIT},
+    "screener.criteriaset": {CA: EDIT},
+    "screener.question": {CA: EDIT},
+    "screener.rule": {CA: EDIT},
+    "screener.goldencase": {CA: EDIT},
+    # The change log and background jobs are written by services only.
+    "screener.criteriachange": {CA: READ},
+    "screener.criteriajob": {CA: READ},
+    # Superusers only.
+    "auth.user": {},
+    "auth.group": {},
+    "django_tasks_database.dbtaskresult": {},
+}
+
+
+# ------------------------------------------------------------------------------------------
+# The objects the URLs name
+
+
+@dataclass
+class World:
+    users: dict[str, User | None]
+    ids: dict[str, Any]  # what a URL parameter or admin model names, by key
+    admin_objects: dict[str, models.Model | None]
+
+
+def _staff_roles() -> dict[str, bool]:
+    """Whether each role's accounts are staff (Django admin), as the demo accounts make them."""
+    return {role: staff for _username, role, _first, _last, staff in DEMO_ACCOUNTS}
+
+
+@pytest.fixture
+def world(default_set) -> World:
+    groups = roles_ensure()
+    staff = _staff_roles()
+    users: dict[str, User | None] = {ANONYMOUS: None, NO_ROLE: UserFactory(username="norole")}
+    for role in ROLES:
+        assert role in staff, f"role {role!r} has no demo account saying whether it is staff"
+        user = UserFactory(
+            username=f"matrix-{role.lower().replace(' ', '-')}", is_staff=staff[role]
+        )
+        user.groups.add(groups[role])
+        users[role] = user
+    physician = users[PHYSICIAN]
+    criteria_admin = users[CRITERIA_ADMIN]
+
+    patient = PatientFactory()
+    draft = IntakeFactory(patient=patient)
+    submitted = submitted_intake(outcome="candidate", patient=patient)
+    decided = submitted_intake(outcome="candidate", patient=patient)
+    decision = reviews.review_decide(
+        intake=decided,
+        screening_id=decided.latest_screening_id,
+        kind=DecisionKind.PROCEED,
+        physician=physician,
+    )
+    emergency = submitted_intake(outcome="emergency", patient=patient)
+
+    draft_set = criteria_services.criteria_set_clone(criteria_set=default_set, user=criteria_admin)
+    job = criteria_services.criteria_job_create(
+        kind=CriteriaJobKind.IMPACT, criteria_set=draft_set, limit=10, user=criteria_admin
+    )
+    admin_objects: dict[str, models.Model | None] = {
+        "screener.criteriaset": draft_set,
+        "screener.procedure": default_set.procedure,
+        "screener.rule": draft_set.rule_set.order_by("pk").first(),
+        "screener.question": draft_set.question_set.order_by("pk").first(),
+        "screener.goldencase": draft_set.goldencase_set.order_by("pk").first(),
+        "screener.criteriachange": CriteriaChange.objects.filter(criteria_set=draft_set).first(),
+        "screener.criteriajob": job,
+        "auth.user": users[NO_ROLE],
+        "auth.group": Group.objects.get(name=FRONT_DESK),
+        "django_tasks_database.dbtaskresult": DBTaskResult.objects.create(
+            task_path="screener.tasks.rescreen_task",
+            args_kwargs={"args": [job.pk], "kwargs": {}},
+            backend_name="default",
+            enqueued_at=job.created_at,
+            run_after=job.created_at,
+            exception_class_path="",
+            traceback="",
+        ),
+    }
+    ids = {
+        "patient": patient.pk,
+        "draft": draft.pk,
+        "submitted": submitted.pk,
+        "decided": decided.pk,
+        "decision": decision.pk,
+        "emergency": emergency.pk,
+        "published_set": default_set.pk,
+        "draft_set": draft_set.pk,
+        "content_type": ContentType.objects.get_for_model(draft_set).pk,
+        "user": users[NO_ROLE].pk,
+    }
+    return World(users=users, ids=ids, admin_objects=admin_objects)
+
+
+# ------------------------------------------------------------------------------------------
+# Walking the resolver
+
+
+@dataclass(frozen=True)
+class Page:
+    key: str  # the URL name, or the route when it has none
+    route: str
+    params: tuple[str, ...]
+
+
+def _walk(patterns, prefix: str = "", namespace: str = "") -> Iterator[Page]:
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            inner = namespace + (f"{pattern.namespace}:" if pattern.namespace else "")
+            yield from _walk(pattern.url_patterns, route, inner)
+        elif isinstance(pattern, URLPattern):
+            yield Page(
+                key=namespace + pattern.name if pattern.name else route,
+                route=route,
+                params=tuple(pattern.pattern.regex.groupindex),
+            )
+
+
+def resolver_pages() -> list[Page]:
+    return list(_walk(get_resolver().url_patterns))
+
+
+ADMIN_MODEL_PAGES = ("changelist", "add", "history", "delete", "change", "object")
+
+
+def admin_model_pages() -> dict[str, tuple[str, str]]:
+    """Page key -> (model label, which standard page) for every model in Django admin."""
+    pages = {}
+    for model in admin.site._registry:
+        opts = model._meta
+        label = f"{opts.app_label}.{opts.model_name}"
+        for kind in ADMIN_MODEL_PAGES[:-1]:
+            pages[f"admin:{opts.app_label}_{opts.model_name}_{kind}"] = (label, kind)
+        # The bare object address redirects to its change page (it has no name).
+        pages[f"admin/{opts.app_label}/{opts.model_name}/<path:object_id>/"] = (label, "object")
+    return pages
+
+
+# ------------------------------------------------------------------------------------------
+# Addresses: each URL parameter names an object of the world (by key), for every page unless
+# the page names another one; pages without a name have a fixed address.
+
+PARAMETERS = {
+    "patient_id": "patient",
+    "intake_id": "submitted",
+    "decision_id": "decision",
+    "object_id": "draft_set",
+    "content_type_id": "content_type",
+    "app_label": "app_label",
+    "uidb64": "uidb64",
+    "token": "token",
+}
+PAGE_PARAMETERS: dict[str, dict[str, str]] = {
+    "intake:intake-panel": {"intake_id": "draft"},
+    "intake:emergency-action": {"intake_id": "emergency"},
+    "intake:intake-handout": {"intake_id": "decided"},
+    "review:amend": {"intake_id": "decided"},
+    "review:follow-up": {"intake_id": "decided"},
+    "admin:screener_criteriaset_clone": {"object_id": "published_set"},
+    "admin:screener_criteriaset_retire": {"object_id": "published_set"},
+    "admin:screener_criteriaset_rescreen": {"object_id": "published_set"},
+    "admin:auth_user_password_change": {"id": "user"},
+}
+ADDRESSES = {"admin/(?P<url>.*)$": "/admin/no-such-page/"}
+FIXED_IDS = {"app_label": "screener", "uidb64": "MQ", "token": "no-such-token"}
+
+
+def page_url(page: Page, world: World) -> str:
+    """The page's address with real ids; an AssertionError says what is missing."""
+    if page.key in ADDRESSES:
+        return ADDRESSES[page.key]
+    model_page = admin_model_pages().get(page.key)
+    if model_page is not None:
+        obj = world.admin_objects.get(model_page[0])
+        assert obj is not None, f"the world has no {model_page[0]} for {page.key}: add one"
+        object_id = str(obj.pk)
+        if model_page[1] == "object":
+            return "/" + page.route.replace("<path:object_id>", object_id)
+        kwargs = {"object_id": object_id} if "object_id" in page.params else {}
+        return reverse(page.key, kwargs=kwargs)
+    assert ":" in page.key or page.key.isidentifier() or "-" in page.key, (
+        f"{page.route} has no URL name: name it, or give it an address in ADDRESSES"
+    )
+    kwargs = {}
+    for param in page.params:
+        key = PAGE_PARAMETERS.get(page.key, {}).get(param) or PARAMETERS.get(param)
+        assert key is not None, f"{page.key}: no object for the parameter {param!r}"
+        kwargs[param] = FIXED_IDS.get(key, world.ids.get(key))
+        assert kwargs[param] is not None, f"{page.key}: the world has no {key!r}"
+    return reverse(page.key, kwargs=kwargs)
+
+
+# ------------------------------------------------------------------------------------------
+# Expected rows and requests
+
+
+def staff_roles() -> set[str]:
+    return {role for role, staff in _staff_roles().items() if staff}
+
+
+def admin_model_row(label: str, kind: str) -> Row:
+    """A ModelAdmin's standard page: non-staff are sent to admin's login; staff get what their
+    permission on the model allows (an empty POST is not sent where they are allowed)."""
+    access = ADMIN_MODELS.get(label, {})
+    row: Row = {}
+    for who in WHO:
+        if who == ANONYMOUS:  # a model's pages need a login before admin's own check
+            row[who] = (LOGIN, LOGIN)
+            continue
+        if who not in staff_roles():
+            row[who] = (ADMIN_LOGIN, ADMIN_LOGIN)
+            continue
+        level = access.get(who)
+        if kind == "object":  # the bare object address only redirects to the change page
+            row[who] = (REDIRECT, REDIRECT)
+        elif level is None or (level == READ and kind in ("add", "delete")):
+            row[who] = (403, 403)
+        else:
+            row[who] = (200, NOT_SENT)
+    return row
+
+
+def expected_row(page: Page) -> Row | None:
+    model_page = admin_model_pages().get(page.key)
+    if model_page is not None:
+        return admin_model_row(*model_page) if model_page[0] in ADMIN_MODELS else None
+    return PAGES.get(page.key)
+
+
+def outcome(response) -> Outcome:
+    if response.status_code == 302:
+        target = response["Location"]
+        if target.startswith(reverse("login") + "?next="):
+            return LOGIN
+        if target.startswith(reverse("admin:login") + "?next="):
+            return ADMIN_LOGIN
+        return REDIRECT
+    return response.status_code
+
+
+def request_as(user: User | None, method: str, url: str) -> Outcome:
+    """One request by ``user`` (None: anonymous), rolled back afterwards."""
+    with transaction.atomic():
+        client = Client(raise_request_exception=False)
+        if user is not None:
+            client.force_login(user)
+        response = client.get(url) if method == "GET" else client.post(url)
+        transaction.set_rollback(True)
+    return outcome(response)
+
+
+def distinct_pages() -> list[Page]:
+    seen: dict[str, Page] = {}
+    for page in resolver_pages():
+        seen.setdefault(page.key, page)
+    return list(seen.values())
+
+
+# ------------------------------------------------------------------------------------------
+# The tests
+
+
+def test_every_page_and_every_role_has_an_expected_status():
+    """A new page, a new model in Django admin or a new role without expectations fails here,
+    and so does an entry for a page that no longer exists."""
+    pages = distinct_pages()
+    keys = {page.key for page in pages}
+    model_pages = admin_model_pages()
+    models_in_admin = {label for label, _kind in model_pages.values()}
+    problems = [
+        f"page {page.route!r} ({page.key}): no entry in PAGES"
+        for page in pages
+        if page.key not in model_pages and page.key not in PAGES
+    ]
+    problems += [
+        f"model {label} is in Django admin but not in ADMIN_MODELS"
+        for label in sorted(models_in_admin - set(ADMIN_MODELS))
+    ]
+    unrouted = set() if settings.PASSWORD_RESET_BY_EMAIL else ROUTED_WITH_MAIL
+    problems += [
+        f"PAGES has {key!r}, which the resolver does not know"
+        for key in PAGES
+        if key not in keys and key not in unrouted
+    ]
+    problems += [
+        f"ADMIN_MODELS has {label}, which is not in Django admin"
+        for label in sorted(set(ADMIN_MODELS) - models_in_admin)
+    ]
+    problems += [
+        f"PAGES[{key!r}] has no column for {who!r}"
+        for key, row in PAGES.items()
+        for who in WHO
+        if who not in row
+    ]
+    problems += [
+        f"PAGES[{key!r}] has a column for {who!r}, who is not anonymous, no role or a role"
+        for key, row in PAGES.items()
+        for who in row
+        if who not in WHO
+    ]
+    problems += [
+        f"ADMIN_MODELS[{label!r}] names {who!r}, not a staff role"
+        for label, access in ADMIN_MODELS.items()
+        for who in access
+        if who not in staff_roles()
+    ]
+    assert problems == [], "\n".join(problems)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", WHO)
+def test_every_page_answers_each_role_as_expected(world, who):
+    user = world.users[who]
+    mismatches = []
+    for page in distinct_pages():
+        row = expected_row(page)
+        if row is None or who not in row:
+            mismatches.append(f"{page.key}: no expectation for {who!r}")
+            continue
+        url = page_url(page, world)
+        for method, expected in zip(("GET", "POST"), row[who], strict=True):
+            if expected == NOT_SENT:
+                continue
+            got = request_as(user, method, url)
+            if got != expected:
+                mismatches.append(f"{method} {url} ({page.key}): expected {expected}, got {got}")
+    assert mismatches == [], f"{who}:\n" + "\n".join(mismatches)
