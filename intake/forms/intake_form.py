@@ -17,8 +17,10 @@ from typing import Any
 from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Field, Fieldset, Layout
+from crispy_forms.utils import TEMPLATE_PACK
 from django import forms
-from django.utils.html import format_html
+from django.template.loader import render_to_string
+from django.utils.html import escape, format_html
 
 from intake.models import Patient
 from screener import engine
@@ -77,6 +79,20 @@ def _range_text(question: Question) -> str:
     if low and high:
         return f"From {low} to {high}."
     return f"At least {low}." if low else f"At most {high}."
+
+
+class TextFieldset(Fieldset):
+    """A fieldset whose legend is plain text, escaped like any other criteria text.
+
+    crispy-forms' ``Fieldset`` renders its legend as a Django template and marks the result
+    safe, so a section name such as ``{{ request.user.password }}`` or ``{% if %}`` would run
+    (or fail) in every form of its set. Section names are criteria data, never a template.
+    """
+
+    def render(self, form, context, template_pack=TEMPLATE_PACK, **kwargs):  # type: ignore[no-untyped-def]
+        fields = self.get_rendered_fields(form, context, template_pack, **kwargs)
+        context.update({"fieldset": self, "legend": escape(self.legend), "fields": fields})
+        return render_to_string(self.get_template_name(template_pack), context.flatten())
 
 
 class IntakeForm(forms.Form):
@@ -138,7 +154,10 @@ class IntakeForm(forms.Form):
         )
 
     def _field(self, question: Question) -> forms.Field:
-        help_text = " ".join(part for part in (question.help_text, _range_text(question)) if part)
+        # Escaped here: crispy's bootstrap5 templates output help text with |safe.
+        help_text = escape(
+            " ".join(part for part in (question.help_text, _range_text(question)) if part)
+        )
         attrs: dict[str, Any] = {"autocomplete": "off"}
         widget: forms.Widget
         if question.type == QuestionType.BOOL:
@@ -197,7 +216,7 @@ class IntakeForm(forms.Form):
         helper.layout = Layout(
             *top,
             *(
-                Fieldset(section, *fields, css_class="intake-section border rounded p-3 mb-3")
+                TextFieldset(section, *fields, css_class="intake-section border rounded p-3 mb-3")
                 for section, fields in sections.items()
             ),
         )
