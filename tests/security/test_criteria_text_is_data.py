@@ -46,6 +46,7 @@ from tests.factories import (
     PhysicianFactory,
 )
 from tests.intake.frontdesk_helpers import example_answers, form_data
+from tests.intake.review.factories import submitted_intake
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("roles")]
 
@@ -385,8 +386,12 @@ def test_the_case_view_shows_every_rule_and_block_as_text(
 def test_the_queue_and_its_csv_export_show_the_text_as_written(
     client, poisoned_set, submitted_candidate
 ):
+    emergency = submitted_intake(
+        outcome="emergency", criteria_set=poisoned_set, patient__mrn="XSS-QUEUE-1"
+    )
+    message = Rule.objects.get(criteria_set=poisoned_set, code="rf_cauda_equina").message
     client.force_login(PhysicianFactory())
-    assert_text_is_data(get(client, reverse("review:queue")), PROCEDURE_NAME)
+    assert_text_is_data(get(client, reverse("review:queue")), PROCEDURE_NAME, message)
 
     with time_machine.travel(NOW, tick=False):
         response = client.get(reverse("review:export"))
@@ -395,8 +400,10 @@ def test_the_queue_and_its_csv_export_show_the_text_as_written(
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith("attachment;")
     header, *rows = list(csv.reader(io.StringIO(body)))
-    row = next(r for r in rows if r[header.index("MRN")] == "XSS-CASE-1")
-    assert row[header.index("Procedure")] == PROCEDURE_NAME  # data, as written
+    rows_by_mrn = {row[header.index("MRN")]: row for row in rows}
+    # Data, as written: a spreadsheet shows the text, it does not run it.
+    assert rows_by_mrn["XSS-CASE-1"][header.index("Procedure")] == PROCEDURE_NAME
+    assert rows_by_mrn[emergency.patient.mrn][header.index("Key reason")] == message
     assert RENDERED_SUM not in body
     assert not any(prefix in body for prefix in HASH_PREFIXES)
 
