@@ -139,8 +139,16 @@ class ScreeningKind(models.TextChoices):
     RESCREEN = "rescreen", "Re-screened under new criteria"
 
 
+class ScreeningManager(models.Manager["Screening"]):
+    # ScreeningQuerySet is defined below, beside the other write-once records' querysets.
+    def get_queryset(self) -> ScreeningQuerySet:
+        return ScreeningQuerySet(self.model, using=self._db)
+
+
 class Screening(models.Model):
-    """One evaluation of an intake's answers, stored whole and never changed."""
+    """One evaluation of an intake's answers, stored whole and never changed: an edit or a
+    re-screen adds a new one. ``save`` of a stored one and ``objects.update``/``delete`` are
+    refused; on PostgreSQL a trigger refuses UPDATE and DELETE below Python too."""
 
     intake = models.ForeignKey(Intake, on_delete=models.PROTECT, related_name="screenings")
     criteria_set = models.ForeignKey(
@@ -164,12 +172,22 @@ class Screening(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
 
+    objects = ScreeningManager()
+
     class Meta:
         ordering = ["intake", "created_at", "id"]
         indexes = [models.Index(fields=["intake", "-created_at"], name="screening_intake_idx")]
 
     def __str__(self) -> str:
         return f"Screening {self.pk} of intake {self.intake_id}: {self.outcome}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ImmutableDecisionError(ScreeningQuerySet.refusal)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ImmutableDecisionError(ScreeningQuerySet.refusal)
 
 
 class DecisionKind(models.TextChoices):
@@ -202,6 +220,10 @@ class ImmutableRecordQuerySet(models.QuerySet):
 
 class DecisionQuerySet(ImmutableRecordQuerySet):
     refusal = "A signed decision cannot be changed or deleted; amend it instead."
+
+
+class ScreeningQuerySet(ImmutableRecordQuerySet):
+    refusal = "A stored screening cannot be changed or deleted; screen the intake again instead."
 
 
 # The procedure date is scheduling, not part of what the physician signed: it may be set or

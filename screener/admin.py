@@ -61,8 +61,23 @@ EFFECTS = [e.value for e in engine.Effect]
 
 @admin.register(Procedure)
 class ProcedureAdmin(admin.ModelAdmin):
+    """A procedure's name and slug. Once a version is published the slug is read-only (it names
+    every version); a rename reaches new versions only (each set keeps its ``procedure_name``)
+    and is recorded in the criteria change log."""
+
     list_display = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Procedure | None = None):
+        if obj is not None and obj.slug_frozen:
+            return ("slug",)
+        return ()
+
+    def get_prepopulated_fields(self, request: HttpRequest, obj: Procedure | None = None):
+        return {} if obj is not None and obj.slug_frozen else self.prepopulated_fields
+
+    def save_model(self, request: HttpRequest, obj: Procedure, form, change: bool) -> None:
+        services.procedure_save(procedure=obj, user=request.user)
 
 
 # ------------------------------------------------------------------------------------------
@@ -311,7 +326,8 @@ class CriteriaSetAdmin(admin.ModelAdmin):
         if obj is None:
             fields.remove("version")
             fields.remove("status")
-            return fields
+            return fields  # the new set takes its procedure's name (CriteriaSet.save)
+        fields.insert(1, "procedure_name")
         return [*fields, "created_at", "published_at", "retired_at"]
 
     def current_part(self, request: HttpRequest) -> str:

@@ -45,6 +45,11 @@ class ProcedureManager(models.Manager["Procedure"]):
 
 
 class Procedure(models.Model):
+    """A procedure screened for. Its slug names every version ("vertebroplasty v2") and is
+    frozen once a version has been published; its name is copied into each new version
+    (``CriteriaSet.procedure_name``), so renaming it changes no published version, and a rename
+    is recorded in the change log (``services.procedure_save``)."""
+
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
@@ -57,8 +62,31 @@ class Procedure(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        guard_procedure_write(self)
+        super().save(*args, **kwargs)
+
     def natural_key(self) -> tuple[str]:
         return (self.slug,)
+
+    @property
+    def slug_frozen(self) -> bool:
+        """True once a version has been published: the slug is part of versioned data."""
+        return (
+            self.pk is not None
+            and self.criteria_sets.exclude(status=CriteriaSetStatus.DRAFT).exists()
+        )
+
+
+def guard_procedure_write(procedure: Procedure) -> None:
+    """Refuse changing the slug of a procedure that has a published or retired version."""
+    if procedure.pk is None:
+        return
+    stored_slug = Procedure.objects.filter(pk=procedure.pk).values_list("slug", flat=True).first()
+    if stored_slug not in (None, procedure.slug) and procedure.slug_frozen:
+        raise ImmutableCriteriaError(
+            f"procedure {stored_slug} has a published version: its slug cannot be changed."
+        )
 
 
 # ------------------------------------------------------------------------------------------
@@ -103,6 +131,13 @@ _RETIRE_FIELDS = frozenset({"status", "retired_at"})
 
 class CriteriaSet(models.Model):
     procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="criteria_sets")
+    # The procedure's name as this version prints it (page headings, handouts): copied from the
+    # procedure when the set is created, cloned or imported, so a rename reaches new versions
+    # only. Editable while a draft, like the rest of the set.
+    procedure_name = models.CharField(
+        max_length=200,
+        help_text="The procedure's name as this version shows it on pages and patient handouts.",
+    )
     version = models.PositiveIntegerField()
     status = models.CharField(
         max_length=10, choices=CriteriaSetStatus.choices, default=CriteriaSetStatus.DRAFT
@@ -131,6 +166,9 @@ class CriteriaSet(models.Model):
                 condition=Q(status=CriteriaSetStatus.DRAFT) | Q(published_at__isnull=False),
                 name="criteria_set_published_has_date",
             ),
+            models.CheckConstraint(
+                condition=~Q(procedure_name=""), name="criteria_set_names_procedure"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -138,6 +176,9 @@ class CriteriaSet(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         guard_criteria_set_write(self)
+        if self._state.adding and not self.procedure_name:
+            # A new set names its procedure as the procedure is named today.
+            self.procedure_name = self.procedure.name
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
@@ -549,10 +590,27 @@ class CriteriaChangeAction(models.TextChoices):
     IMPORTED = "imported", "Imported"
     DELETED = "deleted", "Deleted draft"
     RESCREENED = "rescreened", "Re-screened open intakes"
+    PROCEDURE_CHANGED = "procedure", "Procedure renamed or changed"
+
+
+class CriteriaChangeQuerySet(models.QuerySet["CriteriaChange"]):
+    """The change log is append-only: never bulk-updated or deleted (a trigger refuses it below
+    Python on PostgreSQL, except a deleted draft's rows losing their link to it)."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise ImmutableCriteriaError("The criteria change log is append-only.")
+
+    update.queryset_only = True  # type: ignore[attr-defined]
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise ImmutableCriteriaError("The criteria change log is append-only.")
+
+    delete.queryset_only = True  # type: ignore[attr-defined]
 
 
 class CriteriaChange(models.Model):
-    """One recorded change of a criteria set. Written once, never changed.
+    """One recorded change of a criteria set (or of a procedure: ``criteria_set`` empty,
+    ``set_label`` "slug (procedure)"). Written once, never changed.
 
     ``set_label`` keeps "slug vN" readable after a deleted draft's row is gone.
     """
@@ -573,6 +631,8 @@ class CriteriaChange(models.Model):
     )
     at = models.DateTimeField("when", db_index=True)
 
+    objects = CriteriaChangeQuerySet.as_manager()
+
     class Meta:
         ordering = ["-at", "-id"]
 
@@ -583,6 +643,9 @@ class CriteriaChange(models.Model):
         if self.pk is not None and not self._state.adding:
             raise ImmutableCriteriaError("A recorded change cannot be altered.")
         super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ImmutableCriteriaError("The criteria change log is append-only.")
 
 
 # ------------------------------------------------------------------------------------------

@@ -60,6 +60,63 @@ def criteria_change_record(
     return change
 
 
+PROCEDURE_FIELDS = ("slug", "name", "description")
+
+
+@transaction.atomic
+def procedure_save(*, procedure: Procedure, user: AbstractBaseUser | None = None) -> Procedure:
+    """Save a procedure (new or edited) and record any change in the criteria change log.
+
+    Published versions keep the name they were published with (``CriteriaSet.procedure_name``);
+    drafts still showing the old name take the new one, each with a line in its own log. The
+    slug cannot change once a version has been published (``models.guard_procedure_write``).
+    """
+    stored = (
+        Procedure.objects.select_for_update().filter(pk=procedure.pk).first()
+        if procedure.pk is not None
+        else None
+    )
+    procedure.full_clean()
+    procedure.save()
+    if stored is None:
+        return procedure
+    lines = [
+        f"Procedure {name}: {getattr(stored, name)!r} -> {getattr(procedure, name)!r}"
+        for name in PROCEDURE_FIELDS
+        if getattr(stored, name) != getattr(procedure, name)
+    ]
+    if not lines:
+        return procedure
+    now = timezone.now()
+    user = user if user is not None and user.is_authenticated else None
+    change = CriteriaChange(
+        criteria_set=None,
+        set_label=f"{stored.slug} (procedure)"[:100],
+        action=CriteriaChangeAction.PROCEDURE_CHANGED,
+        summary=lines[0] if len(lines) == 1 else f"{lines[0]} (and {len(lines) - 1} more)",
+        details=lines,
+        user=user,
+        at=now,
+    )
+    change.full_clean()
+    change.save()
+    if stored.name != procedure.name:
+        drafts = CriteriaSet.objects.select_for_update().filter(
+            procedure=procedure, status=CriteriaSetStatus.DRAFT, procedure_name=stored.name
+        )
+        for draft in drafts:
+            draft.procedure_name = procedure.name
+            draft.save(update_fields=["procedure_name"])
+            criteria_change_record(
+                criteria_set=draft,
+                action=CriteriaChangeAction.EDITED,
+                summary=f"Set procedure_name: {stored.name} -> {procedure.name} (procedure renamed)",
+                user=user,
+                now=now,
+            )
+    return procedure
+
+
 def criteria_set_edit_record(
     *,
     criteria_set: CriteriaSet,
@@ -112,6 +169,8 @@ def criteria_set_clone(
     next_version = (procedure_sets.aggregate(Max("version"))["version__max"] or 0) + 1
     draft = CriteriaSet(
         procedure_id=criteria_set.procedure_id,
+        # The procedure's name today: a rename since the source version reaches the new one.
+        procedure_name=Procedure.objects.get(pk=criteria_set.procedure_id).name,
         version=next_version,
         status=CriteriaSetStatus.DRAFT,
         notes=notes or f"Draft cloned from version {criteria_set.version}.",
@@ -130,10 +189,16 @@ def criteria_set_clone(
             item._state.adding = True
             copies.append(item)
         model.objects.bulk_create(copies)
+    renamed = draft.procedure_name != criteria_set.procedure_name
     criteria_change_record(
         criteria_set=draft,
         action=CriteriaChangeAction.CLONED,
         summary=f"Cloned from {criteria_set} as a new draft",
+        details=(
+            [f"Set procedure_name: {criteria_set.procedure_name} -> {draft.procedure_name}"]
+            if renamed
+            else []
+        ),
         user=user,
     )
     return draft

@@ -47,7 +47,21 @@ SECTIONS: dict[str, tuple[type[CriteriaItem], str, str]] = {
     "content_blocks": (ContentBlock, "kind", "Content block"),
     "golden_cases": (GoldenCase, "name", "Golden case"),
 }
-SET_FIELDS = ("notes", "cpt_primary_thoracic", "cpt_primary_lumbar", "cpt_addon")
+# procedure_name: the procedure's name as this version shows it (a file written before the
+# field existed takes the name of its procedure).
+SET_FIELDS = ("procedure_name", "notes", "cpt_primary_thoracic", "cpt_primary_lumbar", "cpt_addon")
+
+
+def _with_procedure_name(set_record: Any, procedure: Any) -> Any:
+    """A set's record naming its procedure: an older file's record takes the procedure's name."""
+    if (
+        isinstance(set_record, dict)
+        and "procedure_name" not in set_record
+        and isinstance(procedure, dict)
+        and isinstance(procedure.get("name") or procedure.get("slug"), str)
+    ):
+        return {**set_record, "procedure_name": procedure.get("name") or procedure.get("slug")}
+    return set_record
 
 
 def item_fields(model: type[models.Model]) -> list[models.Field]:
@@ -102,8 +116,9 @@ def criteria_content(data: dict[str, Any]) -> dict[str, Any]:
     Leaves out what is not the set's content: the format, the procedure (shared by every
     version), and the version and status (which a store assigns).
     """
+    set_record = _with_procedure_name(data["criteria_set"], data.get("procedure"))
     return {
-        "criteria_set": {name: data["criteria_set"].get(name) for name in SET_FIELDS},
+        "criteria_set": {name: set_record.get(name) for name in SET_FIELDS},
         **{section: data.get(section, []) for section in SECTIONS},
     }
 
@@ -216,8 +231,10 @@ def default_criteria_data(slug: str) -> dict[str, Any]:
         "criteria_set": {
             name: _fixture_value(CriteriaSet._meta.get_field(name), set_fields)
             for name in SET_FIELDS
+            if name in set_fields or name != "procedure_name"
         },
     }
+    data["criteria_set"] = _with_procedure_name(data["criteria_set"], data["procedure"])
     for section, (model, _key, _label) in SECTIONS.items():
         parts = [f for f in of(model) if f.get("criteria_set") == [slug, version]]
         # sorted() is stable: equal orders keep the file's order, as loaddata's ids would.
@@ -346,6 +363,7 @@ def parse_criteria_data(data: Any) -> ParsedCriteria:
     if isinstance(set_record, dict):
         # version and status are those of the exported set; an import is always a new draft.
         set_record = {k: v for k, v in set_record.items() if k not in ("version", "status")}
+        set_record = _with_procedure_name(set_record, procedure)
     criteria_set = _build(
         CriteriaSet, set_record, "criteria_set", errors, set_fields, ("procedure", "version")
     )
