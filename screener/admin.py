@@ -24,6 +24,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from screener import engine, selectors, services, validation
@@ -863,5 +864,91 @@ class CriteriaJobAdmin(ReadOnlyAdmin, admin.ModelAdmin):
                 "report": report,
                 "title": f"{job.get_kind_display()}: {job.criteria_set}",
                 "refresh_seconds": 2,
+                **self.stall_context(request, job),
             },
         )
+
+    # -- a stalled job: its worker stopped (no heartbeat); a criteria admin resumes it -------
+
+    def get_urls(self):
+        resume = self.admin_site.admin_view(self.resume_view)
+        return [
+            path("<path:object_id>/resume/", resume, name="screener_criteriajob_resume"),
+            *super().get_urls(),
+        ]
+
+    def stall_context(self, request: HttpRequest, job: CriteriaJob) -> dict[str, Any]:
+        from screener import tasks
+
+        seconds = tasks.stall_seconds()
+        stalled = job.is_stalled(now=timezone.now(), seconds=seconds)
+        return {
+            "stalled": stalled,
+            "stalled_message": job_stalled_message(job, seconds) if stalled else "",
+            "can_resume": stalled and request.user.has_perm(RESUME_PERMISSION),
+        }
+
+    def resume_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Resume a stalled job (criteria admins: a re-screen changes patients' screenings)."""
+        from screener import tasks
+
+        if not (self.has_view_permission(request) and request.user.has_perm(RESUME_PERMISSION)):
+            raise PermissionDenied
+        text = object_id
+        if not (text.isascii() and text.isdigit() and len(text) <= 18):
+            raise Http404("No such job.")
+        job = get_object_or_404(
+            CriteriaJob.objects.select_related("criteria_set__procedure"), pk=int(text)
+        )
+        progress = HttpResponseRedirect(reverse("admin:screener_criteriajob_change", args=[job.pk]))
+        seconds = tasks.stall_seconds()
+        if request.method == "POST":
+            if tasks.criteria_job_resume(job_id=job.pk) is None:
+                messages.warning(
+                    request,
+                    "Not resumed: the job has not stalled (it finished, its worker is alive, or "
+                    "it was resumed already).",
+                )
+            else:
+                messages.success(request, "Resumed: the task worker continues it.")
+            return progress
+        if not job.is_stalled(now=timezone.now(), seconds=seconds):
+            messages.info(request, "This job has not stalled: there is nothing to resume.")
+            return progress
+        return TemplateResponse(
+            request,
+            "admin/screener/criteriajob/resume.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "original": job,
+                "job": job,
+                "title": f"Resume {job.get_kind_display().lower()} {job.pk}?",
+                "explanation": job_stalled_message(job, seconds),
+            },
+        )
+
+
+# Resuming a job needs what starting it needs: a re-screen is started by a criteria admin.
+RESUME_PERMISSION = "screener.change_criteriaset"
+
+
+def job_stalled_message(job: CriteriaJob, seconds: float) -> str:
+    """What a stalled job's page says: where the worker stopped, and what resuming does."""
+    from screener import tasks
+
+    if job.kind == CriteriaJobKind.RESCREEN:
+        effect = (
+            "Intakes already re-screened stay re-screened; resuming re-screens the rest, each "
+            "intake once, and the counts cover every run."
+        )
+    else:
+        effect = "Resuming runs the preview again from the start."
+    if job.runs < tasks.AUTOMATIC_RUNS:
+        automatic = "A task worker that starts resumes it by itself."
+    else:
+        automatic = f"After {job.runs} runs, task workers no longer resume it by themselves."
+    return (
+        f"Stalled: the worker stopped at {job.done:,} of {job.total:,} intakes (no sign of life "
+        f"for more than {seconds:g} seconds); resume it. {effect} {automatic}"
+    )

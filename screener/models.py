@@ -8,6 +8,7 @@ under. The guards live here, below admin, forms and services: ``save``/``delete`
 
 from __future__ import annotations
 
+import datetime
 import re
 from typing import Any
 
@@ -664,11 +665,27 @@ class CriteriaJobStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class CriteriaJobQuerySet(models.QuerySet["CriteriaJob"]):
+    def stalled(self, *, now: datetime.datetime, seconds: float) -> CriteriaJobQuerySet:
+        """Running jobs with no heartbeat for ``seconds``: their worker stopped."""
+        cutoff = now - datetime.timedelta(seconds=seconds)
+        return self.filter(status=CriteriaJobStatus.RUNNING).filter(
+            Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+        )
+
+
 class CriteriaJob(models.Model):
     """Progress and result of long work run by a background task, read by its progress page.
 
     For an impact preview ``criteria_set`` is the draft previewed and ``limit`` the number of
     intakes; for a re-screen it is the version the open intakes move to.
+
+    A worker running the job beats (``heartbeat_at``) at least every quarter of
+    ``CRITERIA_JOB_STALL_SECONDS``; a running job without a beat for that long has stalled (its
+    worker was killed or lost the database) and is resumed as its next run (``runs``). Each
+    run owns the job only while ``runs`` is its number, so a late write of an earlier run is
+    refused. A re-screen's totals (``moved``, ``outcome_changes``, ``dropped_answers``) are
+    added in each batch's own transaction: exact over every run, whatever stopped one.
     """
 
     kind = models.CharField(max_length=10, choices=CriteriaJobKind.choices)
@@ -691,6 +708,20 @@ class CriteriaJob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    runs = models.PositiveIntegerField(
+        default=0, help_text="How many times a worker started it (a resumed job runs again)."
+    )
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="The last sign of life of the worker running it."
+    )
+    moved = models.PositiveIntegerField(
+        default=0, help_text="Re-screen: intakes moved by every run so far."
+    )
+    dropped_answers = models.PositiveIntegerField(
+        default=0, help_text="Re-screen: intakes moved with answers the set no longer accepts."
+    )
+
+    objects = CriteriaJobQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -701,6 +732,15 @@ class CriteriaJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (CriteriaJobStatus.DONE, CriteriaJobStatus.FAILED)
+
+    def is_stalled(self, *, now: datetime.datetime, seconds: float) -> bool:
+        """Running with no heartbeat for ``seconds`` (as ``CriteriaJob.objects.stalled``)."""
+        last = self.heartbeat_at or self.started_at
+        return (
+            self.status == CriteriaJobStatus.RUNNING
+            and last is not None
+            and last < now - datetime.timedelta(seconds=seconds)
+        )
 
     @property
     def percent(self) -> int:

@@ -3,9 +3,12 @@ record every change in the set's change log."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+from collections import Counter
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -14,6 +17,7 @@ from django.utils import timezone
 
 from screener import adapters, content, engine, transfer
 from screener.golden import golden_failures
+from screener.impact import ImpactReport
 from screener.models import (
     ContentBlock,
     CriteriaChange,
@@ -341,20 +345,40 @@ def criteria_job_create(
     return job
 
 
+class JobSuperseded(Exception):
+    """This run of a job no longer owns it: the job was resumed as a later run, or finished."""
+
+
 def _job_changes(tally: Any) -> list[list]:
     return [list(row) for row in tally.change_rows()]
 
 
+def _job_owned(*, job_id: int, run: int):
+    """The job while ``run`` owns it: running, and not resumed as a later run since."""
+    return CriteriaJob.objects.filter(pk=job_id, runs=run, status=CriteriaJobStatus.RUNNING)
+
+
 def criteria_job_start(*, job_id: int, now: datetime.datetime | None = None) -> CriteriaJob | None:
-    """Mark a queued job running. A job already finished is returned unchanged; a job that no
-    longer exists (its draft was deleted) gives None."""
+    """Start a queued job as its next run and return it (``job.runs`` is the run's number).
+
+    None when there is nothing to start: the job no longer exists (its draft was deleted), has
+    finished, or already runs under another task. An impact preview starts again from the
+    beginning; a re-screen keeps its totals and continues where its last run stopped.
+    """
+    now = now or timezone.now()
     with transaction.atomic():
-        jobs = CriteriaJob.objects.select_for_update().select_related("criteria_set__procedure")
-        job = jobs.filter(pk=job_id).first()
-        if job is not None and job.status == CriteriaJobStatus.QUEUED:
-            job.status = CriteriaJobStatus.RUNNING
-            job.started_at = now or timezone.now()
-            job.save(update_fields=["status", "started_at"])
+        job = CriteriaJob.objects.select_for_update(of=("self",)).filter(pk=job_id).first()
+        if job is None or job.status != CriteriaJobStatus.QUEUED:
+            return None
+        job.status = CriteriaJobStatus.RUNNING
+        job.runs += 1
+        job.started_at = job.started_at or now
+        job.heartbeat_at = now
+        fields = ["status", "runs", "started_at", "heartbeat_at"]
+        if job.kind == CriteriaJobKind.IMPACT:
+            job.done, job.outcome_changes = 0, []
+            fields += ["done", "outcome_changes"]
+        job.save(update_fields=fields)
     return job
 
 
@@ -363,26 +387,134 @@ def criteria_job_task_set(*, job_id: int, task_id: str) -> None:
     CriteriaJob.objects.filter(pk=job_id).update(task_id=task_id[:64])
 
 
-def criteria_job_progress(*, job_id: int, done: int, total: int, tally: Any) -> None:
-    """Progress so far (done / total, outcome changes so far), for the progress page."""
-    CriteriaJob.objects.filter(pk=job_id).update(
-        done=done, total=total, outcome_changes=_job_changes(tally)
-    )
+def criteria_job_heartbeat(
+    *, job_id: int, run: int, now: datetime.datetime | None = None
+) -> bool:
+    """The worker running ``run`` is alive. False when the run no longer owns the job."""
+    return bool(_job_owned(job_id=job_id, run=run).update(heartbeat_at=now or timezone.now()))
+
+
+def criteria_job_progress(
+    *,
+    job_id: int,
+    run: int,
+    done: int,
+    total: int,
+    tally: Any = None,
+    now: datetime.datetime | None = None,
+) -> None:
+    """Progress so far (done / total; with ``tally``, the outcome changes so far), for the
+    progress page; a heartbeat too. Raises JobSuperseded when ``run`` no longer owns the job."""
+    fields: dict[str, Any] = {"done": done, "total": total, "heartbeat_at": now or timezone.now()}
+    if tally is not None:
+        fields["outcome_changes"] = _job_changes(tally)
+    if not _job_owned(job_id=job_id, run=run).update(**fields):
+        raise JobSuperseded(job_id)
+
+
+def criteria_job_batch_done(
+    *,
+    job_id: int,
+    run: int,
+    moved: int,
+    changes: Counter[tuple[str, str]],
+    dropped_answers: int,
+    now: datetime.datetime | None = None,
+) -> None:
+    """Add one batch of a re-screen to the job's totals (intakes moved, outcome changes).
+
+    Call it inside the batch's transaction: the totals then count exactly the intakes moved by
+    every run, whatever interrupted one (a batch rolled back is not counted). Raises
+    JobSuperseded, which rolls the batch back, when ``run`` no longer owns the job.
+    """
+    with transaction.atomic():
+        job = _job_owned(job_id=job_id, run=run).select_for_update().first()
+        if job is None:
+            raise JobSuperseded(job_id)
+        counts = Counter({(before, after): n for before, after, n in job.outcome_changes})
+        counts.update(changes)
+        job.outcome_changes = _change_rows(counts)
+        job.moved += moved
+        job.dropped_answers += dropped_answers
+        job.heartbeat_at = now or timezone.now()
+        job.save(update_fields=["outcome_changes", "moved", "dropped_answers", "heartbeat_at"])
+
+
+def _change_rows(counts: Counter[tuple[str, str]]) -> list[list]:
+    """[from, to, count], most frequent first (as ``ImpactTally.change_rows``)."""
+    rows = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [[before, after, count] for (before, after), count in rows if count]
 
 
 def criteria_job_finish(
-    *, job_id: int, result: dict[str, Any], now: datetime.datetime | None = None
-) -> None:
-    changes = [list(row) for row in result.get("changes", [])]
-    CriteriaJob.objects.filter(pk=job_id).update(
-        status=CriteriaJobStatus.DONE,
-        result=result,
-        outcome_changes=changes,
-        finished_at=now or timezone.now(),
+    *, job_id: int, run: int, report: ImpactReport, now: datetime.datetime | None = None
+) -> ImpactReport:
+    """Mark the job done with its report, and return the report kept.
+
+    A re-screen's report counts the job's totals over every run (``criteria_job_batch_done``);
+    its changed cases listed are this run's. Raises JobSuperseded when ``run`` no longer owns
+    the job.
+    """
+    with transaction.atomic():
+        job = _job_owned(job_id=job_id, run=run).select_for_update().first()
+        if job is None:
+            raise JobSuperseded(job_id)
+        if job.kind == CriteriaJobKind.RESCREEN:
+            report = dataclasses.replace(
+                report,
+                evaluated=job.moved,
+                changes=[(before, after, n) for before, after, n in job.outcome_changes],
+                changed=sum(n for _before, _after, n in job.outcome_changes),
+                dropped_answers=job.dropped_answers,
+            )
+        job.status = CriteriaJobStatus.DONE
+        job.result = report.as_dict()
+        job.outcome_changes = [list(row) for row in report.changes]
+        job.finished_at = now or timezone.now()
+        job.save(update_fields=["status", "result", "outcome_changes", "finished_at"])
+    return report
+
+
+def criteria_job_fail(
+    *, job_id: int, run: int, error: str, now: datetime.datetime | None = None
+) -> bool:
+    """Mark the job failed (``error`` is shown on its progress page: no patient data). False
+    when ``run`` no longer owns the job."""
+    return bool(
+        _job_owned(job_id=job_id, run=run).update(
+            status=CriteriaJobStatus.FAILED, error=error[:2000], finished_at=now or timezone.now()
+        )
     )
 
 
-def criteria_job_fail(*, job_id: int, error: str, now: datetime.datetime | None = None) -> None:
-    CriteriaJob.objects.filter(pk=job_id).update(
-        status=CriteriaJobStatus.FAILED, error=error[:2000], finished_at=now or timezone.now()
-    )
+def criteria_job_requeue(
+    *,
+    job_id: int,
+    run: int | None = None,
+    now: datetime.datetime | None = None,
+    stall_seconds: float | None = None,
+) -> CriteriaJob | None:
+    """Put a stalled job back in the queue, to be resumed as its next run; the caller enqueues
+    its task in the same transaction (``tasks.criteria_job_resume``).
+
+    Stalled: running with no heartbeat for ``stall_seconds`` (``CRITERIA_JOB_STALL_SECONDS``).
+    With ``run``, that run gives the job back itself (its worker is stopping), stalled or not.
+    None when there is nothing to resume: the job is gone, finished, queued already, or
+    running with a live worker.
+    """
+    now = now or timezone.now()
+    if stall_seconds is None:
+        stall_seconds = settings.CRITERIA_JOB_STALL_SECONDS
+    with transaction.atomic():
+        job = CriteriaJob.objects.select_for_update(of=("self",)).filter(pk=job_id).first()
+        if job is None:
+            return None
+        if run is not None:
+            if job.status != CriteriaJobStatus.RUNNING or job.runs != run:
+                return None
+        elif not job.is_stalled(now=now, seconds=stall_seconds):
+            return None
+        job.status = CriteriaJobStatus.QUEUED
+        job.heartbeat_at = None
+        job.save(update_fields=["status", "heartbeat_at"])
+    return job

@@ -111,6 +111,9 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# A running background job without a heartbeat for this long has stalled (its worker died):
+# its progress page says so and offers to resume it, and the next worker resumes it.
+CRITERIA_JOB_STALL_SECONDS = env_int("CRITERIA_JOB_STALL_SECONDS", 120)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("DJANGO_SESSION_COOKIE_AGE", 8 * 60 * 60)

@@ -7,7 +7,9 @@ move to it. Drafts and decided intakes are never touched.
 
 Idempotent and safe to interrupt: the work is committed in batches, each intake re-screened and
 moved in the same transaction; the batch's intakes are locked and filtered again inside it, so a
-second (or concurrent) run finds nothing left to do.
+second (or concurrent) run finds nothing left to do. A caller that must count exactly across
+interrupted runs (a background job) adds each batch's counts inside the batch's transaction
+(``on_batch``) and records the change-log entry itself from its totals (``record_change``).
 
 Built for volume: ids first, then per batch one locked bulk read of the rows, the set compiled
 once, ``bulk_create`` of the screenings and one UPDATE of the batch's intakes (see
@@ -18,7 +20,9 @@ exactly as ``screening_record`` stores it.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
@@ -37,6 +41,19 @@ BATCH_SIZE = 1000
 Progress = Callable[[int, int, ImpactTally], None]
 
 
+@dataclass(frozen=True)
+class BatchCounts:
+    """What one batch moved: intakes, (from, to) outcome changes, and intakes moved with
+    answers the set no longer accepts."""
+
+    moved: int
+    changes: Counter[tuple[str, str]]
+    dropped_answers: int
+
+
+BatchDone = Callable[[BatchCounts], None]
+
+
 def rescreen_reason(target: CriteriaSet, old_version: int) -> str:
     return (
         f"Criteria changed: re-screened under {target.procedure.slug} v{target.version} "
@@ -51,11 +68,16 @@ def intakes_rescreen(
     dry_run: bool = False,
     batch_size: int = BATCH_SIZE,
     progress: Progress | None = None,
+    on_batch: BatchDone | None = None,
+    record_change: bool = True,
 ) -> ImpactReport:
     """Re-screen every open intake pinned to an older version of ``target``'s procedure.
 
     With ``dry_run`` nothing is written and the report says what would change. Returns the
-    same report as the impact preview (outcome changes, rules flipped per changed case).
+    same report as the impact preview (outcome changes, rules flipped per changed case), for
+    this run. ``on_batch`` is called inside each batch's transaction with what it moved (an
+    exception there rolls the batch back). Without ``record_change`` the caller writes the
+    change-log entry (``rescreen_change_record``).
     """
     compiled = adapters.compiled_criteria(target)
     set_ids = selectors.older_set_ids(target)
@@ -86,23 +108,31 @@ def intakes_rescreen(
                 batch=batch,
                 user=user,
                 tally=tally,
+                on_batch=on_batch,
             )
         done += len(batch)
         if progress:
             progress(done, total, tally)
     report = tally.report(earlier_rule_results)
-    if not dry_run and report.evaluated:
-        criteria_change_record(
-            criteria_set=target,
-            action=CriteriaChangeAction.RESCREENED,
-            summary=(
-                f"Re-screened {report.evaluated:,} open intakes onto {target}; "
-                f"{report.changed:,} changed outcome"
-            ),
-            details=[f"{a} -> {b}: {n}" for a, b, n in report.changes],
-            user=user,
-        )
+    if not dry_run and record_change and report.evaluated:
+        rescreen_change_record(target=target, report=report, user=user)
     return report
+
+
+def rescreen_change_record(
+    *, target: CriteriaSet, report: ImpactReport, user: AbstractBaseUser | None = None
+) -> None:
+    """The change-log entry of a re-screen: how many intakes moved, how many changed outcome."""
+    criteria_change_record(
+        criteria_set=target,
+        action=CriteriaChangeAction.RESCREENED,
+        summary=(
+            f"Re-screened {report.evaluated:,} open intakes onto {target}; "
+            f"{report.changed:,} changed outcome"
+        ),
+        details=[f"{a} -> {b}: {n}" for a, b, n in report.changes],
+        user=user,
+    )
 
 
 @transaction.atomic
@@ -114,6 +144,7 @@ def _rescreen_batch(
     batch: list[int],
     user: AbstractBaseUser | None,
     tally: ImpactTally,
+    on_batch: BatchDone | None = None,
 ) -> None:
     """One batch in one transaction: every intake in it is re-screened and moved, or none."""
     # Locked and filtered again: an intake decided or moved since the ids were read is skipped.
@@ -128,6 +159,7 @@ def _rescreen_batch(
         return
     now = timezone.now()
     created_by = user if user is not None and user.is_authenticated else None
+    counts_before = (Counter(tally.counts), tally.dropped_answers)
     screenings = []
     for row in rows:
         result, screened, invalid = screen_row(compiled, row)
@@ -152,6 +184,15 @@ def _rescreen_batch(
         )
     Screening.objects.bulk_create(screenings, batch_size=500)
     _move_intakes(target=target, screenings=screenings, now=now)
+    if on_batch is not None:
+        changes, dropped = counts_before
+        on_batch(
+            BatchCounts(
+                moved=len(screenings),
+                changes=tally.counts - changes,
+                dropped_answers=tally.dropped_answers - dropped,
+            )
+        )
 
 
 def _move_intakes(*, target: CriteriaSet, screenings: list[Screening], now) -> None:
