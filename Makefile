@@ -8,7 +8,7 @@ PORT ?= 8000
 
 .PHONY: install install-dev run serve test lint lock clean benchmark
 # The background task worker (impact previews over many intakes, re-screens).
-WORKER ?= db_worker --verbosity 0
+WORKER ?= run_worker
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
