@@ -4,11 +4,14 @@ from django.contrib import admin
 from django.urls import include, path
 
 from intake import views as intake_views
+from intake.views import session as session_views
 
 urlpatterns = [
     path("", intake_views.home, name="home"),
     path("healthz", intake_views.healthz, name="healthz"),
     path("accounts/", include("config.auth_urls")),
+    path("session/keep-alive/", session_views.session_keep_alive, name="session-keep-alive"),
+    path("session/status/", session_views.session_status, name="session-status"),
     path("admin/", admin.site.urls),
     path("review/", include("intake.review_urls")),
     path("", include("intake.urls")),

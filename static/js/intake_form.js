@@ -163,6 +163,41 @@
     }
   });
 
+  // The session is about to end (static/js/session.js). A draft is saved first, as "Save
+  // draft" does, so nothing typed is lost; that save is not activity (X-Session-Activity), so
+  // the session still ends. A change to a submitted intake needs a reason and screens it
+  // again: it is never saved automatically, and the warning says so. Either way the page is
+  // left without asking, so nothing stays on an unattended screen.
+  var autosave = form.getAttribute("data-autosave") === "draft";
+  window.addEventListener("session:warning", function (event) {
+    event.detail.note(
+      autosave
+        ? "Your draft will be saved first."
+        : "Changes to a submitted intake are not saved automatically (they need a reason): " +
+            "stay signed in and save them."
+    );
+  });
+  window.addEventListener("session:expiring", function (event) {
+    window.clearTimeout(timer);
+    if (submitting || !autosave) {
+      dirty = false;
+      return;
+    }
+    var data = new FormData(form);
+    data.set("_action", "save");
+    event.detail.waitFor(
+      fetch(form.getAttribute("action"), {
+        method: "POST",
+        body: data,
+        credentials: "same-origin",
+        redirect: "manual",
+        headers: { "X-Requested-With": "fetch", "X-Session-Activity": "none" },
+      }).finally(function () {
+        dirty = false;
+      })
+    );
+  });
+
   applyRequired();
   applyEmergency();
 })();

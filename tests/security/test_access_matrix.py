@@ -64,6 +64,15 @@ PAGES: dict[str, Row] = {
     # Each role's start page; a user without a role is told so.
     "home": {A: (L, L), N: (200, 405), FD: (R, 405), PH: (R, 405), CA: (R, 405)},
     "healthz": {A: (200, 405), N: (200, 405), FD: (200, 405), PH: (200, 405), CA: (200, 405)},
+    # The time-out warning's endpoints (intake/views/session.py): anyone signed in.
+    "session-keep-alive": {
+        A: (L, L),
+        N: (405, 204),
+        FD: (405, 204),
+        PH: (405, 204),
+        CA: (405, 204),
+    },
+    "session-status": {A: (L, L), N: (200, 405), FD: (200, 405), PH: (200, 405), CA: (200, 405)},
     # Accounts (config/auth_urls.py).
     "login": {A: (200, 200), N: (200, 200), FD: (200, 200), PH: (200, 200), CA: (200, 200)},
     "logout": {A: (L, L), N: (405, R), FD: (405, R), PH: (405, R), CA: (405, R)},
