@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("config.auth_urls")),
     path("session/keep-alive/", session_views.session_keep_alive, name="session-keep-alive"),
     path("session/status/", session_views.session_status, name="session-status"),
+    path("accounts/two-factor/", include("intake.two_factor_urls")),
     path("admin/", admin.site.urls),
     path("review/", include("intake.review_urls")),
     path("", include("intake.urls")),

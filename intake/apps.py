@@ -7,4 +7,4 @@ class IntakeConfig(AppConfig):
     verbose_name = "Patients and intakes"
 
     def ready(self) -> None:
-        from intake import session_timeout  # noqa: F401  (sign-in receiver: the session's clocks)
+        from intake import auth_audit, session_timeout, two_factor  # noqa: F401  (sign-in receivers)

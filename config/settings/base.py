@@ -1,5 +1,6 @@
 """Settings shared by every environment. Everything that differs comes from the environment."""
 
+import datetime
 from pathlib import Path
 
 import dj_database_url
@@ -28,6 +29,9 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "screener",
     "intake",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 
 MIDDLEWARE = [
@@ -39,10 +43,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "intake.session_timeout.SessionTimeoutMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "intake.two_factor.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -82,12 +89,55 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # A criteria set's questions page in admin posts about a thousand fields (Django's default cap).
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 
+# Sign-in. Axes first: it refuses a locked-out username or address before any password check.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Argon2 for new passwords; the others stay so that existing hashes still verify (and are
+# upgraded to Argon2 at the next sign-in).
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Lockout (django-axes): 5 failed sign-ins for one username (from any address), or from one
+# address (for any username), lock that username or address for 15 minutes from the fifth
+# failure; attempts while locked are refused unchecked and do not extend it. A superuser lifts
+# it sooner in admin ("Access attempts") or with `manage.py axes_reset_username NAME`.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "intake.views.sign_in.locked_out"
+# The address is the one the audit log records (intake.services.audit.source_address).
+AXES_CLIENT_IP_CALLABLE = "intake.services.audit.source_address"
+# Sign-ins, sign-outs, failures and lockouts are in the audit log (intake/auth_audit.py).
+AXES_DISABLE_ACCESS_LOG = True
+# No start-up banner (check --deploy prints nothing); failures are still logged as warnings.
+AXES_VERBOSE = False
+# Named on the lockout page: who unlocks an account (for example "the practice manager,
+# ext. 2040"). Empty: "the clinic's system administrator".
+ACCOUNT_HELP_CONTACT = env("ACCOUNT_HELP_CONTACT", "")
+
+# Two-factor sign-in (TOTP, django-otp): optional for physicians and criteria admins; with
+# MFA_REQUIRED on (production's default) they set up an authenticator app before anything else.
+MFA_REQUIRED = env_bool("MFA_REQUIRED", False)
+OTP_TOTP_ISSUER = "Spine Screener"
+# Admin lists devices (a superuser removes a lost one) but never shows their secrets.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -5,7 +5,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+from django.contrib.auth import password_validation
 from django.contrib.auth.models import Group, Permission, User
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from intake.roles import CRITERIA_ADMIN, FRONT_DESK, GROUP_PERMISSIONS, PHYSICIAN
@@ -50,10 +52,39 @@ class DemoAccount:
     password: str | None  # set only when it was set by this call
 
 
+def demo_password_validate(password: str) -> None:
+    """Raise ValidationError (every problem, in one list) unless the password passes the
+    password validators for every demo account. Needs no database."""
+    problems: list[str] = []
+    for username, _role, first, last, _staff in DEMO_ACCOUNTS:
+        account = User(username=username, first_name=first, last_name=last)
+        try:
+            password_validation.validate_password(password, user=account)
+        except ValidationError as error:
+            problems.extend(m for m in error.messages if m not in problems)
+    if problems:
+        raise ValidationError(problems)
+
+
+def demo_password_generate() -> str:
+    """A random password (16 URL-safe characters) that passes the validators."""
+    while True:
+        password = secrets.token_urlsafe(12)
+        try:
+            demo_password_validate(password)
+        except ValidationError:
+            continue
+        return password
+
+
 @transaction.atomic
 def demo_accounts_ensure(*, password: str | None) -> list[DemoAccount]:
     """One account per role. A given password is (re)set on every call; without one, a new
-    account gets a random password, returned once, and an existing one keeps its own."""
+    account gets a random password, returned once, and an existing one keeps its own. A given
+    password that fails the password validators raises ValidationError before anything is
+    written."""
+    if password is not None:
+        demo_password_validate(password)
     groups = roles_ensure()
     accounts = []
     for username, role, first, last, staff in DEMO_ACCOUNTS:
@@ -62,7 +93,7 @@ def demo_accounts_ensure(*, password: str | None) -> list[DemoAccount]:
             defaults={"first_name": first, "last_name": last, "is_staff": staff},
         )
         set_password = created or password is not None
-        new_password = password or secrets.token_urlsafe(12)
+        new_password = password if password is not None else demo_password_generate()
         if set_password:
             user.set_password(new_password)
         user.is_staff = staff

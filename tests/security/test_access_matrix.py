@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.models import Group, User
@@ -29,6 +30,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tasks_db.models import DBTaskResult
 
 from intake.models import DecisionKind
@@ -189,6 +191,17 @@ PAGES: dict[str, Row] = {
     "review:decide": {A: (L, L), N: (403, 403), FD: (403, 403), PH: (405, 400), CA: (403, 403)},
     "review:amend": {A: (L, L), N: (403, 403), FD: (403, 403), PH: (405, 400), CA: (403, 403)},
     "review:follow-up": {A: (L, L), N: (403, 403), FD: (403, 403), PH: (405, 400), CA: (403, 403)},
+    # Two-factor sign-in (intake/two_factor_urls.py): the code page sends on whoever owes no
+    # code; set-up is offered to physicians and staff; the QR code exists only during set-up.
+    "two_factor:verify": {A: (L, L), N: (R, R), FD: (R, R), PH: (R, R), CA: (R, R)},
+    "two_factor:setup": {A: (L, L), N: (403, 403), FD: (403, 403), PH: (200, 200), CA: (200, 200)},
+    "two_factor:setup-qr": {
+        A: (L, L),
+        N: (403, 405),
+        FD: (403, 405),
+        PH: (404, 405),
+        CA: (404, 405),
+    },
     # Django admin's own pages: staff only; others are sent to admin's login page.
     "admin:index": {A: (AL, AL), N: (AL, AL), FD: (AL, AL), PH: (AL, AL), CA: (200, X)},
     "admin:app_list": {A: (AL, AL), N: (AL, AL), FD: (AL, AL), PH: (AL, AL), CA: (200, X)},
@@ -263,6 +276,21 @@ PAGES: dict[str, Row] = {
         PH: (AL, AL),
         CA: (200, X),
     },
+    # A two-factor device's secret and QR code: never shown in admin (OTP_ADMIN_HIDE_SENSITIVE_DATA).
+    "admin:otp_totp_totpdevice_config": {
+        A: (L, L),
+        N: (AL, AL),
+        FD: (AL, AL),
+        PH: (AL, AL),
+        CA: (403, 403),
+    },
+    "admin:otp_totp_totpdevice_qrcode": {
+        A: (L, L),
+        N: (AL, AL),
+        FD: (AL, AL),
+        PH: (AL, AL),
+        CA: (403, 403),
+    },
 }
 
 # Pages that exist only when mail is configured (config/auth_urls.py).
@@ -294,6 +322,11 @@ ADMIN_MODELS: dict[str, dict[str, str]] = {
     "auth.user": {},
     "auth.group": {},
     "django_tasks_database.dbtaskresult": {},
+    # Sign-in lockouts (a superuser deletes an attempt to lift one) and two-factor devices.
+    "axes.accessattempt": {},
+    "axes.accesslog": {},
+    "axes.accessfailurelog": {},
+    "otp_totp.totpdevice": {},
 }
 
 
@@ -344,6 +377,8 @@ def world(default_set) -> World:
     job = criteria_services.criteria_job_create(
         kind=CriteriaJobKind.IMPACT, criteria_set=draft_set, limit=10, user=criteria_admin
     )
+    sign_in = {"user_agent": "test", "http_accept": "*/*", "path_info": "/accounts/login/"}
+    device = TOTPDevice.objects.create(user=UserFactory(username="device-owner"), name="phone")
     admin_objects: dict[str, models.Model | None] = {
         "screener.criteriaset": draft_set,
         "screener.procedure": default_set.procedure,
@@ -363,6 +398,12 @@ def world(default_set) -> World:
             exception_class_path="",
             traceback="",
         ),
+        "axes.accessattempt": AccessAttempt.objects.create(
+            **sign_in, username="someone", get_data="", post_data="", failures_since_start=1
+        ),
+        "axes.accesslog": AccessLog.objects.create(**sign_in, username="someone"),
+        "axes.accessfailurelog": AccessFailureLog.objects.create(**sign_in, username="someone"),
+        "otp_totp.totpdevice": device,
     }
     ids = {
         "patient": patient.pk,
@@ -375,6 +416,7 @@ def world(default_set) -> World:
         "draft_set": draft_set.pk,
         "content_type": ContentType.objects.get_for_model(draft_set).pk,
         "user": users[NO_ROLE].pk,
+        "totp_device": device.pk,
     }
     return World(users=users, ids=ids, admin_objects=admin_objects)
 
@@ -448,6 +490,8 @@ PAGE_PARAMETERS: dict[str, dict[str, str]] = {
     "admin:screener_criteriaset_retire": {"object_id": "published_set"},
     "admin:screener_criteriaset_rescreen": {"object_id": "published_set"},
     "admin:auth_user_password_change": {"id": "user"},
+    "admin:otp_totp_totpdevice_config": {"pk": "totp_device"},
+    "admin:otp_totp_totpdevice_qrcode": {"pk": "totp_device"},
 }
 ADDRESSES = {"admin/(?P<url>.*)$": "/admin/no-such-page/"}
 FIXED_IDS = {"app_label": "screener", "uidb64": "MQ", "token": "no-such-token"}

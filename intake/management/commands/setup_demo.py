@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from intake.services.accounts import demo_accounts_ensure
+from intake.services.accounts import demo_accounts_ensure, demo_password_validate
 from screener.models import CriteriaSet
 
 DEFAULT_PROCEDURE = "vertebroplasty"
@@ -22,6 +23,15 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         verbosity = options["verbosity"]
+        demo_password = os.environ.get("DEMO_PASSWORD") or None
+        if demo_password is not None:
+            # Checked first: a refused password leaves the database as it was.
+            try:
+                demo_password_validate(demo_password)
+            except ValidationError as error:
+                raise CommandError(
+                    "DEMO_PASSWORD refused: " + " ".join(error.messages) + " Nothing was changed."
+                ) from None
         call_command("migrate", interactive=False, verbosity=max(verbosity - 1, 0))
         if CriteriaSet.objects.filter(procedure__slug=DEFAULT_PROCEDURE).exists():
             self.stdout.write(f"Criteria for {DEFAULT_PROCEDURE} already present; not reloaded.")
@@ -29,7 +39,7 @@ class Command(BaseCommand):
             call_command("loaddata", DEFAULT_PROCEDURE, verbosity=0)
             self.stdout.write(f"Loaded the default {DEFAULT_PROCEDURE} criteria set (version 1).")
 
-        accounts = demo_accounts_ensure(password=os.environ.get("DEMO_PASSWORD") or None)
+        accounts = demo_accounts_ensure(password=demo_password)
         for account in accounts:
             if account.password is None:
                 self.stdout.write(
