@@ -7,4 +7,5 @@ class IntakeConfig(AppConfig):
     verbose_name = "Patients and intakes"
 
     def ready(self) -> None:
+        import intake.role_audit  # noqa: F401  (role changes in the audit log)
         from intake import auth_audit, session_timeout, two_factor  # noqa: F401  (sign-in receivers)

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from intake.row_history import TrackedHistory
 from screener.engine.types import Outcome
 
 
@@ -42,6 +43,9 @@ class Patient(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
+
+    # Every registration and edit, with who and when (the patient page lists them).
+    history = TrackedHistory(excluded_fields=["first_name_key", "last_name_key", "updated_at"])
 
     class Meta:
         ordering = ["last_name", "first_name", "id"]
@@ -113,6 +117,9 @@ class Intake(models.Model):
         blank=True,
     )
     assigned_at = models.DateTimeField(null=True, blank=True)
+
+    # Each save of the answers (drafts included) or the status, with who and when.
+    history = TrackedHistory(tracked=("patient", "answers", "status", "version"))
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -255,6 +262,8 @@ class Decision(models.Model):
     planned_date_set_at = models.DateTimeField(null=True, blank=True)
 
     objects = DecisionQuerySet.as_manager()
+    # The signed decision, then each move of its planned date, with who and when.
+    history = TrackedHistory()
 
     class Meta:
         ordering = ["intake", "signed_at", "id"]

@@ -1,4 +1,4 @@
-"""The three roles of the product, as Django groups, and the permissions each one holds.
+"""The roles of the product, as Django groups, and the permissions each one holds.
 
 Least privilege: each group gets only the model permissions its work needs; views check the
 role (``role_required``) and services check the permission where it matters.
@@ -11,7 +11,8 @@ from django.contrib.auth.models import AnonymousUser, User
 FRONT_DESK = "Front desk"
 PHYSICIAN = "Physician"
 CRITERIA_ADMIN = "Criteria admin"
-ROLES = (FRONT_DESK, PHYSICIAN, CRITERIA_ADMIN)
+AUDITOR = "Auditor"
+ROLES = (FRONT_DESK, PHYSICIAN, CRITERIA_ADMIN, AUDITOR)
 
 # app_label -> model -> actions, per group.
 GROUP_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
@@ -50,6 +51,8 @@ GROUP_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
         # The change log and background jobs are written by services only.
         | {"criteriachange": ("view",), "criteriajob": ("view",)},
     },
+    # The audit report in Django admin, read only; no patient page (views check the role).
+    AUDITOR: {"intake": {"auditevent": ("view",)}},
 }
 
 

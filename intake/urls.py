@@ -22,4 +22,5 @@ urlpatterns = [
         name="emergency-action",
     ),
     path("intakes/<int:intake_id>/handout/", intakes.intake_handout, name="intake-handout"),
+    path("intakes/<int:intake_id>/printed/", intakes.intake_printed, name="intake-printed"),
 ]

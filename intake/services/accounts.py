@@ -10,19 +10,21 @@ from django.contrib.auth.models import Group, Permission, User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from intake.roles import CRITERIA_ADMIN, FRONT_DESK, GROUP_PERMISSIONS, PHYSICIAN
+from intake.roles import AUDITOR, CRITERIA_ADMIN, FRONT_DESK, GROUP_PERMISSIONS, PHYSICIAN
 
 DEMO_ACCOUNTS = (
     # username, role, first name, last name, staff (Django admin)
     ("frontdesk", FRONT_DESK, "Fran", "Desk", False),
     ("physician", PHYSICIAN, "Dr Pat", "Spine", False),
     ("criteria_admin", CRITERIA_ADMIN, "Cris", "Admin", True),
+    # Staff: the audit report is in Django admin (its group may only view audit events).
+    ("auditor", AUDITOR, "Audrey", "Auditor", True),
 )
 
 
 @transaction.atomic
 def roles_ensure() -> dict[str, Group]:
-    """Create the three groups and give each exactly its permissions (idempotent)."""
+    """Create the role groups and give each exactly its permissions (idempotent)."""
     groups = {}
     for role, apps in GROUP_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=role)

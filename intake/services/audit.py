@@ -11,19 +11,23 @@ No patient data goes into ``detail``: the patient is referenced by id (``patient
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from intake.models import AuditChainHead, AuditEvent, AuditOutcome, Patient
+from intake.models import AuditAction, AuditChainHead, AuditEvent, AuditOutcome, Intake, Patient
 from intake.roles import roles_of
+from intake.services.patients import PATIENT_FIELDS
 
 GENESIS = "0" * 64
+Row = TypeVar("Row")
 
 
 def event_digest(previous_hash: str, content: Mapping[str, Any]) -> str:
@@ -73,9 +77,12 @@ def audit_record(
     patients_shown: Iterable[int] = (),
     detail: str = "",
     username: str = "",
+    object_type: str = "",
+    object_id: str = "",
 ) -> AuditEvent:
     """Append one event. ``user`` defaults to the request's user; ``changes`` maps a field to
-    (old, new); ``patients_shown`` lists the patient ids a list page showed."""
+    (old, new); ``patients_shown`` lists the patient ids a list page showed. ``object_type`` and
+    ``object_id`` name the object when there is no instance (a refused request for an id)."""
     if user is None and request is not None and request.user.is_authenticated:
         user = request.user
     authenticated = user is not None and getattr(user, "is_authenticated", False)
@@ -92,8 +99,8 @@ def audit_record(
             outcome=outcome,
             patient_id=patient.pk if isinstance(patient, Patient) else patient,
             patients_shown=sorted(set(patients_shown)),
-            object_type=obj._meta.label_lower if obj is not None else "",
-            object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
+            object_type=obj._meta.label_lower if obj is not None else object_type[:60],
+            object_id=str(obj.pk) if obj is not None and obj.pk is not None else object_id[:40],
             part=part[:120],
             changes={name: list(pair) for name, pair in (changes or {}).items()},
             detail=detail[:300],
@@ -104,6 +111,9 @@ def audit_record(
         event.save()
         head.last_hash = event.hash
         head.save(update_fields=["last_hash"])
+    if request is not None:
+        # The refusal middleware records a refused or failed request only when nothing did.
+        request.audit_recorded = True  # type: ignore[attr-defined]
     return event
 
 
@@ -117,3 +127,154 @@ def audit_chain_break() -> AuditEvent | None:
             return event
         previous = event.hash
     return None
+
+
+@dataclass(frozen=True)
+class AuditChainCheck:
+    """The result of walking the whole chain (``manage.py verify_audit``).
+
+    ``broken`` is the first row whose hash does not follow from the one before it; when every
+    row follows but the chain head names a hash no row has, the newest rows were removed and
+    ``last_intact`` is the row the chain now ends at."""
+
+    events: int
+    broken: AuditEvent | None = None
+    reason: str = ""
+    last_intact: AuditEvent | None = None
+
+    @property
+    def whole(self) -> bool:
+        return not self.reason
+
+
+def audit_chain_verify() -> AuditChainCheck:
+    """Walk every row in id order and check each hash and the chain head."""
+    previous, count, last = GENESIS, 0, None
+    for event in AuditEvent.objects.order_by("id").iterator(chunk_size=5000):
+        if event.previous_hash != previous:
+            return AuditChainCheck(
+                count, event, "the row before it was deleted or changed", last_intact=last
+            )
+        if event.hash != event_digest(previous, event_content(event)):
+            return AuditChainCheck(count, event, "its content was changed", last_intact=last)
+        previous, count, last = event.hash, count + 1, event
+    head = AuditChainHead.objects.filter(pk=1).values_list("last_hash", flat=True).first()
+    if head is not None and head != previous:
+        return AuditChainCheck(
+            count,
+            None,
+            "the newest rows were removed: the chain head names a hash no row has",
+            last_intact=last,
+        )
+    return AuditChainCheck(count)
+
+
+# --------------------------------------------------------------------------------------------
+# What views record: values as JSON, field changes, answers saved, streamed exports
+
+
+def audit_value(value: Any) -> Any:
+    """A field value as the log stores it (JSON): dates as ISO text, other non-JSON as text."""
+    if value is None or isinstance(value, bool | int | float | str | list | dict):
+        return value
+    if isinstance(value, datetime.date | datetime.datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def field_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """``{field: [old, new]}`` for every field whose value differs; a missing or blank value
+    is None (so registering lists only the fields given)."""
+
+    def value(values: Mapping[str, Any], name: str) -> Any:
+        found = audit_value(values.get(name))
+        return None if found == "" else found
+
+    return {
+        name: [value(before, name), value(after, name)]
+        for name in sorted(set(before) | set(after))
+        if value(before, name) != value(after, name)
+    }
+
+
+def patient_snapshot(patient: Patient | None) -> dict[str, Any]:
+    """The fields a person fills in, as stored (empty for a patient not registered yet)."""
+    if patient is None:
+        return {}
+    return {name: audit_value(getattr(patient, name)) for name in PATIENT_FIELDS}
+
+
+def patient_of_intake(*, intake_id: int) -> int | None:
+    """The patient id of one intake (None when there is no such intake)."""
+    return Intake.objects.filter(pk=intake_id).values_list("patient_id", flat=True).first()
+
+
+def patients_of_intakes(intake_ids: Iterable[int]) -> list[int]:
+    """The patient ids of these intakes, in batches (SQLite caps a query's parameters)."""
+    ids = sorted(set(intake_ids))
+    found: set[int] = set()
+    for start in range(0, len(ids), 10_000):
+        found.update(
+            Intake.objects.filter(pk__in=ids[start : start + 10_000])
+            .order_by()
+            .values_list("patient_id", flat=True)
+        )
+    return sorted(found)
+
+
+def intake_answers_before(*, intake_id: int) -> dict[str, Any] | None:
+    """The intake's answers as a request finds them, for ``intake_answers_record``."""
+    return (
+        Intake.objects.filter(pk=intake_id)
+        .values("id", "patient_id", "answers", "status", "version")
+        .first()
+    )
+
+
+def intake_answers_record(
+    *, request: HttpRequest, before: Mapping[str, Any], part: str = "answers"
+) -> AuditEvent:
+    """After a POST that may have saved an intake's answers: CHANGE with the answers that
+    changed (``before`` is the row as the request found it: id, patient_id, answers, status,
+    version), or CHANGE "failed" when the request saved nothing (a stale or incomplete form)."""
+    after = Intake.objects.filter(pk=before["id"]).values("answers", "status", "version").first()
+    saved = after is not None and after["version"] != before["version"]
+    detail = ""
+    if saved and after["status"] != before["status"]:
+        detail = f"status {before['status']} -> {after['status']}"
+    return audit_record(
+        action=AuditAction.CHANGE,
+        request=request,
+        patient=before["patient_id"],
+        object_type=Intake._meta.label_lower,
+        object_id=str(before["id"]),
+        part=part,
+        changes=field_changes(before["answers"], after["answers"]) if saved else {},
+        outcome=AuditOutcome.OK if saved else AuditOutcome.FAILED,
+        detail=detail if saved else "nothing saved",
+    )
+
+
+def stream_then_record(
+    rows: Iterable[Row],
+    *,
+    key: Callable[[Row], int | None],
+    record: Callable[[list[int], bool], object],
+    render: Callable[[Row], Any] = lambda row: row,
+) -> Iterator[Any]:
+    """Yield ``render(row)`` for each row, collecting ``key(row)`` (None: not counted), then
+    call ``record(keys, complete)`` once: when the last row has gone, or when the stream is
+    closed early (the client went away: ``complete`` is False and the keys are those sent).
+    Give this generator itself to the streaming response, so that closing the response
+    closes it."""
+    keys: list[int] = []
+    complete = False
+    try:
+        for row in rows:
+            found = key(row)
+            if found is not None:
+                keys.append(found)
+            yield render(row)
+        complete = True
+    finally:
+        record(keys, complete)

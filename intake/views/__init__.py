@@ -9,7 +9,7 @@ from django.urls import NoReverseMatch
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from intake.roles import CRITERIA_ADMIN, FRONT_DESK, PHYSICIAN, roles_of
+from intake.roles import AUDITOR, CRITERIA_ADMIN, FRONT_DESK, PHYSICIAN, roles_of
 
 
 @login_not_required
@@ -43,6 +43,7 @@ START_PAGES = (
     (FRONT_DESK, "intake:patient-list"),
     (PHYSICIAN, "review:queue"),
     (CRITERIA_ADMIN, "admin:index"),
+    (AUDITOR, "admin:intake_auditevent_changelist"),
 )
 
 

@@ -11,10 +11,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from intake.forms.emergencies import EmergencyActionForm
-from intake.models import EmergencyAction
+from intake.models import AuditAction, EmergencyAction
 from intake.permissions import role_required
 from intake.roles import FRONT_DESK, PHYSICIAN, has_role
 from intake.selectors import intakes as intake_selectors
+from intake.services import audit
 from intake.services import emergencies as services
 from intake.views.intakes import render_result
 from intake.views.review import render_case
@@ -71,6 +72,15 @@ def emergency_action(request: HttpRequest, intake_id: int) -> HttpResponse:
     except services.NoEmergency as exc:
         messages.error(request, exc.message)
         return redirect(_page_url(request, intake_id, page))
+    audit.audit_record(
+        action=AuditAction.CHANGE,
+        request=request,
+        patient=intake.patient_id,
+        obj=action,
+        part="emergency action",
+        changes={"contacted": [None, action.contacted]},
+        detail=f"corrects entry {corrects.pk}" if corrects else "",
+    )
     when = timezone.localtime(action.contacted_at)
     messages.success(
         request,

@@ -7,7 +7,9 @@ passed to the services; nothing here reads answers or decides outcomes itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import wraps
 from typing import Any
 
 from django.contrib import messages
@@ -28,12 +30,13 @@ from intake.forms.intake_form import (
     StartIntakeForm,
     to_text,
 )
-from intake.models import Intake, IntakeStatus
+from intake.models import AuditAction, Intake, IntakeStatus
 from intake.outcomes import emergency_label, outcome_label
 from intake.permissions import role_required
 from intake.roles import FRONT_DESK, PHYSICIAN, has_role
 from intake.selectors import handouts
 from intake.selectors import intakes as selectors
+from intake.services import audit
 from intake.services import intakes as services
 from screener import adapters
 
@@ -46,6 +49,29 @@ def _intake_or_404(intake_id: int) -> Intake:
     if intake is None:
         raise Http404("No such intake.")
     return intake
+
+
+def _audit_answer_writes(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """POSTs that may save an intake's answers: one audit row after the view, with the answers
+    that changed (or "failed" when nothing was saved), whichever way the view ended."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, intake_id: int) -> HttpResponse:
+        if request.method != "POST":
+            return view(request, intake_id)
+        before = audit.intake_answers_before(intake_id=intake_id)
+        response = view(request, intake_id)
+        if before is not None:
+            audit.intake_answers_record(request=request, before=before)
+        return response
+
+    return wrapped
+
+
+def _audit_view(request: HttpRequest, intake: Intake, part: str) -> None:
+    audit.audit_record(
+        action=AuditAction.VIEW, request=request, patient=intake.patient_id, obj=intake, part=part
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -68,6 +94,14 @@ def intake_start(request: HttpRequest) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect("intake:patient-detail", patient_id=patient.pk)
     if created:
+        audit.audit_record(
+            action=AuditAction.CREATE,
+            request=request,
+            patient=patient,
+            obj=intake,
+            part="intake",
+            detail=f"criteria version {intake.criteria_set.version}",
+        )
         messages.success(
             request,
             f"Intake started under criteria version {intake.criteria_set.version}. "
@@ -397,6 +431,7 @@ def _now_minute():
 @never_cache
 @require_http_methods(["GET", "POST"])
 @role_required(FRONT_DESK, PHYSICIAN)
+@_audit_answer_writes
 def intake_detail(request: HttpRequest, intake_id: int) -> HttpResponse:
     """The form while a draft (front desk), else the result; physicians read only."""
     intake = _intake_or_404(intake_id)
@@ -412,19 +447,28 @@ def intake_detail(request: HttpRequest, intake_id: int) -> HttpResponse:
         as_of = timezone.localdate()
         questions = selectors.set_questions(criteria_set=intake.criteria_set)
         form = _build_form(intake, None, as_of=as_of, questions=questions)
-        return _render_form(request, intake, form, questions=questions, as_of=as_of, mode="draft")
+        response = _render_form(
+            request, intake, form, questions=questions, as_of=as_of, mode="draft"
+        )
+        _audit_view(request, intake, "intake form")
+        return response
     if intake.latest_screening is None:
-        return render(
+        response = render(
             request,
             "intake/intake_draft_readonly.html",
             {"intake": intake, "patient": intake.patient},
         )
-    return render_result(request, intake)
+        _audit_view(request, intake, "draft (read only)")
+        return response
+    response = render_result(request, intake)
+    _audit_view(request, intake, "result")
+    return response
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 @role_required(FRONT_DESK)
+@_audit_answer_writes
 def intake_edit(request: HttpRequest, intake_id: int) -> HttpResponse:
     """Change a submitted (or decided) intake, with a reason: a new screening, history kept."""
     intake = _intake_or_404(intake_id)
@@ -434,7 +478,11 @@ def intake_edit(request: HttpRequest, intake_id: int) -> HttpResponse:
     questions = selectors.set_questions(criteria_set=intake.criteria_set)
     if request.method == "GET":
         form = _build_form(intake, None, as_of=as_of, questions=questions, ask_reason=True)
-        return _render_form(request, intake, form, questions=questions, as_of=as_of, mode="edit")
+        response = _render_form(
+            request, intake, form, questions=questions, as_of=as_of, mode="edit"
+        )
+        _audit_view(request, intake, "intake form")
+        return response
     form = _build_form(intake, request.POST, as_of=as_of, questions=questions, ask_reason=True)
     if not form.is_valid():
         messages.error(request, "Nothing was saved: correct the marked fields and save again.")
@@ -505,7 +553,15 @@ def intake_panel(request: HttpRequest, intake_id: int) -> HttpResponse:
 def needs_info_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.needs_info_list(), PAGE_SIZE).get_page(request.GET.get("page"))
     rows = selectors.needs_info_rows(intakes=list(page.object_list))
-    return render(request, "intake/needs_info_list.html", {"page_obj": page, "rows": rows})
+    response = render(request, "intake/needs_info_list.html", {"page_obj": page, "rows": rows})
+    audit.audit_record(
+        action=AuditAction.LIST,
+        request=request,
+        part="needs-information list",
+        patients_shown=[row.intake.patient_id for row in rows],
+        detail=f"page {page.number}",
+    )
+    return response
 
 
 @never_cache
@@ -517,8 +573,38 @@ def intake_handout(request: HttpRequest, intake_id: int) -> HttpResponse:
     found = handouts.patient_handout(intake_id=intake_id)
     if found is None:
         raise Http404("No handout: no decision in force has patient instructions.")
-    return render(
+    response = render(
         request,
         "intake/handout.html",
         {"handout": found, "printed_at": timezone.now()},
     )
+    # The handout is the print view: opening it is printing it.
+    audit.audit_record(
+        action=AuditAction.PRINT,
+        request=request,
+        patient=found.intake.patient_id,
+        obj=found.intake,
+        part="patient handout",
+    )
+    return response
+
+
+# Where a print was made from (the value the page's print button sends), as the log names it.
+PRINTED_PAGES = {"result": "result page printout", "case": "case view printout"}
+
+
+@never_cache
+@require_POST
+@role_required(FRONT_DESK, PHYSICIAN)
+def intake_printed(request: HttpRequest, intake_id: int) -> HttpResponse:
+    """The print beacon: the result page's and the case view's Print button (and the browser's
+    own print command) post here as the page prints. Records the print; returns nothing."""
+    intake = _intake_or_404(intake_id)
+    audit.audit_record(
+        action=AuditAction.PRINT,
+        request=request,
+        patient=intake.patient_id,
+        obj=intake,
+        part=PRINTED_PAGES.get(request.POST.get("page", ""), "printout"),
+    )
+    return HttpResponse(status=204)

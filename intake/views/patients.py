@@ -14,11 +14,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from intake.forms.patients import PatientForm, PatientSearchForm
-from intake.models import Patient
+from intake.models import AuditAction, AuditOutcome, Patient
 from intake.permissions import role_required
 from intake.roles import FRONT_DESK, PHYSICIAN, has_role
 from intake.selectors import intakes as intake_selectors
+from intake.selectors import patient_history as patient_history_selectors
 from intake.selectors import patients as patient_selectors
+from intake.services import audit
 from intake.services import patients as patient_services
 
 PAGE_SIZE = 25
@@ -50,7 +52,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(patient_selectors.patient_list(search=term), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    return render(
+    response = render(
         request,
         "intake/patient_list.html",
         {
@@ -61,6 +63,14 @@ def patient_list(request: HttpRequest) -> HttpResponse:
             "can_edit": has_role(request.user, FRONT_DESK),
         },
     )
+    audit.audit_record(
+        action=AuditAction.LIST,
+        request=request,
+        part="patient list",
+        patients_shown=[patient.pk for patient in page.object_list],
+        detail=f"page {page.number}" + (", searched" if term else ""),
+    )
+    return response
 
 
 class LikelyMatch(NamedTuple):
@@ -121,11 +131,37 @@ def patient_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         patient, extra = _save_patient(request, form, None)
         if patient is not None:
+            audit.audit_record(
+                action=AuditAction.CREATE,
+                request=request,
+                patient=patient,
+                obj=patient,
+                part="details",
+                changes=audit.field_changes({}, audit.patient_snapshot(patient)),
+            )
             messages.success(
                 request, f"Patient {patient.full_name} registered (MRN {patient.mrn})."
             )
             return redirect("intake:patient-detail", patient_id=patient.pk)
+        if _patients_shown(extra):
+            # Refused as a duplicate: the page shows the other patients it matched.
+            audit.audit_record(
+                action=AuditAction.CREATE,
+                request=request,
+                part="details",
+                outcome=AuditOutcome.FAILED,
+                patients_shown=_patients_shown(extra),
+                detail="refused: duplicate",
+            )
     return render(request, "intake/patient_form.html", {"form": form, "patient": None, **extra})
+
+
+def _patients_shown(extra: dict) -> list[int]:
+    """The other patients a refused registration or edit shows (the MRN's owner, matches)."""
+    shown = [patient.pk for patient in extra.get("matches", ())]
+    if extra.get("mrn_owner") is not None:
+        shown.append(extra["mrn_owner"].pk)
+    return shown
 
 
 @never_cache
@@ -133,16 +169,39 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 @role_required(FRONT_DESK)
 def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = _patient_or_404(patient_id)
+    before = audit.patient_snapshot(patient)  # the form writes its input onto the instance
     form = PatientForm(request.POST or None, instance=patient)
     extra: dict = {}
     if request.method == "POST" and form.is_valid():
         saved, extra = _save_patient(request, form, patient)
         if saved is not None:
+            audit.audit_record(
+                action=AuditAction.CHANGE,
+                request=request,
+                patient=saved,
+                obj=saved,
+                part="details",
+                changes=audit.field_changes(before, audit.patient_snapshot(saved)),
+            )
             messages.success(request, f"Details of {saved.full_name} saved.")
             return redirect("intake:patient-detail", patient_id=saved.pk)
     # The form's instance now carries unsaved edits: show the stored name in the heading.
     stored = _patient_or_404(patient_id)
-    return render(request, "intake/patient_form.html", {"form": form, "patient": stored, **extra})
+    response = render(
+        request, "intake/patient_form.html", {"form": form, "patient": stored, **extra}
+    )
+    posted = request.method == "POST"
+    audit.audit_record(
+        action=AuditAction.CHANGE if posted else AuditAction.VIEW,
+        request=request,
+        patient=stored,
+        obj=stored,
+        part="details",
+        outcome=AuditOutcome.FAILED if posted else AuditOutcome.OK,
+        patients_shown=_patients_shown(extra),
+        detail="nothing saved" if posted else "edit form",
+    )
+    return response
 
 
 @never_cache
@@ -150,7 +209,7 @@ def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
 @role_required(FRONT_DESK, PHYSICIAN)
 def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = _patient_or_404(patient_id)
-    return render(
+    response = render(
         request,
         "intake/patient_detail.html",
         {
@@ -161,5 +220,10 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
             ],
             "procedures": list(intake_selectors.procedures_open_for_intake()),
             "can_edit": has_role(request.user, FRONT_DESK),
+            "history": patient_history_selectors.patient_change_history(patient=patient),
         },
     )
+    audit.audit_record(
+        action=AuditAction.VIEW, request=request, patient=patient, obj=patient, part="patient page"
+    )
+    return response

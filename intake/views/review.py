@@ -30,11 +30,11 @@ from intake.forms.review import (
     QueueSearchForm,
     TakeOverForm,
 )
-from intake.models import Decision, DecisionKind, Intake, IntakeStatus
+from intake.models import AuditAction, AuditOutcome, Decision, DecisionKind, Intake, IntakeStatus
 from intake.permissions import role_required
 from intake.roles import PHYSICIAN
 from intake.selectors import review as selectors
-from intake.services import reviews
+from intake.services import audit, reviews
 
 PAGE_SIZE = 25
 SEARCH_SESSION_KEY = "review_queue_search"
@@ -80,7 +80,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     page = Paginator(
         selectors.queue_intakes(filters=filters, user=request.user, now=now), PAGE_SIZE
     ).get_page(request.GET.get("page"))
-    return render(
+    response = render(
         request,
         "review/queue.html",
         {
@@ -94,6 +94,14 @@ def queue(request: HttpRequest) -> HttpResponse:
             "queue_url": _queue_url(request),
         },
     )
+    audit.audit_record(
+        action=AuditAction.LIST,
+        request=request,
+        part="review queue",
+        patients_shown=[intake.patient_id for intake in page.object_list],
+        detail=f"page {page.number}" + (", searched" if filters.search else ""),
+    )
+    return response
 
 
 class _Echo:
@@ -110,16 +118,33 @@ def export(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     writer = csv.writer(_Echo())
     # Streamed in batches: the first rows leave at once and memory stays flat on long exports.
-    response = StreamingHttpResponse(
-        (
-            writer.writerow(row)
-            for row in selectors.queue_export_rows(filters=filters, user=request.user, now=now)
-        ),
-        content_type="text/csv; charset=utf-8",
+    # Audited once, when the stream ends (or stops early), with the patients actually sent.
+    lines = audit.stream_then_record(
+        selectors.queue_export_rows(filters=filters, user=request.user, now=now),
+        key=_intake_id_of_row,
+        record=lambda intake_ids, complete: _audit_export(request, intake_ids, complete),
+        render=writer.writerow,
     )
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime(now).strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="review-queue-{stamp}.csv"'
     return response
+
+
+def _intake_id_of_row(row: list[str]) -> int | None:
+    """The intake id of an export row (its first cell); None for the header."""
+    return int(row[0]) if row and row[0].isdigit() else None
+
+
+def _audit_export(request: HttpRequest, intake_ids: list[int], complete: bool) -> None:
+    audit.audit_record(
+        action=AuditAction.EXPORT,
+        request=request,
+        part="review queue CSV",
+        patients_shown=audit.patients_of_intakes(intake_ids),
+        outcome=AuditOutcome.OK if complete else AuditOutcome.FAILED,
+        detail=f"{len(intake_ids)} rows" + ("" if complete else ", stopped before the end"),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -189,7 +214,16 @@ def render_case(
 @never_cache
 @require_GET
 def case(request: HttpRequest, intake_id: int) -> HttpResponse:
-    return render_case(request, intake_id)
+    response = render_case(request, intake_id)
+    audit.audit_record(
+        action=AuditAction.VIEW,
+        request=request,
+        patient=audit.patient_of_intake(intake_id=intake_id),
+        object_type=Intake._meta.label_lower,
+        object_id=str(intake_id),
+        part="case view",
+    )
+    return response
 
 
 def _intake_or_404(intake_id: int) -> Intake:
@@ -277,8 +311,28 @@ def decide(request: HttpRequest, intake_id: int) -> HttpResponse:
     except reviews.ReviewConflict as exc:
         messages.error(request, exc.message)
         return render_case(request, intake_id, status=409)
+    _audit_decision(request, intake, decision, previous=None)
     messages.success(request, _signed_message(decision))
     return redirect(_case_url(intake_id, "decisions"))
+
+
+def _audit_decision(
+    request: HttpRequest, intake: Intake, decision: Decision, *, previous: Decision | None
+) -> None:
+    """DECIDE: the decision signed (an amendment names the kind it replaced)."""
+    audit.audit_record(
+        action=AuditAction.DECIDE,
+        request=request,
+        patient=intake.patient_id,
+        obj=decision,
+        part="decision",
+        changes={"kind": [previous.kind if previous else None, decision.kind]}
+        | audit.field_changes(
+            {"planned_procedure_date": previous.planned_procedure_date if previous else None},
+            {"planned_procedure_date": decision.planned_procedure_date},
+        ),
+        detail=f"amends decision {previous.pk}" if previous else "",
+    )
 
 
 @role_required(PHYSICIAN)
@@ -319,6 +373,7 @@ def amend(request: HttpRequest, intake_id: int, decision_id: int) -> HttpRespons
         fresh = form_class(initial=kept, outcome=refreshed.latest_screening.outcome, today=today)
         key = "decide_form" if form_class is DecisionForm else "amend_form"
         return render_case(request, intake_id, status=409, **{key: fresh})
+    _audit_decision(request, intake, amendment, previous=decision)
     messages.success(request, _signed_message(amendment, what="Amendment"))
     return redirect(_case_url(intake_id, "decisions"))
 
@@ -327,7 +382,7 @@ def amend(request: HttpRequest, intake_id: int, decision_id: int) -> HttpRespons
 @require_POST
 def follow_up(request: HttpRequest, intake_id: int) -> HttpResponse:
     """Set or move the planned procedure date of the proceed decision in force."""
-    _intake_or_404(intake_id)
+    intake = _intake_or_404(intake_id)
     current = reviews.current_decision(intake_id)
     if current is None:
         messages.error(request, "No decision has been signed on this case yet; nothing was saved.")
@@ -348,6 +403,17 @@ def follow_up(request: HttpRequest, intake_id: int) -> HttpResponse:
     except reviews.ReviewConflict as exc:
         messages.error(request, exc.message)
         return render_case(request, intake_id, status=409)
+    audit.audit_record(
+        action=AuditAction.CHANGE,
+        request=request,
+        patient=intake.patient_id,
+        obj=decision,
+        part="planned date",
+        changes=audit.field_changes(
+            {"planned_procedure_date": current.planned_procedure_date},
+            {"planned_procedure_date": decision.planned_procedure_date},
+        ),
+    )
     messages.success(
         request,
         f"Planned procedure date saved: {decision.planned_procedure_date:%d %b %Y}. "
@@ -369,13 +435,39 @@ def _next_or_case(request: HttpRequest, intake_id: int) -> str:
 @require_POST
 def take(request: HttpRequest, intake_id: int) -> HttpResponse:
     intake = _intake_or_404(intake_id)
+    previous = intake.assigned_to
     try:
         reviews.review_take(intake=intake, physician=request.user)
     except reviews.ReviewConflict as exc:
+        _audit_assignment(request, intake, previous, None, failed=True)
         messages.error(request, exc.message)
     else:
+        _audit_assignment(request, intake, previous, request.user)
         messages.success(request, f"You have taken intake {intake_id}.")
     return redirect(_next_or_case(request, intake_id))
+
+
+def _audit_assignment(
+    request: HttpRequest, intake: Intake, previous: Any, now: Any, *, failed: bool = False
+) -> None:
+    """CHANGE "assignment": who had the case and who has it now (usernames)."""
+    audit.audit_record(
+        action=AuditAction.CHANGE,
+        request=request,
+        patient=intake.patient_id,
+        obj=intake,
+        part="assignment",
+        changes=(
+            {}
+            if failed
+            else audit.field_changes(
+                {"assigned_to": previous.get_username() if previous else None},
+                {"assigned_to": now.get_username() if now else None},
+            )
+        ),
+        outcome=AuditOutcome.FAILED if failed else AuditOutcome.OK,
+        detail="refused: the case changed hands" if failed else "",
+    )
 
 
 @role_required(PHYSICIAN)
@@ -415,6 +507,7 @@ def assign(request: HttpRequest, intake_id: int) -> HttpResponse:
     if not form.is_valid():
         return render_case(request, intake_id, status=400, assign_form=form)
     assignee = form.assignee_user()
+    previous = intake.assigned_to
     try:
         reviews.review_assign(
             intake=intake,
@@ -426,8 +519,10 @@ def assign(request: HttpRequest, intake_id: int) -> HttpResponse:
         _add_service_errors(form, exc)
         return render_case(request, intake_id, status=400, assign_form=form)
     except reviews.ReviewConflict as exc:
+        _audit_assignment(request, intake, previous, None, failed=True)
         messages.error(request, exc.message)
         return redirect(_case_url(intake_id))
+    _audit_assignment(request, intake, previous, assignee)
     if assignee is None:
         messages.success(request, f"Intake {intake_id} is now unassigned.")
     else:

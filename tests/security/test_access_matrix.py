@@ -33,8 +33,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tasks_db.models import DBTaskResult
 
-from intake.models import DecisionKind
-from intake.roles import CRITERIA_ADMIN, FRONT_DESK, PHYSICIAN, ROLES
+from intake.models import AuditEvent, DecisionKind
+from intake.roles import AUDITOR, CRITERIA_ADMIN, FRONT_DESK, PHYSICIAN, ROLES
 from intake.services import reviews
 from intake.services.accounts import DEMO_ACCOUNTS, roles_ensure
 from screener import services as criteria_services
@@ -52,7 +52,7 @@ NO_ROLE = "no role"
 WHO = (ANONYMOUS, NO_ROLE, *ROLES)
 
 # Short names for the columns.
-A, N, FD, PH, CA = ANONYMOUS, NO_ROLE, FRONT_DESK, PHYSICIAN, CRITERIA_ADMIN
+A, N, FD, PH, CA, AU = ANONYMOUS, NO_ROLE, FRONT_DESK, PHYSICIAN, CRITERIA_ADMIN, AUDITOR
 
 Outcome = int | str
 Row = dict[str, tuple[Outcome, Outcome]]  # who -> (GET, POST)
@@ -293,6 +293,53 @@ PAGES: dict[str, Row] = {
     },
 }
 
+# The auditor (staff: the audit report is in Django admin) gets what a user with no role gets
+# everywhere but on the pages named here.
+AUDITOR_PAGES: dict[str, tuple[Outcome, Outcome]] = {
+    "home": (R, 405),  # to the audit report
+    "intake:intake-printed": (405, 403),
+    "two_factor:setup": (200, 200),
+    "two_factor:setup-qr": (404, 405),
+    "admin:index": (200, X),
+    "admin:app_list": (404, X),  # no model of the screener app
+    "admin:login": (R, X),
+    "admin:logout": (405, R),
+    "admin:password_change": (200, X),
+    "admin:password_change_done": (200, 405),
+    "admin:autocomplete": (403, 405),
+    "admin:jsi18n": (200, 405),
+    "admin:view_on_site": (404, 404),
+    "admin/(?P<url>.*)$": (404, 404),
+    "admin:auth_user_password_change": (403, 403),
+    "admin:screener_criteriaset_golden": (403, 403),
+    "admin:screener_criteriaset_impact": (403, 403),
+    "admin:screener_criteriaset_publish": (403, 403),
+    "admin:screener_criteriaset_clone": (403, 403),
+    "admin:screener_criteriaset_retire": (403, 403),
+    "admin:screener_criteriaset_rescreen": (403, 403),
+    "admin:screener_criteriaset_export": (403, 403),
+    "admin:otp_totp_totpdevice_config": (403, 403),
+    "admin:otp_totp_totpdevice_qrcode": (403, 403),
+    "admin:intake_auditevent_export": (200, 405),
+}
+# The print beacon (print.js) and the audit report's CSV export.
+PAGES["intake:intake-printed"] = {
+    A: (L, L),
+    N: (405, 403),
+    FD: (405, 204),
+    PH: (405, 204),
+    CA: (405, 403),
+}
+PAGES["admin:intake_auditevent_export"] = {
+    A: (L, L),
+    N: (AL, AL),
+    FD: (AL, AL),
+    PH: (AL, AL),
+    CA: (403, 403),
+}
+for _key, _row in PAGES.items():
+    _row.setdefault(AU, AUDITOR_PAGES.get(_key, _row[N]))
+
 # Pages that exist only when mail is configured (config/auth_urls.py).
 ROUTED_WITH_MAIL = {
     "password_reset",
@@ -327,6 +374,8 @@ ADMIN_MODELS: dict[str, dict[str, str]] = {
     "axes.accesslog": {},
     "axes.accessfailurelog": {},
     "otp_totp.totpdevice": {},
+    # The audit report: auditors (and superusers), read only.
+    "intake.auditevent": {AU: READ},
 }
 
 
@@ -404,6 +453,8 @@ def world(default_set) -> World:
         "axes.accesslog": AccessLog.objects.create(**sign_in, username="someone"),
         "axes.accessfailurelog": AccessFailureLog.objects.create(**sign_in, username="someone"),
         "otp_totp.totpdevice": device,
+        # The role changes above are in the audit log.
+        "intake.auditevent": AuditEvent.objects.order_by("pk").first(),
     }
     ids = {
         "patient": patient.pk,
