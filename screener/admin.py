@@ -17,7 +17,6 @@ import json
 from typing import Any
 
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -28,6 +27,12 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from screener import engine, selectors, services, validation
+from screener.admin_params import (
+    DateFilterBoundsMixin,
+    QuerySafeAdminMixin,
+    object_pk,
+    refuse_nul,
+)
 from screener.forms import (
     ConfirmForm,
     ContentBlockForm,
@@ -61,7 +66,7 @@ EFFECTS = [e.value for e in engine.Effect]
 
 
 @admin.register(Procedure)
-class ProcedureAdmin(admin.ModelAdmin):
+class ProcedureAdmin(QuerySafeAdminMixin, admin.ModelAdmin):
     """A procedure's name and slug. Once a version is published the slug is read-only (it names
     every version); a rename reaches new versions only (each set keeps its ``procedure_name``)
     and is recorded in the criteria change log."""
@@ -263,7 +268,7 @@ def check_draft_formsets(request: HttpRequest, criteria_set: CriteriaSet, formse
 
 
 @admin.register(CriteriaSet)
-class CriteriaSetAdmin(admin.ModelAdmin):
+class CriteriaSetAdmin(QuerySafeAdminMixin, admin.ModelAdmin):
     list_display = ("__str__", "procedure", "version", "status", "published_at", "retired_at")
     list_display_links = ("__str__",)
     list_filter = ("procedure", "status")
@@ -398,8 +403,9 @@ class CriteriaSetAdmin(admin.ModelAdmin):
     def _get_set(self, request: HttpRequest, object_id: str, perm: str) -> CriteriaSet:
         if not request.user.has_perm(f"screener.{perm}_criteriaset"):
             raise PermissionDenied
+        refuse_nul(request)
         return get_object_or_404(
-            CriteriaSet.objects.select_related("procedure"), pk=unquote(object_id)
+            CriteriaSet.objects.select_related("procedure"), pk=object_pk(object_id)
         )
 
     def _render(
@@ -692,7 +698,7 @@ def enqueue_job(request: HttpRequest, job: CriteriaJob) -> HttpResponseRedirect:
 # Parts with their own lists: filters by effect and section, edits checked like the set's
 
 
-class PartAdmin(admin.ModelAdmin):
+class PartAdmin(QuerySafeAdminMixin, admin.ModelAdmin):
     """A part of a set on its own page: editable only while its set is a draft."""
 
     list_select_related = ("criteria_set__procedure",)
@@ -820,7 +826,9 @@ class GoldenCaseAdmin(PartAdmin):
 
 
 @admin.register(CriteriaChange)
-class CriteriaChangeAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+class CriteriaChangeAdmin(
+    DateFilterBoundsMixin, QuerySafeAdminMixin, ReadOnlyAdmin, admin.ModelAdmin
+):
     list_display = ("at", "set_label", "action", "user", "summary")
     list_filter = ("action", "criteria_set")
     search_fields = ("summary", "set_label")
@@ -834,7 +842,7 @@ class CriteriaChangeAdmin(ReadOnlyAdmin, admin.ModelAdmin):
 
 
 @admin.register(CriteriaJob)
-class CriteriaJobAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+class CriteriaJobAdmin(QuerySafeAdminMixin, ReadOnlyAdmin, admin.ModelAdmin):
     """Background jobs; a job's page is its progress (it refreshes itself while running)."""
 
     list_display = ("__str__", "kind", "status", "done", "total", "created_by", "created_at")
@@ -845,9 +853,10 @@ class CriteriaJobAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     ):
         if not self.has_view_permission(request):
             raise PermissionDenied
+        refuse_nul(request)
         job = (
             CriteriaJob.objects.select_related("criteria_set__procedure", "created_by")
-            .filter(pk=unquote(object_id))
+            .filter(pk=object_pk(object_id))
             .first()
         )
         if job is None:

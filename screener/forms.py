@@ -5,10 +5,14 @@ Forms validate shape only; whole-set checks (expressions) run in ``screener.vali
 
 from __future__ import annotations
 
+import json
+import math
+import re
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.fields import InvalidJSONInput
 
 from screener import adapters, engine
 from screener.models import (
@@ -44,6 +48,8 @@ class LinesField(forms.CharField):
         if isinstance(value, list):
             return [str(item) for item in value]
         text = super().to_python(value) or ""
+        if "\x00" in text:  # stored as JSON, where PostgreSQL refuses it (\u0000)
+            raise ValidationError("Remove the NUL character (\\u0000) from these lines.")
         return [line.strip() for line in text.splitlines() if line.strip()]
 
     def has_changed(self, initial: Any, data: Any) -> bool:
@@ -156,8 +162,132 @@ class ContentBlockForm(DraftOnlyFormMixin, forms.ModelForm):
         }
 
 
+class AnswersField(forms.JSONField):
+    """A JSON object of answers, checked before it is parsed, shown again or stored.
+
+    Django's JSONField lets through what the database or the page cannot take: a number with
+    thousands of digits or nesting deep enough to exhaust the parser (both raise outside its
+    ``JSONDecodeError``), NaN and Infinity, and strings with ``\\u0000`` or a lone surrogate
+    such as ``\\ud800`` (PostgreSQL refuses the first, UTF-8 cannot encode the second).
+    """
+
+    MAX_CHARS = 20_000
+    MAX_DEPTH = 20
+    MAX_DIGITS = 15
+
+    def to_python(self, value: Any) -> Any:
+        if self.disabled or isinstance(value, list | dict | int | float):
+            return value
+        text = "" if value is None else str(value).strip()
+        if text in self.empty_values:
+            return None
+        return self.load(text)
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        if self.disabled:
+            return initial
+        if data is None:
+            return None
+        try:
+            return self.load(str(data))
+        except ValidationError:
+            return InvalidJSONInput(data)
+
+    def load(self, text: str) -> Any:
+        """The JSON value of ``text``; a ValidationError saying what is wrong otherwise."""
+        if len(text) > self.MAX_CHARS:
+            raise ValidationError(f"The answers are too long: at most {self.MAX_CHARS} characters.")
+        if _nesting(text) > self.MAX_DEPTH:
+            raise ValidationError(
+                "The answers are nested too deeply: give a JSON object of question code to answer."
+            )
+        try:
+            value = json.loads(
+                text,
+                parse_int=self._integer,
+                parse_float=self._decimal,
+                parse_constant=self._constant,
+            )
+        except json.JSONDecodeError as exc:
+            raise ValidationError(
+                f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
+            ) from None
+        _check_text(value)
+        return value
+
+    def _integer(self, text: str) -> int:
+        if len(text.lstrip("-")) > self.MAX_DIGITS:
+            raise ValidationError(
+                f"The number {_cut(text)} has more than {self.MAX_DIGITS} digits."
+            )
+        return int(text)
+
+    def _decimal(self, text: str) -> float:
+        value = float(text)
+        if not math.isfinite(value) or len(text) > 2 * self.MAX_DIGITS + 5:
+            raise ValidationError(f"The number {_cut(text)} is too large or too long.")
+        return value
+
+    def _constant(self, text: str) -> Any:
+        raise ValidationError(f"{text} is not a JSON number: give a number, or null for blank.")
+
+
+def _nesting(text: str) -> int:
+    """How deep brackets nest in JSON text (brackets inside strings do not count)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def _check_text(value: Any) -> None:
+    """Refuse strings (keys too) that cannot be stored or shown: NUL and lone surrogates."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key)
+            _check_text(item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_text(item)
+    elif isinstance(value, str) and ("\x00" in value or _SURROGATE.search(value)):
+        raise ValidationError(
+            f"The text {json.dumps(_cut(value))} holds a NUL (\\u0000) or a lone surrogate "
+            "(such as \\ud800), which cannot be stored."
+        )
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _cut(text: str, length: int = 20) -> str:
+    return text if len(text) <= length else f"{text[:length]}…"
+
+
 class GoldenCaseForm(DraftOnlyFormMixin, forms.ModelForm):
     """A golden case; its answers are checked against the questions of its set."""
+
+    answers = AnswersField(
+        label="answers",
+        help_text=GoldenCase._meta.get_field("answers").help_text,
+        error_messages={
+            "required": "Give the answers as a JSON object: question code to answer ({} for none)."
+        },
+        widget=forms.Textarea(attrs={"rows": 16, "cols": 70}),
+    )
 
     expected_holding = LinesField(
         label="rules expected to hold", help_text="Rule codes, one a line (others may hold too)."

@@ -11,6 +11,7 @@ and ``screener.engine.parse_answers`` checks it, so the messages are the engine'
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -54,6 +55,23 @@ def to_text(value: Any) -> str:
     return str(value)
 
 
+# A number as a person types it: ASCII digits, an optional sign and at most one decimal point.
+# Python's int() and float() also take ``1_0``, ``1e1``, Arabic-Indic digits and ``inf``.
+PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]{1,15}(?:\.[0-9]{0,15})?|\.[0-9]{1,15})")
+
+
+def plain_number_error(text: str) -> str:
+    """Why the text of a number field is not a plain number: "" when it is one, is blank, or
+    has no digit at all (the engine's "expected a number, got 'lots'" says that best)."""
+    text = text.strip()
+    if PLAIN_NUMBER.fullmatch(text) or not any(char.isnumeric() for char in text):
+        return ""
+    return (
+        "Enter a number with the digits 0-9, an optional sign and at most one decimal point "
+        "(up to 15 digits on each side of it)."
+    )
+
+
 def to_json(question: engine.QuestionSpec, text: str) -> Any:
     """The text a browser sent, as the JSON value ``manage.py screen`` would take (or None)."""
     text = text.strip()
@@ -62,12 +80,9 @@ def to_json(question: engine.QuestionSpec, text: str) -> Any:
     if question.type == QuestionType.BOOL:
         return {YES: True, NO: False}.get(text, text)
     if question.type in (QuestionType.INT, QuestionType.DECIMAL):
-        for number in (int, float):
-            try:
-                return number(text)
-            except ValueError:
-                continue
-        return text  # not a number: the engine says so in words
+        if not PLAIN_NUMBER.fullmatch(text):
+            return text  # not a plain number: the form (and the engine) say so in words
+        return int(text) if text.lstrip("+-").isdigit() else float(text)
     return text
 
 
@@ -179,6 +194,7 @@ class IntakeForm(forms.Form):
                 widget = forms.Select(choices=[("", f"— {NOT_ANSWERED.lower()} —"), *options])
         elif question.type == QuestionType.DATE:
             attrs["type"] = "date"
+            attrs["min"] = engine.EARLIEST_DATE.isoformat()  # nor before a plausible day
             attrs["max"] = self.as_of.isoformat()  # no date answer is after the screening date
             widget = forms.DateInput(attrs=attrs)
         else:  # pragma: no cover - the types are an enum
@@ -234,9 +250,16 @@ class IntakeForm(forms.Form):
             if code not in cleaned:
                 continue
             spec = self.specs.get(code)
-            if spec is None:  # a question the compiled set does not have: leave it alone
+            if spec is None or code not in self.data:
+                # A question the compiled set does not have, or a field the POST lacks: its
+                # stored answer stays as it is (only an explicit "" clears an answer).
                 cleaned.pop(code)
                 continue
+            if spec.type in (QuestionType.INT, QuestionType.DECIMAL):
+                shape = plain_number_error(cleaned[code] or "")
+                if shape:
+                    self.add_error(code, shape)
+                    continue
             value = to_json(spec, cleaned[code] or "")
             try:
                 typed = engine.parse_answers(engine_spec_of(spec), {code: value}, self.as_of)
@@ -250,7 +273,8 @@ class IntakeForm(forms.Form):
         return cleaned
 
     def answer_changes(self) -> dict[str, Any]:
-        """Every valid answer (None for blank), leaving out the fields with errors."""
+        """Every valid answer posted (None for blank), leaving out the fields with errors and
+        the fields the POST lacks (those keep their stored answers)."""
         cleaned = getattr(self, "cleaned_data", {})
         return {
             q.code: cleaned[q.code]

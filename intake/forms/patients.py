@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Field, Layout, Row
 from django import forms
 from django.utils import timezone
 
 from intake.models import Patient
+
+PATIENT_ID = re.compile(r"[0-9]{1,18}")
+MAX_CONFIRMED_TEXT = 2000
+CONFIRMED_INVALID = (
+    "The list of patients confirmed as different people was not valid, so nothing was saved. "
+    "Save again and check the likely matches."
+)
 
 
 class PatientForm(forms.ModelForm):
@@ -80,8 +89,22 @@ class PatientForm(forms.ModelForm):
         return born
 
     def clean_confirmed_distinct_from(self) -> list[int]:
+        """Patient ids as the likely-matches box sends them: ASCII digits, comma-separated."""
         text = self.cleaned_data.get("confirmed_distinct_from") or ""
-        return [int(part) for part in text.split(",") if part.strip().isdigit()]
+        parts = [part.strip() for part in text.split(",") if part.strip()]
+        if len(text) > MAX_CONFIRMED_TEXT or not all(PATIENT_ID.fullmatch(p) for p in parts):
+            # The page sent something it never writes: drop it, so the form shown again
+            # carries no bad value, and the likely matches are offered again on the next save.
+            self.data = self.data.copy()
+            self.data[self.add_prefix("confirmed_distinct_from")] = ""
+            raise forms.ValidationError(CONFIRMED_INVALID)
+        return [int(part) for part in parts]
+
+    def clean(self):
+        cleaned = super().clean()
+        if "confirmed_distinct_from" in self.errors:  # a hidden field: say it where it is seen
+            self.add_error(None, CONFIRMED_INVALID)
+        return cleaned
 
     def patient_data(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}

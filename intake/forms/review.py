@@ -30,6 +30,12 @@ STATUS_CHOICES = [
 ]
 
 
+# Submission dates a filter can name: wider than any real submission, and far from the ends of
+# the calendar (the queue reads "to" as "before the next day", which 9999-12-31 has not).
+FILTER_EARLIEST = datetime.date(1900, 1, 1)
+FILTER_LATEST = datetime.date(2100, 12, 31)
+
+
 class QueueFilterForm(forms.Form):
     """The queue's filters, read from the URL. Invalid values are reported and ignored."""
 
@@ -68,10 +74,28 @@ class QueueFilterForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        for name in ("submitted_from", "submitted_to"):
+            day = cleaned.get(name)
+            if day is not None and not FILTER_EARLIEST <= day <= FILTER_LATEST:
+                self.add_error(
+                    name,
+                    f"{self.fields[name].label}: enter a date from {FILTER_EARLIEST.isoformat()} "
+                    f"to {FILTER_LATEST.isoformat()}.",
+                )
         start, end = cleaned.get("submitted_from"), cleaned.get("submitted_to")
         if start and end and end < start:
             self.add_error("submitted_to", "Submitted to: must be on or after “Submitted from”.")
         return cleaned
+
+    def error_text(self) -> str:
+        """Every filter error in one line, each naming its filter (for the CSV export)."""
+        lines = []
+        for name, errors in self.errors.items():
+            label = str(self.fields[name].label or name.capitalize()) if name in self.fields else ""
+            for message in errors:
+                named = not label or message.startswith(f"{label}:")
+                lines.append(message if named else f"{label}: {message}")
+        return " ".join(lines)
 
     def filters(self, *, search: str) -> selectors.QueueFilters:
         """The valid filters (an invalid field is dropped, never fatal) plus the search."""

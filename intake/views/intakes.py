@@ -146,8 +146,9 @@ def _build_form(
 
 
 def _answers_in_form(intake: Intake, form: IntakeForm) -> dict[str, Any]:
-    """The answers as the form holds them now: valid ones typed, the rest blank."""
-    asked = {q.code for q in form.questions}
+    """The answers as the form holds them now: valid ones typed, the rest blank; a field the
+    POST lacks keeps its stored answer."""
+    asked = {q.code for q in form.questions if q.code in form.data}
     answers = {code: value for code, value in intake.answers.items() if code not in asked}
     answers.update(
         {code: value for code, value in form.answer_changes().items() if value is not None}
@@ -159,6 +160,8 @@ def _conflicts(current: Intake, form: IntakeForm) -> list[Conflict]:
     """Answers where what the user typed differs from what someone else has saved since."""
     rows = []
     for question in form.questions:
+        if question.code not in form.data:  # not posted: nothing of the user's to compare
+            continue
         theirs = to_text(current.answers.get(question.code))
         yours = (form.data.get(question.code) or "").strip()
         if theirs != yours:

@@ -7,12 +7,19 @@ queue's filters live in the URL; the patient search is posted and kept in the se
 from __future__ import annotations
 
 import csv
+import re
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -113,8 +120,18 @@ class _Echo:
 @never_cache
 @require_GET
 def export(request: HttpRequest) -> HttpResponse:
-    """The filtered queue (search included) as CSV, every page, in queue order."""
-    _form, filters = _queue_filters(request)
+    """The filtered queue (search included) as CSV, every page, in queue order.
+
+    Invalid filters are refused with a 400 that says which: the queue page shows them and
+    ignores them, but a file that quietly ignored one would hold other rows than asked for.
+    """
+    form, filters = _queue_filters(request)
+    if form.errors:
+        return HttpResponseBadRequest(
+            f"No export was made: the filters are not valid. {form.error_text()} "
+            "Correct them on the queue page and export again.\n",
+            content_type="text/plain; charset=utf-8",
+        )
     now = timezone.now()
     writer = csv.writer(_Echo())
     # Streamed in batches: the first rows leave at once and memory stays flat on long exports.
@@ -422,9 +439,15 @@ def follow_up(request: HttpRequest, intake_id: int) -> HttpResponse:
     return redirect(_case_url(intake_id, "follow-up"))
 
 
+# A local path as the pages write ``next``: "/" then printable ASCII, no scheme or host.
+LOCAL_PATH = re.compile(r"/(?![/\\])[!-~]{0,2000}")
+
+
 def _next_or_case(request: HttpRequest, intake_id: int) -> str:
+    """Where to go after taking a case: a local path, else the case. Never a view name, which
+    ``redirect()`` would try to reverse, and never another host."""
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
+    if LOCAL_PATH.fullmatch(target) and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target

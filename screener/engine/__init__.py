@@ -18,6 +18,9 @@ The engine uses every answer given, whether or not its question is required at t
 in checklist order. A rule's ``needs`` lists the missing questions it names, directly or through
 a derived value (``weeks_since_onset`` names ``symptom_onset_date``).
 
+*Dates.* A date answer (onset, imaging, any other) lies between ``EARLIEST_DATE`` (1900-01-01;
+``parse_answers`` takes another as ``earliest``) and the screening date, both included.
+
 *Derived values.* ``weeks_since_onset`` is ``(as_of - symptom_onset_date).days / 7`` (blank when
 the onset date is blank); the set's own derived values are expressions evaluated in order.
 
@@ -38,8 +41,10 @@ once, and evaluated with simpleeval's ``EvalWithCompoundTypes`` with no function
 """
 
 from screener.engine.answers import (
+    EARLIEST_DATE,
     AnswerError,
     date_after_screening_error,
+    date_before_error,
     parse_answer,
     parse_answers,
 )
@@ -61,6 +66,7 @@ from screener.engine.types import (
 )
 
 __all__ = [
+    "EARLIEST_DATE",
     "AnswerError",
     "CompiledCriteria",
     "CriteriaInvalid",
@@ -79,6 +85,7 @@ __all__ = [
     "check_criteria",
     "compile_criteria",
     "date_after_screening_error",
+    "date_before_error",
     "json_value",
     "parse_answer",
     "parse_answers",

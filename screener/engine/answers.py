@@ -10,7 +10,11 @@ from typing import Any
 
 from screener.engine.types import CriteriaSpec, QuestionSpec, QuestionType
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+EARLIEST_DATE = datetime.date(1900, 1, 1)
+"""No date answer is before this day: a year no person could mean (``0001-01-01``) is a bad
+value. ``parse_answers`` takes another bound as its ``earliest`` argument."""
 
 
 class AnswerError(ValueError):
@@ -94,9 +98,16 @@ def parse_date(value: Any) -> datetime.date:
 
 
 def parse_answers(
-    spec: CriteriaSpec, raw: Mapping[str, Any], as_of: datetime.date
+    spec: CriteriaSpec,
+    raw: Mapping[str, Any],
+    as_of: datetime.date,
+    *,
+    earliest: datetime.date = EARLIEST_DATE,
 ) -> dict[str, Any]:
-    """Check and type every answer, in the order given; raise AnswerError at the first bad one."""
+    """Check and type every answer, in the order given; raise AnswerError at the first bad one.
+
+    A date answer must fall between ``earliest`` and ``as_of`` (both included).
+    """
     questions = {q.code: q for q in spec.questions}
     typed: dict[str, Any] = {}
     for code, value in raw.items():
@@ -107,7 +118,9 @@ def parse_answers(
             typed[code] = parse_answer(question, value)
         except ValueError as exc:
             raise AnswerError(f"answers.{code}", str(exc)) from None
-        error = date_after_screening_error(typed[code], as_of)
+        error = date_after_screening_error(typed[code], as_of) or date_before_error(
+            typed[code], earliest
+        )
         if error:
             raise AnswerError(f"answers.{code}", error)
     return typed
@@ -117,4 +130,11 @@ def date_after_screening_error(value: Any, as_of: datetime.date) -> str:
     """Every date answer (onset, imaging, any other) must be on or before the screening date."""
     if isinstance(value, datetime.date) and value > as_of:
         return f"{value.isoformat()} is after the screening date {as_of.isoformat()}"
+    return ""
+
+
+def date_before_error(value: Any, earliest: datetime.date) -> str:
+    """A date answer before the earliest plausible day (``0001-01-01`` is a typing slip)."""
+    if isinstance(value, datetime.date) and value < earliest:
+        return f"{value.isoformat()} is before {earliest.isoformat()}"
     return ""

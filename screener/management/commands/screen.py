@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import sys
 from typing import Any
 
@@ -20,6 +21,7 @@ from screener.engine.answers import parse_date
 from screener.models import CriteriaSetStatus
 
 BAD_INPUT_STATUS = 2
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")
 
 
 class CaseError(Exception):
@@ -40,13 +42,26 @@ def load_cases(text: str) -> list[Any]:
         raise ValueError(
             f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from None
-    except ValueError as exc:
+    except ValueError as exc:  # NaN, Infinity, an integer of thousands of digits
         raise ValueError(f"not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ValueError("not valid JSON: nested too deeply") from None
     if isinstance(data, dict):
         return [data]
     if isinstance(data, list):
         return data
     raise ValueError("the JSON must be a case object or a list of case objects")
+
+
+def _json_line(line: dict[str, Any]) -> str:
+    """One result as JSON text; escaped as ASCII when it holds a lone surrogate (a bad case's
+    own text, such as an unknown code ``\\ud800``), which UTF-8 output cannot carry."""
+    text = json.dumps(line, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(line)
+    return text
 
 
 class Command(BaseCommand):
@@ -79,7 +94,7 @@ class Command(BaseCommand):
             except CaseError as exc:
                 any_bad = True
                 line = {"error": exc.message, "field": exc.field}
-            self.stdout.write(json.dumps(line, ensure_ascii=False))
+            self.stdout.write(_json_line(line))
         if any_bad:
             sys.exit(BAD_INPUT_STATUS)
 
@@ -132,7 +147,9 @@ class Command(BaseCommand):
         return self._compiled[key]
 
     def _load_criteria(self, slug: str, version: int | None) -> engine.CompiledCriteria:
-        procedure = selectors.procedure_by_slug(slug)
+        # No slug has other characters; looking one up could fail on text the database cannot
+        # take (a lone surrogate such as "\ud800" cannot be encoded).
+        procedure = selectors.procedure_by_slug(slug) if SLUG.fullmatch(slug) else None
         if procedure is None:
             raise CaseError("procedure", f"unknown procedure '{slug}'")
         if version is None:
