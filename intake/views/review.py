@@ -511,6 +511,8 @@ def take_over(request: HttpRequest, intake_id: int) -> HttpResponse:
             request=request,
         )
     except reviews.ReviewConflict as exc:
+        # A take-over that happened is recorded by the service, in its transaction.
+        _audit_assignment(request, intake, intake.assigned_to, None, failed=True)
         messages.error(request, exc.message)
     else:
         messages.success(

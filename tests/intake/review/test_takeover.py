@@ -294,6 +294,11 @@ def test_a_stale_take_over_says_who_has_the_case_now(client, default_set, ada, b
     assert "It was not taken over; check and try again." in text(response)
     intake.refresh_from_db()
     assert intake.assigned_to == carol
+    recorded = AuditEvent.objects.filter(part="assignment").order_by("id")
+    assert [(e.username, e.outcome, e.changes) for e in recorded] == [
+        ("carol", "ok", {"assigned_to": ["ada", "carol"]}),
+        ("bo", "failed", {}),
+    ]
 
 
 @pytest.mark.django_db
