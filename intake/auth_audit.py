@@ -68,8 +68,10 @@ def _logged_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: An
 
 @receiver(user_logged_out, dispatch_uid="intake.auth_audit.logged_out")
 def _logged_out(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    """One row per sign-out; a time-out says why (the session middleware sets the reason)."""
     if user is not None:
-        audit_record(action=AuditAction.LOGOUT, request=request, user=user)
+        reason = getattr(request, "signed_out_by", "") if request is not None else ""
+        audit_record(action=AuditAction.LOGOUT, request=request, user=user, detail=reason)
 
 
 @receiver(user_login_failed, dispatch_uid="intake.auth_audit.login_failed")

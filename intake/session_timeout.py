@@ -39,8 +39,6 @@ from django.shortcuts import resolve_url
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from intake.services.audit import audit_record
-
 # Session keys: seconds since the epoch.
 SIGNED_IN_AT = "session_timeout.signed_in_at"
 LAST_ACTIVITY_AT = "session_timeout.last_activity_at"
@@ -230,8 +228,7 @@ class SessionTimeoutMiddleware:
 
     def _sign_out(self, request: HttpRequest, reason: str, limits: SessionLimits) -> HttpResponse:
         next_path = _next_path(request)
-        audit_record(action="logout", request=request, user=request.user, detail=reason)
-        # Receivers of user_logged_out can tell this sign-out (already audited, with its reason).
+        # The sign-out is audited once, by the user_logged_out receiver, with this reason.
         request.signed_out_by = reason  # type: ignore[attr-defined]
         logout(request)
         messages.info(request, signed_out_message(reason, limits))

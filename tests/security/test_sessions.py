@@ -110,6 +110,7 @@ def test_16_minutes_without_a_request_signs_out_to_the_login_page_with_the_reaso
 def test_the_idle_time_out_is_in_the_audit_log(desk_client, clock, desk):
     at(clock, minutes=16)
     desk_client.get("/patients/")
+    assert logouts() == [("desk", "idle time-out")]  # one row, with its reason
     event = AuditEvent.objects.filter(action="logout", detail="idle time-out").get()
     assert (event.user, event.username, event.at) == (
         desk,
