@@ -399,10 +399,12 @@ class AuditEvent(models.Model):
     (``manage.py verify_audit``)."""
 
     at = models.DateTimeField(db_index=True)
+    # PROTECT: the row's hash covers the user; a user who has audit rows is deactivated, never
+    # deleted (deleting would have to rewrite the log, which the database refuses).
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    username = models.CharField(max_length=150, blank=True)  # kept if the user is deleted
+    username = models.CharField(max_length=150, blank=True)  # as it was when the event happened
     role = models.CharField(max_length=200, blank=True)
     action = models.CharField(max_length=20, choices=AuditAction.choices)
     outcome = models.CharField(max_length=10, choices=AuditOutcome.choices, default="ok")

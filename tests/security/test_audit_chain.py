@@ -48,3 +48,16 @@ def test_a_row_changed_behind_the_orms_back_is_the_first_broken_one():
             [events[2].pk],
         )
     assert audit_chain_break().pk == events[2].pk
+
+
+def test_a_user_with_audit_rows_cannot_be_deleted_only_deactivated():
+    """Deleting would change rows the chain covers: the user is kept (and deactivated)."""
+    from django.db.models import ProtectedError
+
+    desk = FrontDeskFactory()
+    audit_record(action="view", user=desk)
+    with pytest.raises(ProtectedError):
+        desk.delete()
+    desk.is_active = False
+    desk.save()
+    assert audit_chain_break() is None
