@@ -224,6 +224,10 @@ PERMISSIONS_POLICY = {
 }
 SECURE_REFERRER_POLICY = "same-origin"
 
+# Reverse proxies whose X-Forwarded-For is believed (their own addresses, comma-separated): the
+# client address of the audit log and of the sign-in lockout. Empty: the connection's address.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+
 # The clinic, as handouts and emergency messages name it.
 CLINIC_NAME = env("CLINIC_NAME", "")
 CLINIC_PHONE = env("CLINIC_PHONE", "")

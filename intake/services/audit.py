@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import ipaddress
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -56,12 +58,31 @@ def event_content(event: AuditEvent) -> dict[str, Any]:
     }
 
 
+def _ip(text: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(text.strip()))
+    except ValueError:
+        return None
+
+
 def source_address(request: HttpRequest | None) -> str | None:
-    """The client's address as the server saw it (a proxy's forwarded address is not trusted
-    here; production settings say which header a trusted proxy sets)."""
+    """The client's address: the connection's, or, when the connection comes from one of the
+    reverse proxies in ``TRUSTED_PROXIES``, the nearest address in X-Forwarded-For that is not
+    one of them. A forwarded address from anyone else is ignored (it could be forged). The audit
+    log and the sign-in lockout both use this."""
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    remote = _ip(request.META.get("REMOTE_ADDR", ""))
+    trusted = set(settings.TRUSTED_PROXIES)
+    if remote is None or remote not in trusted:
+        return remote
+    for hop in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+        address = _ip(hop)
+        if address is None:
+            break  # a malformed hop: trust nothing beyond it
+        if address not in trusted:
+            return address
+    return remote
 
 
 def audit_record(

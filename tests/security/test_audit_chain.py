@@ -61,3 +61,25 @@ def test_a_user_with_audit_rows_cannot_be_deleted_only_deactivated():
     desk.is_active = False
     desk.save()
     assert audit_chain_break() is None
+
+
+@pytest.mark.parametrize(
+    ("remote", "forwarded", "trusted", "expected"),
+    [
+        ("203.0.113.9", "", [], "203.0.113.9"),  # no proxy
+        ("203.0.113.9", "198.51.100.7", [], "203.0.113.9"),  # forged header from a client
+        ("10.0.0.2", "198.51.100.7", ["10.0.0.2"], "198.51.100.7"),  # behind the clinic's proxy
+        ("10.0.0.2", "1.2.3.4, 198.51.100.7, 10.0.0.3", ["10.0.0.2", "10.0.0.3"], "198.51.100.7"),
+        ("10.0.0.2", "not-an-address", ["10.0.0.2"], "10.0.0.2"),  # malformed: the proxy
+        ("10.0.0.2", "", ["10.0.0.2"], "10.0.0.2"),
+    ],
+)
+def test_the_client_address_believes_only_trusted_proxies(
+    rf, settings, remote, forwarded, trusted, expected
+):
+    """Behind a reverse proxy every client would share its address (and one lockout)."""
+    from intake.services.audit import source_address
+
+    settings.TRUSTED_PROXIES = trusted
+    request = rf.get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
+    assert source_address(request) == expected
