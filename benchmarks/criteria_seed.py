@@ -137,11 +137,7 @@ def seed_intakes(count: int, *, open_share: float = 0.9, chunk: int = 2000) -> d
                     kind=ScreeningKind.SUBMISSION,
                     as_of=AS_OF,
                     answers=screened,
-                    outcome=str(result.outcome),
-                    emergency=result.emergency,
-                    missing=list(result.missing),
-                    rule_results=adapters.stored_rule_results(result),
-                    suggested_codes=list(result.suggested_codes),
+                    **adapters.stored_result(result),
                 )
             )
         Screening.objects.bulk_create(screenings)

@@ -174,6 +174,10 @@ class Screening(models.Model):
         help_text="Every rule: code, effect, holds, needs, message, source.",
     )
     suggested_codes = models.JSONField(default=list, blank=True)
+    # Why, as the engine said it: the rules that decided the outcome in order of precedence,
+    # and the line a physician reads first (the queue and the export read it as stored).
+    deciding = models.JSONField(default=list, blank=True)
+    key_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
@@ -247,6 +251,9 @@ class Decision(models.Model):
     screening = models.ForeignKey(Screening, on_delete=models.PROTECT, related_name="decisions")
     kind = models.CharField("decision", max_length=20, choices=DecisionKind.choices)
     refer_to = models.CharField("refer to (service)", max_length=120, blank=True)
+    # With "proceed": the technique of the criteria set's coding table the physician chose;
+    # the codes, the billing panel and the handout follow it.
+    technique = models.CharField(max_length=40, blank=True)
     reason = models.TextField(blank=True)
     physician = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="decisions"

@@ -14,6 +14,7 @@ from typing import Any
 
 from screener import engine
 from screener.models import (
+    CodingRow,
     CriteriaSet,
     CriteriaSetStatus,
     DerivedValue,
@@ -45,6 +46,7 @@ def spec_from_rows(
     parameters: Iterable[Parameter],
     derived: Iterable[DerivedValue],
     rules: Iterable[Rule],
+    coding: Iterable[CodingRow] = (),
     procedure_slug: str | None = None,
     version: int | None = None,
 ) -> engine.CriteriaSpec:
@@ -65,6 +67,7 @@ def spec_from_rows(
                 section=q.section,
                 prompt=q.prompt,
                 label=q.label,
+                filled_by_app=q.derived_by_app,
             )
             for q in _ordered(questions)
         ),
@@ -73,7 +76,9 @@ def spec_from_rows(
             for p in _ordered(parameters)
         ),
         derived=tuple(
-            engine.DerivedSpec(name=d.name, expression=d.expression, label=d.label)
+            engine.DerivedSpec(
+                name=d.name, expression=d.expression, label=d.label, weeks_since=d.weeks_since
+            )
             for d in _ordered(derived)
         ),
         rules=tuple(
@@ -87,20 +92,33 @@ def spec_from_rows(
             )
             for r in _ordered(rules)
         ),
-        cpt_primary_thoracic=criteria_set.cpt_primary_thoracic,
-        cpt_primary_lumbar=criteria_set.cpt_primary_lumbar,
-        cpt_addon=criteria_set.cpt_addon,
+        coding=tuple(
+            engine.CodingSpec(
+                technique=c.technique,
+                technique_label=c.technique_label,
+                region=c.region,
+                levels=tuple(c.levels or ()),
+                primary=c.primary_code,
+                addon=c.addon_code,
+                cap_parameter=c.cap_parameter,
+            )
+            for c in _ordered(coding)
+        ),
+        level_question=criteria_set.coding_level_question,
+        count_question=criteria_set.coding_count_question,
     )
 
 
 def criteria_spec(criteria_set: CriteriaSet) -> engine.CriteriaSpec:
-    """The engine's view of a stored set (four queries: questions, parameters, derived, rules)."""
+    """The engine's view of a stored set (five queries: questions, parameters, derived, rules,
+    coding table)."""
     return spec_from_rows(
         criteria_set=criteria_set,
         questions=criteria_set.question_set.all(),
         parameters=criteria_set.parameter_set.all(),
         derived=criteria_set.derivedvalue_set.all(),
         rules=criteria_set.rule_set.all(),
+        coding=criteria_set.codingrow_set.all(),
     )
 
 
@@ -126,13 +144,20 @@ def clear_cache() -> None:
 # --------------------------------------------------------------------------------------------
 # Answers as stored (JSON values, as `manage.py screen` takes them) <-> engine answers
 
-AGE_QUESTION = "age_years"
-
 
 def age_on(date_of_birth: datetime.date, as_of: datetime.date) -> int:
     """Whole years of age on a date."""
     before_birthday = (as_of.month, as_of.day) < (date_of_birth.month, date_of_birth.day)
     return as_of.year - date_of_birth.year - before_birthday
+
+
+def age_questions(spec: engine.CriteriaSpec) -> list[str]:
+    """The number questions the app fills from the date of birth (marked "filled by the app")."""
+    return [
+        q.code
+        for q in spec.questions
+        if q.filled_by_app and q.type in (engine.QuestionType.INT, engine.QuestionType.DECIMAL)
+    ]
 
 
 def typed_answers(
@@ -142,7 +167,8 @@ def typed_answers(
     as_of: datetime.date,
     date_of_birth: datetime.date | None = None,
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """Stored answers typed for the engine, with the age filled from the date of birth.
+    """Stored answers typed for the engine, with the age (the question the set marks as filled
+    by the app) filled from the date of birth.
 
     Returns (answers, invalid): an answer the set does not accept (an unknown code after a
     criteria change, a value now out of range) is left out and listed in ``invalid`` with why,
@@ -165,9 +191,10 @@ def typed_answers(
         if late:
             del typed[code]
             invalid[code] = late
-    if date_of_birth is not None and AGE_QUESTION in questions:
-        typed[AGE_QUESTION] = age_on(date_of_birth, as_of)
-        invalid.pop(AGE_QUESTION, None)
+    if date_of_birth is not None:
+        for code in age_questions(spec):
+            typed[code] = age_on(date_of_birth, as_of)
+            invalid.pop(code, None)
     return typed, invalid
 
 
@@ -196,14 +223,31 @@ def stored_rule_results(result: engine.ScreeningResult) -> list[dict[str, Any]]:
     ]
 
 
+def stored_result(result: engine.ScreeningResult) -> dict[str, Any]:
+    """The fields a screening stores of a result (its answers, date and set aside): the outcome,
+    every rule's result, the codes, and the reasons that decided it, so pages read them back
+    without evaluating anything again."""
+    return {
+        "outcome": str(result.outcome),
+        "emergency": result.emergency,
+        "missing": list(result.missing),
+        "rule_results": stored_rule_results(result),
+        "suggested_codes": list(result.suggested_codes),
+        "deciding": list(result.deciding),
+        "key_reason": result.key_reason,
+    }
+
+
 def screen_answers(
     criteria_set: CriteriaSet,
     stored: dict[str, Any],
     *,
     as_of: datetime.date,
     date_of_birth: datetime.date | None = None,
+    technique: str | None = None,
 ) -> tuple[engine.ScreeningResult, dict[str, Any]]:
     """Screen stored answers under a set; returns the result and the answers screened."""
     compiled = compiled_criteria(criteria_set)
     typed, _invalid = typed_answers(compiled.spec, stored, as_of=as_of, date_of_birth=date_of_birth)
-    return engine.screen(compiled, typed, as_of), stored_answers(typed)
+    result = engine.screen(compiled, typed, as_of, technique=technique)
+    return result, stored_answers(typed)

@@ -26,7 +26,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from screener import engine, selectors, services, validation
+from screener import engine, selectors, services, transfer, validation
 from screener.admin_params import (
     DateFilterBoundsMixin,
     QuerySafeAdminMixin,
@@ -34,6 +34,7 @@ from screener.admin_params import (
     refuse_nul,
 )
 from screener.forms import (
+    CodingRowForm,
     ConfirmForm,
     ContentBlockForm,
     GoldenCaseForm,
@@ -44,6 +45,7 @@ from screener.forms import (
 from screener.golden import golden_cases_run
 from screener.impact import ImpactReport, impact_preview
 from screener.models import (
+    CodingRow,
     ContentBlock,
     CriteriaChange,
     CriteriaJob,
@@ -51,6 +53,7 @@ from screener.models import (
     CriteriaSet,
     CriteriaSetStatus,
     DerivedValue,
+    FollowUpVisit,
     GoldenCase,
     Parameter,
     Procedure,
@@ -127,7 +130,18 @@ class ParameterInline(FrozenWhenPublishedInline):
 
 class DerivedValueInline(FrozenWhenPublishedInline):
     model = DerivedValue
-    fields = ("order", "name", "expression", "label", "meaning")
+    fields = ("order", "name", "expression", "weeks_since", "label", "meaning")
+
+
+class CodingRowInline(FrozenWhenPublishedInline):
+    model = CodingRow
+    form = CodingRowForm
+    fields = tuple(name for name in CodingRowForm.Meta.fields if name != "criteria_set")
+
+
+class FollowUpVisitInline(FrozenWhenPublishedInline):
+    model = FollowUpVisit
+    fields = ("order", "label", "days", "months")
 
 
 class RuleInline(FrozenWhenPublishedInline):
@@ -200,8 +214,14 @@ def what_changed(change: CriteriaChange) -> str:
 # Whole-set checks of a draft being saved
 
 
-PART_MODELS = (Question, Parameter, DerivedValue, Rule)
-KEY_FIELD = {Question: "code", Parameter: "name", DerivedValue: "name", Rule: "code"}
+PART_MODELS = (Question, Parameter, DerivedValue, Rule, CodingRow)
+KEY_FIELD = {
+    Question: "code",
+    Parameter: "name",
+    DerivedValue: "name",
+    Rule: "code",
+    CodingRow: ("technique", "region"),
+}
 
 
 def check_draft_formsets(request: HttpRequest, criteria_set: CriteriaSet, formsets: list) -> bool:
@@ -225,9 +245,8 @@ def check_draft_formsets(request: HttpRequest, criteria_set: CriteriaSet, formse
             if formset.can_delete and formset._should_delete_form(form):
                 continue
             rows.append(form.instance)
-            forms_by_key.setdefault((model, getattr(form.instance, KEY_FIELD[model])), []).append(
-                form
-            )
+            key = transfer.row_key(form.instance, KEY_FIELD[model])
+            forms_by_key.setdefault((model, key), []).append(form)
         shown = [form.instance.pk for form in formset.initial_forms]
         rows += list(model.objects.filter(criteria_set=criteria_set).exclude(pk__in=shown))
         replaced[model] = rows
@@ -278,6 +297,8 @@ class CriteriaSetAdmin(QuerySafeAdminMixin, admin.ModelAdmin):
         DerivedValueInline,
         QuestionInline,
         RuleInline,
+        CodingRowInline,
+        FollowUpVisitInline,
         ContentBlockInline,
         GoldenCaseInline,
         CriteriaChangeInline,
@@ -288,6 +309,7 @@ class CriteriaSetAdmin(QuerySafeAdminMixin, admin.ModelAdmin):
         "parameters": ("Parameters and derived values", (ParameterInline, DerivedValueInline)),
         "questions": ("Questions", (QuestionInline,)),
         "rules": ("Rules", (RuleInline,)),
+        "coding": ("Codes and follow-up", (CodingRowInline, FollowUpVisitInline)),
         "content": ("Content", (ContentBlockInline,)),
         "golden": ("Golden cases", (GoldenCaseInline,)),
         "history": ("Change log", (CriteriaChangeInline,)),
@@ -328,7 +350,7 @@ class CriteriaSetAdmin(QuerySafeAdminMixin, admin.ModelAdmin):
 
     def get_fields(self, request: HttpRequest, obj: CriteriaSet | None = None):
         fields = ["procedure", "version", "status", "notes"]
-        fields += ["cpt_primary_thoracic", "cpt_primary_lumbar", "cpt_addon"]
+        fields += ["coding_level_question", "coding_count_question", "codes_note"]
         if obj is None:
             fields.remove("version")
             fields.remove("status")

@@ -6,7 +6,8 @@ ask for the blocks of one reader at one moment; nothing here knows a block's kin
 
 Placeholders in a block's text are filled by plain substitution, never through the template
 engine: ``{name}`` is a parameter's value, ``{date_after_onset:name}`` the date that many weeks
-(a parameter) after the onset date. An unknown placeholder is left as written (and reported
+(a parameter) after the onset date: the answer to the date question that the set's first
+"weeks since" value counts from (``onset_question``). An unknown placeholder is left as written (and reported
 by ``placeholder_problems`` when the set is checked).
 """
 
@@ -16,7 +17,7 @@ import datetime
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from screener.engine import CriteriaProblem
+from screener.engine import CriteriaProblem, CriteriaSpec
 from screener.models import DATE_AFTER_ONSET, DECISION_PREFIX, PLACEHOLDER, ContentBlock
 
 NO_ONSET_TEXT = "(a date the clinic will give you: the onset date is not recorded)"
@@ -29,6 +30,12 @@ class ContentSection:
     kind: str
     title: str
     items: list[str]
+
+
+def onset_question(spec: CriteriaSpec) -> str:
+    """The set's onset: the date question its first "weeks since" value counts from ("" when
+    the set counts none)."""
+    return next((d.weeks_since for d in spec.derived if d.weeks_since), "")
 
 
 def decision_moment(kind: str) -> str:

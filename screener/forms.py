@@ -17,6 +17,7 @@ from django.forms.fields import InvalidJSONInput
 from screener import adapters, engine
 from screener.models import (
     SHOWN_WITH_CHOICES,
+    CodingRow,
     ContentBlock,
     ContentReader,
     CriteriaSet,
@@ -106,6 +107,26 @@ class QuestionForm(DraftOnlyFormMixin, forms.ModelForm):
             "answer_source",
             "derived_by_app",
             "help_text",
+        ]
+
+
+class CodingRowForm(DraftOnlyFormMixin, forms.ModelForm):
+    levels = LinesField(
+        label="levels", help_text="The answers of the level question in this region, one a line."
+    )
+
+    class Meta:
+        model = CodingRow
+        fields = [
+            "criteria_set",
+            "order",
+            "technique",
+            "technique_label",
+            "region",
+            "levels",
+            "primary_code",
+            "addon_code",
+            "cap_parameter",
         ]
 
 

@@ -144,13 +144,27 @@ class CriteriaSet(models.Model):
         max_length=10, choices=CriteriaSetStatus.choices, default=CriteriaSetStatus.DRAFT
     )
     notes = models.TextField(blank=True, help_text="What changed in this version, and why.")
-    cpt_primary_thoracic = models.CharField(
-        "primary code, cervical or thoracic level", max_length=10, default="22510"
+    # The coding table's inputs (its rows are CodingRow): which choice question gives the
+    # region and which number question the count of levels treated.
+    coding_level_question = models.CharField(
+        "level question",
+        max_length=64,
+        blank=True,
+        help_text="Code of the choice question whose answer picks the coding table's row.",
     )
-    cpt_primary_lumbar = models.CharField(
-        "primary code, lumbar or sacral level", max_length=10, default="22511"
+    coding_count_question = models.CharField(
+        "levels count question",
+        max_length=64,
+        blank=True,
+        help_text="Code of the number question counting the levels treated (one when blank).",
     )
-    cpt_addon = models.CharField("add-on code, each further level", max_length=10, default="22512")
+    codes_note = models.CharField(
+        "note on the codes",
+        max_length=200,
+        blank=True,
+        help_text="Shown beside suggested codes (for example: provisional until the physician "
+        "confirms the levels).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(null=True, blank=True)
     retired_at = models.DateTimeField(null=True, blank=True)
@@ -288,6 +302,10 @@ class ContentBlockManager(CriteriaItemManager):
     key_field = "kind"
 
 
+class LabelledItemManager(CriteriaItemManager):
+    key_field = "label"
+
+
 def guard_parent_is_draft(model: type[models.Model], criteria_set_id: int | None) -> None:
     if criteria_set_id is None:
         return
@@ -414,7 +432,15 @@ class Parameter(CriteriaItem):
 
 class DerivedValue(CriteriaItem):
     name = models.CharField(max_length=64, validators=[identifier_validator])
-    expression = models.TextField()
+    expression = models.TextField(blank=True)
+    weeks_since = models.CharField(
+        "weeks since",
+        max_length=64,
+        blank=True,
+        validators=[identifier_validator],
+        help_text="A date question: the value is the weeks from its answer to the screening "
+        "date (leave the expression blank).",
+    )
     label = models.CharField(max_length=60, blank=True, help_text=LABEL_HELP)
     meaning = models.CharField(max_length=300, blank=True)
 
@@ -450,6 +476,81 @@ class Rule(CriteriaItem):
 
     def __str__(self) -> str:
         return self.code
+
+
+class CodingRowManager(CriteriaItemManager):
+    def get_by_natural_key(self, procedure_slug: str, version: int, technique: str, region: str):
+        return self.get(
+            criteria_set__procedure__slug=procedure_slug,
+            criteria_set__version=version,
+            technique=technique,
+            region=region,
+        )
+
+
+class CodingRow(CriteriaItem):
+    """One row of the set's coding table: the codes for a technique at a region.
+
+    The region is the answers of the set's level question it covers; the first row of a
+    technique also serves any other answer. The first technique listed is the one suggested
+    until a physician chooses one.
+    """
+
+    technique = models.CharField(max_length=40, validators=[identifier_validator])
+    technique_label = models.CharField(
+        max_length=100, help_text="How pages name the technique (for example: Kyphoplasty)."
+    )
+    region = models.CharField(max_length=60)
+    levels = models.JSONField(
+        default=list, blank=True, help_text="The answers of the level question in this region."
+    )
+    primary_code = models.CharField(max_length=10)
+    addon_code = models.CharField(
+        max_length=10, blank=True, help_text="Billed once for each further level."
+    )
+    cap_parameter = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[identifier_validator],
+        help_text="The parameter holding the most levels in one session.",
+    )
+
+    objects = CodingRowManager()
+
+    class Meta(CriteriaItem.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["criteria_set", "technique", "region"], name="coding_unique_row"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.technique_label}, {self.region}"
+
+    def natural_key(self) -> tuple[str, int, str, str]:
+        return (*self.criteria_set.natural_key(), self.technique, self.region)
+
+    natural_key.dependencies = ["screener.criteriaset"]  # type: ignore[attr-defined]
+
+
+class FollowUpVisit(CriteriaItem):
+    """A visit after the procedure, planned from its date: ``days`` and ``months`` later (the
+    same day of the month, clamped), moved to the nearest weekday."""
+
+    label = models.CharField(max_length=200)
+    days = models.PositiveIntegerField(default=0)
+    months = models.PositiveIntegerField(default=0)
+
+    objects = LabelledItemManager()
+
+    class Meta(CriteriaItem.Meta):
+        verbose_name = "follow-up visit"
+        constraints = [
+            models.UniqueConstraint(fields=["criteria_set", "label"], name="follow_up_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.label
 
 
 class ContentReader(models.TextChoices):

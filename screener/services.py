@@ -19,6 +19,7 @@ from screener import adapters, content, engine, transfer
 from screener.golden import golden_failures
 from screener.impact import ImpactReport
 from screener.models import (
+    CodingRow,
     ContentBlock,
     CriteriaChange,
     CriteriaChangeAction,
@@ -28,6 +29,7 @@ from screener.models import (
     CriteriaSet,
     CriteriaSetStatus,
     DerivedValue,
+    FollowUpVisit,
     GoldenCase,
     Parameter,
     Procedure,
@@ -36,7 +38,16 @@ from screener.models import (
 )
 
 # Every part of a set, copied by a clone.
-ITEM_MODELS = (Question, Parameter, DerivedValue, Rule, ContentBlock, GoldenCase)
+ITEM_MODELS = (
+    Question,
+    Parameter,
+    DerivedValue,
+    Rule,
+    CodingRow,
+    FollowUpVisit,
+    ContentBlock,
+    GoldenCase,
+)
 
 
 @transaction.atomic
@@ -178,9 +189,9 @@ def criteria_set_clone(
         version=next_version,
         status=CriteriaSetStatus.DRAFT,
         notes=notes or f"Draft cloned from version {criteria_set.version}.",
-        cpt_primary_thoracic=criteria_set.cpt_primary_thoracic,
-        cpt_primary_lumbar=criteria_set.cpt_primary_lumbar,
-        cpt_addon=criteria_set.cpt_addon,
+        coding_level_question=criteria_set.coding_level_question,
+        coding_count_question=criteria_set.coding_count_question,
+        codes_note=criteria_set.codes_note,
     )
     draft.full_clean()
     draft.save()
@@ -302,7 +313,10 @@ def criteria_set_import(*, data: Any, user: AbstractBaseUser | None = None) -> C
         for item in items:
             item.criteria_set = draft
         model.objects.bulk_create(items)
-    counts = ", ".join(f"{len(parsed.items[s])} {s.replace('_', ' ')}" for s in transfer.SECTIONS)
+    counts = ", ".join(
+        f"{len(parsed.items[section])} {model._meta.verbose_name_plural}"
+        for section, (model, _key, _label) in transfer.SECTIONS.items()
+    )
     criteria_change_record(
         criteria_set=draft,
         action=CriteriaChangeAction.IMPORTED,

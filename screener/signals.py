@@ -28,6 +28,8 @@ for item_model in (
     models.Parameter,
     models.DerivedValue,
     models.Rule,
+    models.CodingRow,
+    models.FollowUpVisit,
     models.ContentBlock,
     models.GoldenCase,
 ):

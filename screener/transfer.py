@@ -22,11 +22,13 @@ from django.db import models
 
 from screener import engine
 from screener.models import (
+    CodingRow,
     ContentBlock,
     CriteriaItem,
     CriteriaSet,
     CriteriaSetStatus,
     DerivedValue,
+    FollowUpVisit,
     GoldenCase,
     Parameter,
     Procedure,
@@ -36,20 +38,38 @@ from screener.models import (
 from screener.validation import spec_from_items
 
 FORMAT = "spine-screener-criteria"
-FORMAT_VERSION = 1
+# 2: the coding table, follow-up visits and "weeks since" values replaced the CPT columns and
+# the values the code used to build in.
+FORMAT_VERSION = 2
 
-# Section of the file -> (model, key field, label used in messages). In set order.
-SECTIONS: dict[str, tuple[type[CriteriaItem], str, str]] = {
+# Section of the file -> (model, key field(s), label used in messages). In set order.
+SECTIONS: dict[str, tuple[type[CriteriaItem], str | tuple[str, ...], str]] = {
     "questions": (Question, "code", "Question"),
     "parameters": (Parameter, "name", "Parameter"),
     "derived_values": (DerivedValue, "name", "Derived value"),
     "rules": (Rule, "code", "Rule"),
+    "coding_table": (CodingRow, ("technique", "region"), "Coding row"),
+    "follow_up_visits": (FollowUpVisit, "label", "Follow-up visit"),
     "content_blocks": (ContentBlock, "kind", "Content block"),
     "golden_cases": (GoldenCase, "name", "Golden case"),
 }
 # procedure_name: the procedure's name as this version shows it (a file written before the
 # field existed takes the name of its procedure).
-SET_FIELDS = ("procedure_name", "notes", "cpt_primary_thoracic", "cpt_primary_lumbar", "cpt_addon")
+SET_FIELDS = (
+    "procedure_name",
+    "notes",
+    "coding_level_question",
+    "coding_count_question",
+    "codes_note",
+)
+
+
+def row_key(row: Any, key: str | tuple[str, ...]) -> str:
+    """A part's key as messages name it: one field, or several joined ("kyphoplasty / lumbar")."""
+    get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
+    if isinstance(key, str):
+        return get(key)
+    return " / ".join(str(get(name)) for name in key)
 
 
 def _with_procedure_name(set_record: Any, procedure: Any) -> Any:
@@ -386,7 +406,7 @@ def parse_criteria_data(data: Any) -> ParsedCriteria:
             item = _build(model, record, f"{section}[{index}]", errors, fields)
             if item is None:
                 continue
-            name = getattr(item, key)
+            name = row_key(item, key)
             if name in seen:
                 errors.append(f"{section}[{index}]: {label} {name} is listed twice")
             seen.add(name)
@@ -403,6 +423,7 @@ def parse_criteria_data(data: Any) -> ParsedCriteria:
         parameters=items["parameters"],
         derived=items["derived_values"],
         rules=items["rules"],
+        coding=items["coding_table"],
     )
     problems = engine.check_criteria(spec)
     if problems:
@@ -436,8 +457,8 @@ def snapshot_diff(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
         if old != new:
             lines.append(f"Set {name}: {_show(old)} -> {_show(new)}")
     for section, (_model, key, label) in SECTIONS.items():
-        old_rows = {row[key]: row for row in before.get(section, [])}
-        new_rows = {row[key]: row for row in after.get(section, [])}
+        old_rows = {row_key(row, key): row for row in before.get(section, [])}
+        new_rows = {row_key(row, key): row for row in after.get(section, [])}
         for name, row in new_rows.items():
             if name not in old_rows:
                 lines.append(f"{label} {name} added")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from screener import adapters, engine
-from screener.models import CriteriaSet, DerivedValue, Parameter, Question, Rule
+from screener.models import CodingRow, CriteriaSet, DerivedValue, Parameter, Question, Rule
 
 
 def spec_from_items(
@@ -22,6 +22,7 @@ def spec_from_items(
     parameters: Iterable[Parameter],
     derived: Iterable[DerivedValue],
     rules: Iterable[Rule],
+    coding: Iterable[CodingRow] = (),
 ) -> engine.CriteriaSpec:
     """The engine's view of a set made of (possibly unsaved) rows."""
     return adapters.spec_from_rows(
@@ -32,6 +33,7 @@ def spec_from_items(
         parameters=parameters,
         derived=derived,
         rules=rules,
+        coding=coding,
     )
 
 
@@ -41,6 +43,7 @@ PROBLEM_KINDS = {
     "parameter": (Parameter, "name"),
     "derived": (DerivedValue, "name"),
     "rule": (Rule, "code"),
+    "coding": (CodingRow, ("technique", "region")),
 }
 
 
@@ -63,5 +66,6 @@ def draft_problems(
         parameters=rows(Parameter),
         derived=rows(DerivedValue),
         rules=rows(Rule),
+        coding=rows(CodingRow),
     )
     return engine.check_criteria(spec)

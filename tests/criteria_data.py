@@ -52,6 +52,7 @@ def default_spec() -> engine.CriteriaSpec:
                 section=f["section"],
                 prompt=f["prompt"],
                 label=f["label"],
+                filled_by_app=f["derived_by_app"],
             )
             for f in ordered("screener.question")
         ),
@@ -60,7 +61,7 @@ def default_spec() -> engine.CriteriaSpec:
             for f in ordered("screener.parameter")
         ),
         derived=tuple(
-            engine.DerivedSpec(f["name"], f["expression"], f["label"])
+            engine.DerivedSpec(f["name"], f["expression"], f["label"], f["weeks_since"])
             for f in ordered("screener.derivedvalue")
         ),
         rules=tuple(
@@ -74,9 +75,20 @@ def default_spec() -> engine.CriteriaSpec:
             )
             for f in ordered("screener.rule")
         ),
-        cpt_primary_thoracic=criteria_set["cpt_primary_thoracic"],
-        cpt_primary_lumbar=criteria_set["cpt_primary_lumbar"],
-        cpt_addon=criteria_set["cpt_addon"],
+        coding=tuple(
+            engine.CodingSpec(
+                technique=f["technique"],
+                technique_label=f["technique_label"],
+                region=f["region"],
+                levels=tuple(f["levels"]),
+                primary=f["primary_code"],
+                addon=f["addon_code"],
+                cap_parameter=f["cap_parameter"],
+            )
+            for f in ordered("screener.codingrow")
+        ),
+        level_question=criteria_set["coding_level_question"],
+        count_question=criteria_set["coding_count_question"],
     )
 
 

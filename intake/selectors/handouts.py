@@ -19,17 +19,18 @@ from django.conf import settings
 from intake.models import Decision, DecisionKind, Intake, IntakeStatus, Screening
 from intake.outcomes import DecisionLine, decision_line
 from screener import adapters
-from screener.content import ContentSection, decision_moment, sections_for
-from screener.engine.types import ONSET_QUESTION
+from screener.content import ContentSection, decision_moment, onset_question, sections_for
 from screener.models import ContentReader, CriteriaSet
 
 # --------------------------------------------------------------------------------------------
 # Content blocks of a case
 
 
-def screening_onset(screening: Screening | None) -> datetime.date | None:
-    """The onset date the screening read (for placeholders such as the procedure window)."""
-    text = screening.answers.get(ONSET_QUESTION) if screening is not None else None
+def screening_onset(screening: Screening | None, spec) -> datetime.date | None:
+    """The onset date the screening read (for placeholders such as the procedure window): the
+    answer to the date question the set counts weeks since (``content.onset_question``)."""
+    code = onset_question(spec)
+    text = screening.answers.get(code) if screening is not None and code else None
     try:
         return datetime.date.fromisoformat(text) if isinstance(text, str) else None
     except ValueError:
@@ -54,12 +55,13 @@ def content_sections(
     """The set's blocks for one reader at these moments, filled in (one query)."""
     if not moments:
         return []
+    compiled = adapters.compiled_criteria(criteria_set)
     return sections_for(
         criteria_set.contentblock_set.all(),
         reader=reader,
         moments=moments,
-        parameters=adapters.compiled_criteria(criteria_set).parameters,
-        onset=screening_onset(screening),
+        parameters=compiled.parameters,
+        onset=screening_onset(screening, compiled.spec),
     )
 
 

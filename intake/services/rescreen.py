@@ -174,11 +174,7 @@ def _rescreen_batch(
                 reason=Value(rescreen_reason(target, row.version)),
                 as_of=row.as_of,
                 answers=screened,
-                outcome=str(result.outcome),
-                emergency=result.emergency,
-                missing=list(result.missing),
-                rule_results=adapters.stored_rule_results(result),
-                suggested_codes=list(result.suggested_codes),
+                **adapters.stored_result(result),
                 created_by=created_by,
             )
         )

@@ -41,11 +41,7 @@ def screening_record(
         reason=reason,
         as_of=as_of,
         answers=screened,
-        outcome=str(result.outcome),
-        emergency=result.emergency,
-        missing=list(result.missing),
-        rule_results=adapters.stored_rule_results(result),
-        suggested_codes=list(result.suggested_codes),
+        **adapters.stored_result(result),
         created_by=user,
     )
     screening.full_clean()

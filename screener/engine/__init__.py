@@ -1,6 +1,6 @@
 """The screening engine: pure Python over plain data (no Django import).
 
-Input is a :class:`CriteriaSpec` (questions, parameters, derived values, rules and CPT codes of
+Input is a :class:`CriteriaSpec` (questions, parameters, derived values, rules and coding table of
 one criteria set, as frozen dataclasses) compiled once with :func:`compile_criteria`, the typed
 answers of one case, and the screening date. Output is a :class:`ScreeningResult` that says, for
 every rule, whether it held and which blank required answers it depends on.
@@ -16,23 +16,28 @@ The engine uses every answer given, whether or not its question is required at t
 
 *Missing.* The required questions (``always``, or ``when`` their condition holds) that are blank,
 in checklist order. A rule's ``needs`` lists the missing questions it names, directly or through
-a derived value (``weeks_since_onset`` names ``symptom_onset_date``).
+a derived value (a value counting weeks since a date question names that question).
 
 *Dates.* A date answer (onset, imaging, any other) lies between ``EARLIEST_DATE`` (1900-01-01;
 ``parse_answers`` takes another as ``earliest``) and the screening date, both included.
 
-*Derived values.* ``weeks_since_onset`` is ``(as_of - symptom_onset_date).days / 7`` (blank when
-the onset date is blank); the set's own derived values are expressions evaluated in order.
+*Derived values.* The set's own, evaluated in order: an expression, or the weeks from a date
+question's answer to the screening date, ``(as_of - answer).days / 7`` (blank when the answer
+is blank). The engine knows no question by name: the set says which values to derive.
 
 *Effects and precedence.* Every rule is evaluated; none is short-circuited. The outcome is then
 ``urgent`` if a ``red_flag`` holds (``emergency`` when one marked emergency holds), else
 ``contraindicated`` if a ``contraindication`` holds, else ``needs_info`` if anything is missing or
 a ``needs_info`` rule holds, else ``candidate_with_cautions`` / ``candidate`` when every
 ``prerequisite`` holds and at least one ``pathway`` holds (with / without a holding ``caution``),
-else ``conservative``. ``todo`` rules never change the outcome.
+else ``conservative``. ``todo`` rules never change the outcome. The result names the rules that
+decided the outcome (``deciding``, in that order of precedence) and the line a physician reads
+first (``key_reason``).
 
-*Suggested codes.* Only for the two candidate outcomes: the primary code by the fracture level,
-then the add-on once for each further level, at most ``max_levels - 1`` add-ons.
+*Suggested codes.* Only for the two candidate outcomes, from the set's coding table: for the
+technique asked for (else the table's first), the row whose levels hold the answer to the set's
+level question (else the technique's first row) gives the primary code, then its add-on once
+for each further level (the set's count question), at most the row's cap parameter of levels.
 
 Expressions are Python syntax restricted to names, numbers, strings, ``True``/``False``, lists of
 literals, comparisons, ``in``/``not in``, ``and``/``or``/``not``, ``+ - * /`` and parentheses.
@@ -48,9 +53,11 @@ from screener.engine.answers import (
     parse_answer,
     parse_answers,
 )
-from screener.engine.evaluate import CompiledCriteria, compile_criteria, screen
+from screener.engine.evaluate import CompiledCriteria, compile_criteria, screen, suggested_codes
 from screener.engine.expressions import CriteriaInvalid, CriteriaProblem, check_criteria
 from screener.engine.types import (
+    NO_PATHWAY_REASON,
+    CodingSpec,
     CriteriaSpec,
     DerivedSpec,
     Effect,
@@ -67,7 +74,9 @@ from screener.engine.types import (
 
 __all__ = [
     "EARLIEST_DATE",
+    "NO_PATHWAY_REASON",
     "AnswerError",
+    "CodingSpec",
     "CompiledCriteria",
     "CriteriaInvalid",
     "CriteriaProblem",
@@ -90,4 +99,5 @@ __all__ = [
     "parse_answer",
     "parse_answers",
     "screen",
+    "suggested_codes",
 ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import datetime
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,12 +20,8 @@ from screener.engine.expressions import (
 )
 from screener.engine.types import (
     CANDIDATE_OUTCOMES,
-    LEVEL_QUESTION,
-    LEVELS_COUNT_QUESTION,
-    LUMBOSACRAL_LEVELS,
-    MAX_LEVELS_PARAMETER,
-    ONSET_QUESTION,
-    WEEKS_SINCE_ONSET,
+    NO_PATHWAY_REASON,
+    CodingSpec,
     CriteriaSpec,
     Effect,
     Outcome,
@@ -63,7 +58,11 @@ class CompiledCriteria:
             raise CriteriaInvalid(problems)
         self.spec = spec
         self.parameters = {p.name: p.value for p in spec.parameters}
-        self.derived = tuple((d.name, parse_expression(d.expression)) for d in spec.derived)
+        # (name, parsed expression or None, the date question it counts weeks since or "")
+        self.derived = tuple(
+            (d.name, None if d.weeks_since else parse_expression(d.expression), d.weeks_since)
+            for d in spec.derived
+        )
         # Several questions often share one requirement condition: each is evaluated once.
         condition_texts = list(
             dict.fromkeys(
@@ -99,7 +98,7 @@ class CompiledCriteria:
 
     def _named(self, node: ast.expr, order: Mapping[str, int]) -> tuple[str, ...]:
         """The questions an expression names, directly or through derived values."""
-        derived = dict(self.derived)
+        derived = {name: (node, weeks_since) for name, node, weeks_since in self.derived}
         found: set[str] = set()
         pending = list(names_in(node))
         seen: set[str] = set()
@@ -110,10 +109,9 @@ class CompiledCriteria:
             seen.add(name)
             if name in order:
                 found.add(name)
-            elif name == WEEKS_SINCE_ONSET and ONSET_QUESTION in order:
-                found.add(ONSET_QUESTION)
             elif name in derived:
-                pending.extend(names_in(derived[name]))
+                expression, weeks_since = derived[name]
+                pending.extend([weeks_since] if weeks_since else names_in(expression))
         return tuple(sorted(found, key=order.__getitem__))
 
     @property
@@ -137,12 +135,17 @@ def weeks_between(onset: Any, as_of: datetime.date) -> float:
 
 
 def screen(
-    compiled: CompiledCriteria, answers: Mapping[str, Any], as_of: datetime.date
+    compiled: CompiledCriteria,
+    answers: Mapping[str, Any],
+    as_of: datetime.date,
+    *,
+    technique: str | None = None,
 ) -> ScreeningResult:
     """Screen one case. ``answers`` holds typed values (bool, int, float, str, date) or None.
 
     Answers are expected to be valid for the set (see ``parse_answers``); codes the set does not
-    know are ignored.
+    know are ignored. The suggested codes are those of ``technique`` (one of the set's coding
+    table), else of the table's first technique.
     """
     evaluator = compiled._pool.evaluator
     names: dict[str, Any] = dict(compiled.parameters)
@@ -155,16 +158,15 @@ def screen(
             names[code] = question.blank
         else:
             names[code] = value
-    weeks = weeks_between(answers.get(ONSET_QUESTION), as_of)
-    names[WEEKS_SINCE_ONSET] = weeks
     evaluator.names = names
 
     def evaluate(node: ast.expr) -> Any:
         return evaluator.eval("", previously_parsed=node)
 
     derived_values = {}
-    for name, node in compiled.derived:
-        derived_values[name] = names[name] = evaluate(node)
+    for name, node, weeks_since in compiled.derived:
+        value = weeks_between(answers.get(weeks_since), as_of) if node is None else evaluate(node)
+        derived_values[name] = names[name] = value
 
     conditions_hold = [evaluate(node) is True for node in compiled.conditions]
     required = tuple(
@@ -195,11 +197,13 @@ def screen(
     evaluator.names = {}
 
     outcome, emergency = decide_outcome(results, missing)
+    technique = technique or next(iter(compiled.spec.techniques()), "")
     codes = (
-        suggested_codes(compiled.spec, answers, compiled.parameters)
+        suggested_codes(compiled.spec, answers, compiled.parameters, technique)
         if outcome in CANDIDATE_OUTCOMES
         else ()
     )
+    deciding = deciding_rules(outcome, results)
     return ScreeningResult(
         procedure=compiled.procedure,
         version=compiled.version,
@@ -210,8 +214,10 @@ def screen(
         rules=results,
         suggested_codes=codes,
         as_of=as_of,
-        weeks_since_onset=None if math.isnan(weeks) else weeks,
         derived=derived_values,
+        deciding=deciding,
+        key_reason=key_reason(compiled.spec, outcome, results, deciding, missing),
+        technique=technique,
     )
 
 
@@ -242,18 +248,82 @@ def decide_outcome(
     return Outcome.CONSERVATIVE, False
 
 
+def deciding_rules(outcome: Outcome, results: tuple[RuleResult, ...]) -> tuple[str, ...]:
+    """The rules that decided the outcome, in the order of precedence: the holding red flags
+    (emergencies first), contraindications or information rules; for conservative care the
+    failed prerequisites, or the pathways none of which held; for candidates the holding cautions,
+    then the holding pathways. Missing answers decide ``needs_info`` too, but are not rules."""
+
+    def codes(effect: Effect, holds: bool = True) -> list[str]:
+        return [r.code for r in results if r.effect == effect and r.holds == holds]
+
+    if outcome == Outcome.URGENT:
+        flags = [r for r in results if r.effect == Effect.RED_FLAG and r.holds]
+        return tuple(r.code for r in sorted(flags, key=lambda r: not r.emergency))
+    if outcome == Outcome.CONTRAINDICATED:
+        return tuple(codes(Effect.CONTRAINDICATION))
+    if outcome == Outcome.NEEDS_INFO:
+        return tuple(codes(Effect.NEEDS_INFO))
+    if outcome == Outcome.CONSERVATIVE:
+        return tuple(codes(Effect.PREREQUISITE, holds=False) or codes(Effect.PATHWAY, False))
+    return tuple(codes(Effect.CAUTION) + codes(Effect.PATHWAY))
+
+
+def key_reason(
+    spec: CriteriaSpec,
+    outcome: Outcome,
+    results: tuple[RuleResult, ...],
+    deciding: tuple[str, ...],
+    missing: tuple[str, ...],
+) -> str:
+    """The one line a physician reads first: the first deciding rule's message, or the first
+    missing answer (before information rules), or that no pathway is met; nothing for a plain
+    candidate (the pathways are the case view's to show)."""
+    messages = {r.code: r.message for r in results}
+    first = messages[deciding[0]] if deciding else ""
+    if outcome == Outcome.NEEDS_INFO and missing:
+        question = spec.question(missing[0])
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        return f"Missing: {question.prompt if question else missing[0]}{more}"
+    if outcome == Outcome.CONSERVATIVE and not any(
+        r.effect == Effect.PREREQUISITE and not r.holds for r in results
+    ):
+        return NO_PATHWAY_REASON
+    if outcome == Outcome.CANDIDATE:
+        return ""
+    return first
+
+
+def _coding_row(
+    spec: CriteriaSpec, answers: Mapping[str, Any], technique: str
+) -> CodingSpec | None:
+    """The technique's row for the answered level: the row listing it, else the first row."""
+    rows = [row for row in spec.coding if row.technique == technique]
+    level = answers.get(spec.level_question) if spec.level_question else None
+    for row in rows:
+        if level is not None and level in row.levels:
+            return row
+    return rows[0] if rows else None
+
+
 def suggested_codes(
-    spec: CriteriaSpec, answers: Mapping[str, Any], parameters: Mapping[str, float]
+    spec: CriteriaSpec,
+    answers: Mapping[str, Any],
+    parameters: Mapping[str, float],
+    technique: str,
 ) -> tuple[str, ...]:
-    """Primary code by the fracture level, then the add-on once per further level."""
-    level = answers.get(LEVEL_QUESTION)
-    primary = spec.cpt_primary_lumbar if level in LUMBOSACRAL_LEVELS else spec.cpt_primary_thoracic
-    levels = answers.get(LEVELS_COUNT_QUESTION)
-    levels = int(levels) if isinstance(levels, int | float) and levels >= 1 else 1
-    max_levels = parameters.get(MAX_LEVELS_PARAMETER)
-    if max_levels is not None:
-        levels = min(levels, max(int(max_levels), 1))
-    codes = [primary] if primary else []
-    if spec.cpt_addon:
-        codes.extend([f"+{spec.cpt_addon.lstrip('+')}"] * (levels - 1))
+    """From the coding table: the primary code of the technique's row for the answered level,
+    then its add-on once per further level (the count question; one level when blank), at most
+    the row's cap parameter of levels in all."""
+    row = _coding_row(spec, answers, technique)
+    if row is None:
+        return ()
+    count = answers.get(spec.count_question) if spec.count_question else None
+    levels = int(count) if isinstance(count, int | float) and count >= 1 else 1
+    cap = parameters.get(row.cap_parameter) if row.cap_parameter else None
+    if cap is not None:
+        levels = min(levels, max(int(cap), 1))
+    codes = [row.primary] if row.primary else []
+    if row.addon:
+        codes.extend([f"+{row.addon.lstrip('+')}"] * (levels - 1))
     return tuple(codes)

@@ -5,7 +5,7 @@ strings, ``True``/``False``, lists of literals, comparisons, ``in``/``not in``,
 ``and``/``or``/``not``, ``+ - * /`` and parentheses. It is checked before a set is compiled:
 
 * its syntax tree may hold only those node kinds;
-* every name is a question, a parameter, a derived value or ``weeks_since_onset``;
+* every name is a question, a parameter or a derived value;
 * its types agree (``and``/``or``/``not`` take true/false values, never a bare number; ``<`` and
   friends compare numbers or dates; a string compared with a choice question is one of its
   choices), and a condition is true or false as a whole;
@@ -31,8 +31,8 @@ from typing import Any
 from simpleeval import EvalWithCompoundTypes
 
 from screener.engine.types import (
-    WEEKS_SINCE_ONSET,
     CriteriaSpec,
+    DerivedSpec,
     Effect,
     QuestionSpec,
     QuestionType,
@@ -96,7 +96,7 @@ class CriteriaProblem:
     message: str
 
     def __str__(self) -> str:
-        label = {"derived": "Derived value"}.get(
+        label = {"derived": "Derived value", "coding": "Coding row"}.get(
             self.kind, self.kind.replace("_", " ").capitalize()
         )
         return f"{label} {self.code}: {self.message}" if self.code else f"{label}: {self.message}"
@@ -245,8 +245,7 @@ class _TypeChecker:
                     "a derived value may only use those above it"
                 )
             raise ExpressionError(
-                f"unknown name '{node.id}' (not a question, parameter, derived value "
-                f"or {WEEKS_SINCE_ONSET})"
+                f"unknown name '{node.id}' (not a question, parameter or derived value)"
             )
         return info.type
 
@@ -465,7 +464,7 @@ class EvaluatorPool(threading.local):
 # Checking a whole set
 
 
-_RESERVED = frozenset({"True", "False", "None", WEEKS_SINCE_ONSET})
+_RESERVED = frozenset({"True", "False", "None"})
 
 
 def _sample_value(question: QuestionSpec, as_of: datetime.date) -> Any:
@@ -489,7 +488,6 @@ def name_table(spec: CriteriaSpec) -> dict[str, NameInfo]:
         table[question.code] = NameInfo(QUESTION_TYPES[question.type], tuple(question.choices))
     for parameter in spec.parameters:
         table[parameter.name] = NameInfo(NUMBER)
-    table[WEEKS_SINCE_ONSET] = NameInfo(NUMBER)
     return table
 
 
@@ -510,7 +508,7 @@ def _identifier_problems(spec: CriteriaSpec) -> list[CriteriaProblem]:
                     name,
                     field,
                     "must be a name of letters, digits and underscores that starts with a "
-                    f"letter, and not a reserved word or {WEEKS_SINCE_ONSET}",
+                    "letter, and not a reserved word",
                 )
             )
         elif name in seen:
@@ -577,6 +575,10 @@ def check_criteria(
     parsed: list[tuple[str, str, str, ast.expr]] = []
     derived_names = [d.name for d in spec.derived]
     for index, derived in enumerate(spec.derived):
+        if derived.weeks_since:
+            problems.extend(_weeks_since_problems(spec, derived))
+            names[derived.name] = NameInfo(NUMBER)
+            continue
         try:
             node, kind = check_expression(
                 derived.expression, names, want=(BOOL, NUMBER), later_names=derived_names[index:]
@@ -603,7 +605,88 @@ def check_criteria(
             problems.append(CriteriaProblem("rule", rule.code, "condition", str(exc)))
             continue
         parsed.append(("rule", rule.code, "condition", node))
+    problems.extend(_coding_problems(spec))
     problems.extend(_trial_problems(spec, parsed, trial_date or datetime.date(2000, 1, 1)))
+    return problems
+
+
+def _weeks_since_problems(spec: CriteriaSpec, derived: DerivedSpec) -> list[CriteriaProblem]:
+    question = spec.question(derived.weeks_since)
+    if question is None or question.type != QuestionType.DATE:
+        return [
+            CriteriaProblem(
+                "derived",
+                derived.name,
+                "weeks_since",
+                f"'{derived.weeks_since}' is not a date question of this set",
+            )
+        ]
+    if derived.expression.strip():
+        return [
+            CriteriaProblem(
+                "derived",
+                derived.name,
+                "expression",
+                "counts weeks since a date question: leave the expression blank",
+            )
+        ]
+    return []
+
+
+def _coding_problems(spec: CriteriaSpec) -> list[CriteriaProblem]:
+    """The coding table names questions and parameters the set has, and each technique and
+    region once."""
+    problems = []
+
+    def add(code: str, field: str, message: str) -> None:
+        problems.append(CriteriaProblem("coding", code, field, message))
+
+    level = spec.question(spec.level_question) if spec.level_question else None
+    if spec.level_question and (level is None or level.type != QuestionType.CHOICE):
+        problems.append(
+            CriteriaProblem(
+                "criteria_set",
+                "",
+                "coding_level_question",
+                f"'{spec.level_question}' is not a choice question of this set",
+            )
+        )
+    count = spec.question(spec.count_question) if spec.count_question else None
+    if spec.count_question and (
+        count is None or count.type not in (QuestionType.INT, QuestionType.DECIMAL)
+    ):
+        problems.append(
+            CriteriaProblem(
+                "criteria_set",
+                "",
+                "coding_count_question",
+                f"'{spec.count_question}' is not a number question of this set",
+            )
+        )
+    parameters = {p.name for p in spec.parameters}
+    seen: set[tuple[str, str]] = set()
+    labels: dict[str, str] = {}
+    for row in spec.coding:
+        code = f"{row.technique} / {row.region}"
+        if not row.technique.isidentifier():
+            add(code, "technique", "a technique is a name of letters, digits and underscores")
+        if (row.technique, row.region) in seen:
+            add(code, "region", "this technique and region are listed twice")
+        seen.add((row.technique, row.region))
+        if labels.setdefault(row.technique, row.technique_label) != row.technique_label:
+            add(code, "technique_label", "one technique, one label: the rows differ")
+        if not row.primary.strip():
+            add(code, "primary", "a row needs its primary code")
+        if row.cap_parameter and row.cap_parameter not in parameters:
+            add(code, "cap_parameter", f"'{row.cap_parameter}' is not a parameter of this set")
+        if row.levels and level is not None:
+            unknown = [value for value in row.levels if value not in level.choices]
+            if unknown:
+                add(
+                    code,
+                    "levels",
+                    f"{', '.join(unknown)}: not an answer of {spec.level_question}",
+                )
     return problems
 
 
@@ -619,7 +702,7 @@ def _trial_problems(
     for label, answers, weeks in (("sample", samples, 2.0), ("blank", blanks, NAN)):
         evaluator.names = {p.name: p.value for p in spec.parameters}
         evaluator.names.update(answers)
-        evaluator.names[WEEKS_SINCE_ONSET] = weeks
+        evaluator.names.update({d.name: weeks for d in spec.derived if d.weeks_since})
         for kind, code, field, node in parsed:
             try:
                 value = evaluator.eval("", previously_parsed=node)

@@ -44,13 +44,8 @@ class Outcome(StrEnum):
 
 CANDIDATE_OUTCOMES = frozenset({Outcome.CANDIDATE, Outcome.CANDIDATE_WITH_CAUTIONS})
 
-# Built into the engine, the same for every set.
-WEEKS_SINCE_ONSET = "weeks_since_onset"
-ONSET_QUESTION = "symptom_onset_date"
-LEVEL_QUESTION = "fracture_level"
-LEVELS_COUNT_QUESTION = "levels_count"
-MAX_LEVELS_PARAMETER = "max_levels"
-LUMBOSACRAL_LEVELS = frozenset({"L1", "L2", "L3", "L4", "L5", "sacral"})
+# The order in which effects decide the outcome (``decide_outcome``), for explanations.
+NO_PATHWAY_REASON = "No treatment pathway is met."
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +61,7 @@ class QuestionSpec:
     section: str = ""
     prompt: str = ""
     label: str = ""  # a few words naming it when a rule is explained ("pain")
+    filled_by_app: bool = False  # the age, from the date of birth: not asked
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,9 +73,28 @@ class ParameterSpec:
 
 @dataclass(frozen=True, slots=True)
 class DerivedSpec:
+    """A value computed from the answers: an expression, or (with ``weeks_since`` naming a date
+    question) the weeks from that answer to the screening date, blank when it is blank."""
+
     name: str
-    expression: str
+    expression: str = ""
     label: str = ""
+    weeks_since: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CodingSpec:
+    """One row of a set's coding table: for a technique and a region (the answers of the set's
+    level question that fall in it), the primary code and the add-on code for each further
+    level, at most ``cap_parameter`` levels in one session."""
+
+    technique: str
+    region: str
+    primary: str
+    addon: str = ""
+    levels: tuple[str, ...] = ()
+    cap_parameter: str = ""
+    technique_label: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +117,9 @@ class CriteriaSpec:
     parameters: tuple[ParameterSpec, ...] = ()
     derived: tuple[DerivedSpec, ...] = ()
     rules: tuple[RuleSpec, ...] = ()
-    cpt_primary_thoracic: str = ""
-    cpt_primary_lumbar: str = ""
-    cpt_addon: str = ""
+    coding: tuple[CodingSpec, ...] = ()
+    level_question: str = ""  # the coding table's regions are answers of this choice question
+    count_question: str = ""  # how many levels are treated (one when blank)
 
     def question(self, code: str) -> QuestionSpec | None:
         for question in self.questions:
@@ -112,9 +127,17 @@ class CriteriaSpec:
                 return question
         return None
 
+    def techniques(self) -> dict[str, str]:
+        """The coding table's techniques in table order, each with its label; the first is the
+        one suggested until a physician chooses."""
+        found: dict[str, str] = {}
+        for row in self.coding:
+            found.setdefault(row.technique, row.technique_label or row.technique.replace("_", " "))
+        return found
+
     def labels(self) -> dict[str, str]:
         """Name -> the few words that name it in an explanation (its name when unlabelled)."""
-        labels = {WEEKS_SINCE_ONSET: "weeks since onset"}
+        labels: dict[str, str] = {}
         for item in (*self.questions, *self.parameters, *self.derived):
             name = item.code if isinstance(item, QuestionSpec) else item.name
             labels[name] = item.label or name.replace("_", " ")
@@ -169,14 +192,13 @@ class ScreeningResult:
     suggested_codes: tuple[str, ...]
     as_of: datetime.date
     required: tuple[str, ...] = ()  # required now under these answers, answered or not
-    weeks_since_onset: float | None = None
     derived: dict[str, float | bool] = field(default_factory=dict)
-
-    def holding(self, effect: Effect) -> tuple[RuleResult, ...]:
-        return tuple(r for r in self.rules if r.effect == effect and r.holds)
-
-    def failing(self, effect: Effect) -> tuple[RuleResult, ...]:
-        return tuple(r for r in self.rules if r.effect == effect and not r.holds)
+    # Why: the codes of the rules that decided the outcome, in the order of precedence, and the
+    # one line a physician reads first (a deciding rule's message, the first missing answer, or
+    # NO_PATHWAY_REASON).
+    deciding: tuple[str, ...] = ()
+    key_reason: str = ""
+    technique: str = ""  # the coding table's technique the suggested codes are for
 
     def as_dict(self) -> dict:
         """The JSON shape of ``manage.py screen`` (keys in contract order)."""

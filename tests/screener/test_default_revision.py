@@ -122,8 +122,10 @@ def test_default_data_reads_the_fixture_without_a_database():
     assert {section: len(data[section]) for section in SECTIONS} == {
         "questions": 57,
         "parameters": 11,
-        "derived_values": 2,
+        "derived_values": 3,
         "rules": 49,
+        "coding_table": 4,
+        "follow_up_visits": 3,
         "content_blocks": 11,
         "golden_cases": 57,
     }
@@ -229,8 +231,8 @@ def test_older_install_gets_revision_2_as_a_draft(revision_1_install, tmp_path):
     change = CriteriaChange.objects.get(criteria_set=draft)
     assert (change.action, change.summary) == (
         "imported",
-        "Imported as draft vertebroplasty v2 (57 questions, 11 parameters, 2 derived values, "
-        "49 rules, 11 content blocks, 57 golden cases)",
+        "Imported as draft vertebroplasty v2 (57 questions, 11 parameters, 3 derived values, "
+        "49 rules, 4 coding rows, 3 follow-up visits, 11 content blocks, 57 golden cases)",
     )
 
     results = golden_cases_run(draft)

@@ -26,11 +26,11 @@ pytestmark = pytest.mark.django_db
 
 
 def test_published_set_fields_cannot_change(default_set):
-    default_set.cpt_addon = "22515"
+    default_set.codes_note = "final"
     with pytest.raises(ImmutableCriteriaError, match="vertebroplasty v1 is published"):
         default_set.save()
     default_set.refresh_from_db()
-    assert default_set.cpt_addon == "22512"
+    assert default_set.codes_note == "provisional until the physician confirms the levels"
 
 
 def test_published_set_cannot_go_back_to_draft(default_set):
@@ -148,9 +148,9 @@ def test_retiring_is_the_one_change_a_published_set_allows(default_set):
     ("field", "value"),
     [
         ("notes", "Retired, and the notes rewritten."),
-        ("cpt_primary_thoracic", "22513"),
-        ("cpt_primary_lumbar", "22514"),
-        ("cpt_addon", "22515"),
+        ("coding_level_question", "pain_nrs"),
+        ("coding_count_question", "pain_nrs"),
+        ("codes_note", "final"),
         ("version", 99),
         ("published_at", datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)),
     ],

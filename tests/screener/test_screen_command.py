@@ -212,6 +212,29 @@ def test_output_shape_for_a_candidate(default_set, tmp_path):
     assert first["source"] == "Red flags"
 
 
+def test_a_case_naming_a_technique_gets_its_codes(default_set, tmp_path):
+    """The codes are the vertebroplasty ones unless the case names another technique of the
+    set's coding table; an unknown technique is a bad case naming the field."""
+    answers = INPATIENT["answers"] | {"fracture_level": "T9", "levels_count": 2}
+    cases = [
+        INPATIENT | {"answers": answers},
+        INPATIENT | {"answers": answers, "technique": "kyphoplasty"},
+        INPATIENT | {"answers": answers, "technique": "vertebroplasty"},
+        INPATIENT | {"answers": answers, "technique": "laser"},
+    ]
+    status, lines, _ = screen(tmp_path, cases)
+    assert [line.get("suggested_codes") for line in lines[:3]] == [
+        ["22510", "+22512"],
+        ["22513", "+22515"],
+        ["22510", "+22512"],
+    ]
+    assert lines[3] == {
+        "error": '"laser" is not a technique of this criteria set (vertebroplasty, kyphoplasty)',
+        "field": "technique",
+    }
+    assert status == 2
+
+
 def test_emergency_and_needs_in_output(default_set, tmp_path):
     case = INPATIENT | {"answers": INPATIENT["answers"] | {"cauda_equina_signs": True}}
     del case["answers"]["pain_nrs"]

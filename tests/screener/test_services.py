@@ -58,8 +58,7 @@ def test_publish_refuses_invalid_expressions_naming_each_rule(default_set):
     with pytest.raises(PublishRefused) as excinfo:
         criteria_set_publish(criteria_set=draft)
     assert excinfo.value.messages == [
-        "Rule rf_minor: unknown name 'age' (not a question, parameter, derived value or "
-        "weeks_since_onset)",
+        "Rule rf_minor: unknown name 'age' (not a question, parameter or derived value)",
         "Rule ca_improving: 'better' is not a choice of pain_trend (worsening, stable, improving)",
     ]
     draft.refresh_from_db()

@@ -124,7 +124,22 @@ class Command(BaseCommand):
             answers = engine.parse_answers(compiled.spec, case["answers"], as_of)
         except engine.AnswerError as exc:
             raise CaseError(exc.field, exc.message) from None
-        return engine.screen(compiled, answers, as_of).as_dict()
+        technique = self._technique(case.get("technique"), compiled.spec)
+        return engine.screen(compiled, answers, as_of, technique=technique).as_dict()
+
+    def _technique(self, value: Any, spec: engine.CriteriaSpec) -> str | None:
+        """A case may name a technique of the set's coding table: the suggested codes are then
+        that technique's (else the table's first technique's)."""
+        if value is None:
+            return None
+        techniques = spec.techniques()
+        if not isinstance(value, str) or value not in techniques:
+            known = ", ".join(techniques) or "none"
+            raise CaseError(
+                "technique",
+                f"{json.dumps(value)} is not a technique of this criteria set ({known})",
+            )
+        return value
 
     def _as_of(self, value: Any, today: datetime.date) -> datetime.date:
         if value is None:

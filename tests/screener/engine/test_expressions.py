@@ -36,8 +36,7 @@ BAD_CONDITIONS = [
     ("", "Rule xx_trial: the expression is empty"),
     (
         "pain_score >= 5",
-        "Rule xx_trial: unknown name 'pain_score' (not a question, parameter, "
-        "derived value or weeks_since_onset)",
+        "Rule xx_trial: unknown name 'pain_score' (not a question, parameter or derived value)",
     ),
     ("len(pain_trend) > 1", "Rule xx_trial: function calls are not allowed"),
     ("pain_trend.upper == 'X'", "Rule xx_trial: attributes (a.b) are not allowed"),
@@ -146,7 +145,8 @@ def test_requirement_condition_is_checked_and_named():
     ("change", "message"),
     [
         ({"code": "class"}, "Question class: must be a name of letters"),
-        ({"code": "weeks_since_onset"}, "Question weeks_since_onset: must be a name of letters"),
+        ({"code": "True"}, "Question True: must be a name of letters"),
+        ({"code": "weeks_since_onset"}, "Derived value weeks_since_onset: the name is already used"),
         ({"code": "hospitalized"}, "Question hospitalized: the name is already used"),
         ({"choices": ()}, "Question pain_trend: a choice question needs its list of choices"),
         ({"blank_choices": ("maybe",)}, "Question pain_trend: 'maybe' counts as blank but is not"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import math
 
 import pytest
 
@@ -72,8 +73,8 @@ def test_every_rule_is_evaluated_even_after_a_red_flag():
 def test_conservative_lists_failed_prerequisites_and_pathways():
     """A conservative result carries which prerequisites failed and which pathways did not hold."""
     result = run(edema_or_uptake="no", pain_nrs=7)
-    failed = [r.code for r in result.failing(engine.Effect.PREREQUISITE)]
-    not_held = [r.code for r in result.failing(engine.Effect.PATHWAY)]
+    failed = [r.code for r in result.rules if r.effect == "prerequisite" and not r.holds]
+    not_held = [r.code for r in result.rules if r.effect == "pathway" and not r.holds]
     assert result.outcome == "conservative"
     assert failed == ["pre_unhealed"]
     assert not_held == [
@@ -171,13 +172,13 @@ def test_weeks_since_onset_needs_the_onset_date():
     result = run(symptom_onset_date=None)
     needs = {r.code: r.needs for r in result.rules}
     assert needs["pre_fracture_age"] == ("symptom_onset_date",)
-    assert result.weeks_since_onset is None
+    assert math.isnan(result.derived["weeks_since_onset"])
 
 
 def test_weeks_since_onset_is_counted_from_the_screening_date():
-    assert run(symptom_onset_date="2025-02-28").weeks_since_onset == 2.0
+    assert run(symptom_onset_date="2025-02-28").derived["weeks_since_onset"] == 2.0
     later = run(symptom_onset_date="2025-02-28", as_of=datetime.date(2025, 6, 1))
-    assert later.weeks_since_onset == 93 / 7
+    assert later.derived["weeks_since_onset"] == 93 / 7
     assert later.outcome == "conservative"
 
 
@@ -300,6 +301,6 @@ def test_an_outpatient_meeting_a_pathway_after_under_three_weeks_of_care_gets_a_
     """Revision 2: fewer than early_care_weeks of non-surgical care is a caution, not a bar."""
     early = run("outpatient_worsening", conservative_weeks=2)
     assert early.outcome == engine.Outcome.CANDIDATE_WITH_CAUTIONS
-    assert [r.code for r in early.holding(engine.Effect.CAUTION)] == ["ca_early_care"]
+    assert [r.code for r in early.rules if r.effect == "caution" and r.holds] == ["ca_early_care"]
     assert run("outpatient_worsening", conservative_weeks=3).outcome == engine.Outcome.CANDIDATE
     assert run("inpatient", conservative_weeks=0).outcome == engine.Outcome.CANDIDATE
