@@ -46,7 +46,7 @@ class ProcedureManager(models.Manager["Procedure"]):
 
 
 class Procedure(models.Model):
-    """A procedure screened for. Its slug names every version ("vertebroplasty v2") and is
+    """A procedure screened for. Its slug names every version ("<slug> v2") and is
     frozen once a version has been published; its name is copied into each new version
     (``CriteriaSet.procedure_name``), so renaming it changes no published version, and a rename
     is recorded in the change log (``services.procedure_save``)."""
@@ -498,7 +498,7 @@ class CodingRow(CriteriaItem):
 
     technique = models.CharField(max_length=40, validators=[identifier_validator])
     technique_label = models.CharField(
-        max_length=100, help_text="How pages name the technique (for example: Kyphoplasty)."
+        max_length=100, help_text="How pages name the technique (for example: Balloon-assisted)."
     )
     region = models.CharField(max_length=60)
     levels = models.JSONField(
@@ -575,8 +575,8 @@ SHOWN_WITH_CHOICES = [(o.value, f"Suggestion: {o.value.replace('_', ' ')}") for 
     (f"{DECISION_PREFIX}{kind}", label) for kind, label in DECISION_MOMENTS.items()
 ]
 
-# A placeholder in a block's text: a parameter's value ({nrs_outpatient_min}), or the date a
-# number of weeks (a parameter) after the onset date ({date_after_onset:max_fracture_age_weeks}).
+# A placeholder in a block's text: a parameter's value ({pain_min}), or the date a number of
+# weeks (a parameter) after the onset date ({date_after_onset:window_weeks}).
 PLACEHOLDER = re.compile(r"\{([A-Za-z][A-Za-z0-9_]*)(?::([A-Za-z][A-Za-z0-9_]*))?\}")
 DATE_AFTER_ONSET = "date_after_onset"
 

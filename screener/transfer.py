@@ -65,7 +65,7 @@ SET_FIELDS = (
 
 
 def row_key(row: Any, key: str | tuple[str, ...]) -> str:
-    """A part's key as messages name it: one field, or several joined ("kyphoplasty / lumbar")."""
+    """A part's key as messages name it: one field, or several joined ("technique / region")."""
     get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
     if isinstance(key, str):
         return get(key)

@@ -228,6 +228,10 @@ SECURE_REFERRER_POLICY = "same-origin"
 # client address of the audit log and of the sign-in lockout. Empty: the connection's address.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 
+# The criteria sets `manage.py setup_demo` loads on a fresh install: fixtures/<slug>.json, each
+# the procedure of that slug, loaded when the procedure has no criteria set yet.
+DEFAULT_CRITERIA_FIXTURES = env_list("DEFAULT_CRITERIA_FIXTURES", ["vertebroplasty"])
+
 # The clinic, as handouts and emergency messages name it.
 CLINIC_NAME = env("CLINIC_NAME", "")
 CLINIC_PHONE = env("CLINIC_PHONE", "")

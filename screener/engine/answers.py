@@ -18,7 +18,7 @@ value. ``parse_answers`` takes another bound as its ``earliest`` argument."""
 
 
 class AnswerError(ValueError):
-    """A value that cannot be screened. ``field`` is its path, e.g. ``answers.pain_nrs``."""
+    """A value that cannot be screened. ``field`` is its path, e.g. ``answers.<question code>``."""
 
     def __init__(self, field: str, message: str):
         self.field = field

@@ -164,7 +164,7 @@ class RuleResult:
     emergency: bool = False
     # What the condition read, in the order it names them: answers, derived values and
     # parameters with their values (None when blank), so a page can say why the rule did not
-    # hold ("pain_nrs = 4, nrs_outpatient_min = 5").
+    # hold ("pain = 4, pain_min = 5").
     values: tuple[tuple[str, Any], ...] = ()
 
     def as_dict(self) -> dict:

@@ -164,7 +164,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('order', models.PositiveIntegerField(default=0)),
                 ('technique', models.CharField(max_length=40, validators=[django.core.validators.RegexValidator('^[A-Za-z][A-Za-z0-9_]*\\Z', 'Use letters, digits and underscores, starting with a letter.')])),
-                ('technique_label', models.CharField(help_text='How pages name the technique (for example: Kyphoplasty).', max_length=100)),
+                ('technique_label', models.CharField(help_text='How pages name the technique (for example: Balloon-assisted).', max_length=100)),
                 ('region', models.CharField(max_length=60)),
                 ('levels', models.JSONField(blank=True, default=list, help_text='The answers of the level question in this region.')),
                 ('primary_code', models.CharField(max_length=10)),

@@ -5,14 +5,13 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from intake.services.accounts import demo_accounts_ensure, demo_password_validate
 from screener.models import CriteriaSet
-
-DEFAULT_PROCEDURE = "vertebroplasty"
 
 
 class Command(BaseCommand):
@@ -33,11 +32,12 @@ class Command(BaseCommand):
                     "DEMO_PASSWORD refused: " + " ".join(error.messages) + " Nothing was changed."
                 ) from None
         call_command("migrate", interactive=False, verbosity=max(verbosity - 1, 0))
-        if CriteriaSet.objects.filter(procedure__slug=DEFAULT_PROCEDURE).exists():
-            self.stdout.write(f"Criteria for {DEFAULT_PROCEDURE} already present; not reloaded.")
-        else:
-            call_command("loaddata", DEFAULT_PROCEDURE, verbosity=0)
-            self.stdout.write(f"Loaded the default {DEFAULT_PROCEDURE} criteria set (version 1).")
+        for slug in settings.DEFAULT_CRITERIA_FIXTURES:  # fixtures/<slug>.json
+            if CriteriaSet.objects.filter(procedure__slug=slug).exists():
+                self.stdout.write(f"Criteria for {slug} already present; not reloaded.")
+            else:
+                call_command("loaddata", slug, verbosity=0)
+                self.stdout.write(f"Loaded the default {slug} criteria set (version 1).")
 
         accounts = demo_accounts_ensure(password=demo_password)
         for account in accounts:

@@ -19,7 +19,7 @@ class Command(BaseCommand):
     help = "Write a criteria set (questions, parameters, rules, content, golden cases) as JSON."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("procedure", help="procedure slug, e.g. vertebroplasty")
+        parser.add_argument("procedure", help="procedure slug")
         parser.add_argument(
             "--criteria-version",
             type=int,
