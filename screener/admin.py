@@ -6,9 +6,10 @@ on its row naming the rule, and stores nothing while any is left. A published or
 shown read-only and cannot be deleted: it can only be cloned as a new draft or retired.
 
 Pages beside the set (each with a confirmation step where it changes something): run golden
-cases, preview impact, publish, clone, retire, re-screen open intakes, export. Long work (an
-impact preview over more than 500 intakes, a re-screen) runs as a background task with a
-progress page that refreshes itself. Every change is recorded in the set's change log.
+cases, publish, clone, retire, export; the intake side adds the impact preview and the re-screen
+of open intakes through ``screener.hooks`` (``intake/rescreen/admin.py``). Their long work runs
+as a background job with a progress page that refreshes itself (the job admin below). Every
+change is recorded in the set's change log.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -26,7 +26,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from screener import engine, selectors, services, validation
+from screener import engine, selectors, services, tasks, validation
 from screener.admin_params import (
     DateFilterBoundsMixin,
     QuerySafeAdminMixin,
@@ -37,17 +37,15 @@ from screener.forms import (
     ConfirmForm,
     ContentBlockForm,
     GoldenCaseForm,
-    ImpactPreviewForm,
     QuestionForm,
     RuleForm,
 )
-from screener.golden import golden_cases_run
-from screener.impact import ImpactReport, impact_preview
+from screener.golden import golden_cases_run, golden_failures
+from screener.hooks import CriteriaSetPage, registry
 from screener.models import (
     ContentBlock,
     CriteriaChange,
     CriteriaJob,
-    CriteriaJobKind,
     CriteriaSet,
     CriteriaSetStatus,
     DerivedValue,
@@ -58,9 +56,6 @@ from screener.models import (
     Rule,
 )
 from screener.transfer import criteria_set_data
-
-# Impact previews up to this many intakes run within the request; more run in the background.
-PREVIEW_IN_REQUEST = 500
 
 EFFECTS = [e.value for e in engine.Effect]
 
@@ -294,14 +289,6 @@ class CriteriaSetAdmin(QuerySafeAdminMixin, admin.ModelAdmin):
     }
     default_part = "parameters"
     readonly_fields = ("procedure", "version", "status", "created_at", "published_at", "retired_at")
-    actions = (
-        "action_run_golden",
-        "action_preview_impact",
-        "action_publish",
-        "action_clone",
-        "action_retire",
-        "action_rescreen",
-    )
     change_form_template = "admin/screener/criteriaset/change_form.html"
 
     # -- permissions: a published or retired set is view-only and cannot be deleted ----------
@@ -379,28 +366,32 @@ class CriteriaSetAdmin(QuerySafeAdminMixin, admin.ModelAdmin):
     def delete_model(self, request: HttpRequest, obj: CriteriaSet) -> None:
         services.criteria_set_delete(criteria_set=obj, user=request.user)
 
-    # -- extra pages ------------------------------------------------------------------------
+    # -- pages beside the set: own ones and those other apps add (``screener.hooks``) ---------
+
+    @staticmethod
+    def pages() -> list[CriteriaSetPage]:
+        """Every page beside a set, in the order of its buttons and actions."""
+        return registry.pages_in_order(PAGES)
+
+    @property
+    def actions(self) -> list:  # type: ignore[override]
+        return [page.action for page in self.pages() if page.action is not None]
 
     def get_urls(self):
-        def view(func, name):
+        def view(page: CriteriaSetPage):
+            def page_view(request: HttpRequest, object_id: str) -> HttpResponse:
+                return page.view(self, request, object_id)
+
             return path(
-                f"<path:object_id>/{name}/",
-                self.admin_site.admin_view(func),
-                name=f"screener_criteriaset_{name}",
+                f"<path:object_id>/{page.name}/",
+                self.admin_site.admin_view(page_view),
+                name=f"screener_criteriaset_{page.name}",
             )
 
-        return [
-            view(self.golden_view, "golden"),
-            view(self.impact_view, "impact"),
-            view(self.publish_view, "publish"),
-            view(self.clone_view, "clone"),
-            view(self.retire_view, "retire"),
-            view(self.rescreen_view, "rescreen"),
-            view(self.export_view, "export"),
-            *super().get_urls(),
-        ]
+        return [*(view(page) for page in self.pages()), *super().get_urls()]
 
-    def _get_set(self, request: HttpRequest, object_id: str, perm: str) -> CriteriaSet:
+    def criteria_set_or_404(self, request: HttpRequest, object_id: str, perm: str) -> CriteriaSet:
+        """The set a page names, for a user with ``screener.<perm>_criteriaset`` (else 403)."""
         if not request.user.has_perm(f"screener.{perm}_criteriaset"):
             raise PermissionDenied
         refuse_nul(request)
@@ -408,9 +399,10 @@ class CriteriaSetAdmin(QuerySafeAdminMixin, admin.ModelAdmin):
             CriteriaSet.objects.select_related("procedure"), pk=object_pk(object_id)
         )
 
-    def _render(
+    def render_page(
         self, request: HttpRequest, template: str, criteria_set: CriteriaSet, title: str, **context
     ) -> TemplateResponse:
+        """``templates/admin/screener/criteriaset/<template>.html`` with the admin's context."""
         return TemplateResponse(
             request,
             f"admin/screener/criteriaset/{template}.html",
@@ -424,241 +416,19 @@ class CriteriaSetAdmin(QuerySafeAdminMixin, admin.ModelAdmin):
             },
         )
 
-    def _back(self, criteria_set: CriteriaSet) -> HttpResponseRedirect:
+    def redirect_to_set(self, criteria_set: CriteriaSet) -> HttpResponseRedirect:
         return HttpResponseRedirect(
             reverse("admin:screener_criteriaset_change", args=[criteria_set.pk])
         )
 
-    def golden_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        criteria_set = self._get_set(request, object_id, "view")
-        results = golden_cases_run(criteria_set)
-        failed = sum(not r.passed for r in results)
-        return self._render(
-            request,
-            "golden",
-            criteria_set,
-            f"Golden cases of {criteria_set}",
-            results=results,
-            failed=failed,
-            passed=len(results) - failed,
-            problems=services.criteria_set_check(criteria_set),
-        )
-
-    def impact_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        criteria_set = self._get_set(request, object_id, "view")
-        if not criteria_set.is_draft:
-            messages.error(request, "Impact preview is for drafts: clone this set first.")
-            return self._back(criteria_set)
-        form = ImpactPreviewForm(request.POST if request.method == "POST" else None)
-        report = None
-        problems = services.criteria_set_check(criteria_set)
-        if request.method == "POST" and form.is_valid() and not problems:
-            limit = form.cleaned_data["limit"]
-            if limit > PREVIEW_IN_REQUEST:
-                job = services.criteria_job_create(
-                    kind=CriteriaJobKind.IMPACT,
-                    criteria_set=criteria_set,
-                    limit=limit,
-                    user=request.user,
-                )
-                return enqueue_job(request, job)
-            report = impact_preview(criteria_set=criteria_set, limit=limit)
-        return self._render(
-            request,
-            "impact",
-            criteria_set,
-            f"Impact preview of {criteria_set}",
-            form=form,
-            report=report,
-            problems=problems,
-        )
-
-    def publish_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        criteria_set = self._get_set(request, object_id, "change")
-        if not criteria_set.is_draft:
-            messages.error(request, f"{criteria_set} is already {criteria_set.status}.")
-            return self._back(criteria_set)
-        if request.method == "POST":
-            try:
-                published = services.criteria_set_publish(
-                    criteria_set=criteria_set, user=request.user
-                )
-            except services.PublishRefused as refused:
-                messages.error(
-                    request,
-                    format_html(
-                        "Not published: {} still has problems.<ul>{}</ul>",
-                        criteria_set,
-                        format_html_join("", "<li>{}</li>", ((m,) for m in refused.messages)),
-                    ),
-                )
-                return HttpResponseRedirect(request.path)
-            messages.success(
-                request,
-                f"Published {published}: new intakes use it. Older versions stay in use for the "
-                "intakes pinned to them; re-screen open intakes from the button above.",
-            )
-            return self._back(published)
-        from screener.golden import golden_failures
-
-        problems = [str(p) for p in services.criteria_set_check(criteria_set)]
-        failures = [] if problems else golden_failures(criteria_set)
-        return self._render(
-            request,
-            "publish",
-            criteria_set,
-            f"Publish {criteria_set}?",
-            problems=problems,
-            failures=failures,
-            golden_count=criteria_set.goldencase_set.count(),
-            newest=selectors.newest_published_set(criteria_set.procedure),
-        )
-
-    def clone_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        criteria_set = self._get_set(request, object_id, "add")
-        form = ConfirmForm(request.POST if request.method == "POST" else None)
-        if request.method == "POST" and form.is_valid():
-            draft = services.criteria_set_clone(
-                criteria_set=criteria_set, notes=form.cleaned_data["note"], user=request.user
-            )
-            messages.success(
-                request,
-                f"Cloned {criteria_set} as the new draft {draft}: edit it, run its golden cases "
-                "and preview its impact before publishing.",
-            )
-            return self._back(draft)
-        return self._render(
-            request,
-            "confirm",
-            criteria_set,
-            f"Clone {criteria_set} as a new draft?",
-            form=form,
-            button="Clone as new draft",
-            explanation=(
-                f"A full copy of {criteria_set} (questions, parameters, derived values, rules, "
-                f"content and golden cases) becomes draft version "
-                f"{selectors.next_version(criteria_set.procedure)}. {criteria_set} is not "
-                "changed."
-            ),
-            note_label="Notes for the new version (what will change, and why)",
-        )
-
-    def retire_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        criteria_set = self._get_set(request, object_id, "change")
-        if criteria_set.status != CriteriaSetStatus.PUBLISHED:
-            messages.error(request, f"Only a published set can be retired; {criteria_set} is not.")
-            return self._back(criteria_set)
-        form = ConfirmForm(request.POST if request.method == "POST" else None)
-        if request.method == "POST" and form.is_valid():
-            services.criteria_set_retire(criteria_set=criteria_set, user=request.user)
-            messages.success(
-                request,
-                f"Retired {criteria_set}: new intakes no longer use it; intakes pinned to it keep "
-                "it.",
-            )
-            return self._back(criteria_set)
-        newest_other = (
-            CriteriaSet.objects.published()
-            .filter(procedure=criteria_set.procedure)
-            .exclude(pk=criteria_set.pk)
-            .order_by("-version")
-            .first()
-        )
-        warning = (
-            ""
-            if newest_other
-            else f"{criteria_set.procedure} will have no published version: new intakes "
-            "cannot be started until one is published."
-        )
-        return self._render(
-            request,
-            "confirm",
-            criteria_set,
-            f"Retire {criteria_set}?",
-            form=form,
-            button="Retire",
-            explanation=(
-                f"New intakes will no longer use {criteria_set}. Intakes pinned to it keep it "
-                f"({criteria_set.intakes.count()} intakes). A retired set cannot be published "
-                "again; clone it to reuse it."
-            ),
-            warning=warning,
-            hide_note=True,
-        )
-
-    def rescreen_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        criteria_set = self._get_set(request, object_id, "change")
-        newest = selectors.newest_published_set(criteria_set.procedure)
-        if newest is None or newest.pk != criteria_set.pk:
-            messages.error(
-                request,
-                f"Open intakes are re-screened under the newest published version"
-                f"{f' ({newest})' if newest else ''}, not {criteria_set}.",
-            )
-            return self._back(criteria_set)
-        counts = selectors.rescreen_counts(criteria_set)
-        if request.method == "POST":
-            if not counts:
-                messages.info(
-                    request, "Nothing to re-screen: no open intake is on an older version."
-                )
-                return self._back(criteria_set)
-            job = services.criteria_job_create(
-                kind=CriteriaJobKind.RESCREEN, criteria_set=criteria_set, user=request.user
-            )
-            return enqueue_job(request, job)
-        return self._render(
-            request,
-            "rescreen",
-            criteria_set,
-            f"Re-screen open intakes under {criteria_set}?",
-            counts=counts,
-            total=sum(count for _version, count in counts),
-        )
-
-    def export_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        criteria_set = self._get_set(request, object_id, "view")
-        response = HttpResponse(
-            json.dumps(criteria_set_data(criteria_set), indent=2, ensure_ascii=False),
-            content_type="application/json",
-        )
-        name = f"{criteria_set.procedure.slug}-v{criteria_set.version}.json"
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-        return response
-
-    # -- changelist actions: each opens the page of the one set selected ---------------------
-
-    def _one(self, request: HttpRequest, queryset, page: str):
+    def page_of_selected(self, request: HttpRequest, queryset, page: str):
+        """A list action: the page ``page`` of the one set selected (a warning otherwise)."""
         if queryset.count() != 1:
             self.message_user(request, "Select exactly one criteria set.", messages.WARNING)
             return None
         return HttpResponseRedirect(
             reverse(f"admin:screener_criteriaset_{page}", args=[queryset.get().pk])
         )
-
-    @admin.action(description="Run golden cases")
-    def action_run_golden(self, request, queryset):
-        return self._one(request, queryset, "golden")
-
-    @admin.action(description="Preview impact (draft)")
-    def action_preview_impact(self, request, queryset):
-        return self._one(request, queryset, "impact")
-
-    @admin.action(description="Publish (draft)", permissions=["change"])
-    def action_publish(self, request, queryset):
-        return self._one(request, queryset, "publish")
-
-    @admin.action(description="Clone as new draft", permissions=["add"])
-    def action_clone(self, request, queryset):
-        return self._one(request, queryset, "clone")
-
-    @admin.action(description="Retire (published)", permissions=["change"])
-    def action_retire(self, request, queryset):
-        return self._one(request, queryset, "retire")
-
-    @admin.action(description="Re-screen open intakes (newest published)", permissions=["change"])
-    def action_rescreen(self, request, queryset):
-        return self._one(request, queryset, "rescreen")
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
@@ -672,26 +442,202 @@ class CriteriaSetAdmin(QuerySafeAdminMixin, admin.ModelAdmin):
             context["sections"] = list(dict.fromkeys(context["sections"]))
             context["current_effect"] = request.GET.get("effect", "")
             context["current_section"] = request.GET.get("section", "")
-            context["is_newest_published"] = (
-                obj.status == CriteriaSetStatus.PUBLISHED
-                and selectors.newest_published_set(obj.procedure) == obj
-            )
+            context["set_tools"] = [
+                (page.button, reverse(f"admin:screener_criteriaset_{page.name}", args=[obj.pk]))
+                for page in self.pages()
+                if page.button and page.shown(obj)
+            ]
         return super().render_change_form(request, context, add, change, form_url, obj)
 
 
-def enqueue_job(request: HttpRequest, job: CriteriaJob) -> HttpResponseRedirect:
-    """Queue a job's task once the job row is committed; show its progress page."""
-    from screener import tasks
+# ------------------------------------------------------------------------------------------
+# The criteria side's own pages beside a set (other apps add theirs: ``screener.hooks``)
 
-    task = tasks.impact_preview_task if job.kind == CriteriaJobKind.IMPACT else tasks.rescreen_task
 
-    def enqueue() -> None:
-        result = task.enqueue(job.pk)
-        services.criteria_job_task_set(job_id=job.pk, task_id=str(result.id))
+def golden_view(model_admin: CriteriaSetAdmin, request: HttpRequest, object_id: str):
+    criteria_set = model_admin.criteria_set_or_404(request, object_id, "view")
+    results = golden_cases_run(criteria_set)
+    failed = sum(not r.passed for r in results)
+    return model_admin.render_page(
+        request,
+        "golden",
+        criteria_set,
+        f"Golden cases of {criteria_set}",
+        results=results,
+        failed=failed,
+        passed=len(results) - failed,
+        problems=services.criteria_set_check(criteria_set),
+    )
 
-    transaction.on_commit(enqueue)
-    messages.info(request, f"{job.get_kind_display()} queued; this page refreshes itself.")
-    return HttpResponseRedirect(reverse("admin:screener_criteriajob_change", args=[job.pk]))
+
+def publish_view(model_admin: CriteriaSetAdmin, request: HttpRequest, object_id: str):
+    criteria_set = model_admin.criteria_set_or_404(request, object_id, "change")
+    if not criteria_set.is_draft:
+        messages.error(request, f"{criteria_set} is already {criteria_set.status}.")
+        return model_admin.redirect_to_set(criteria_set)
+    if request.method == "POST":
+        try:
+            published = services.criteria_set_publish(criteria_set=criteria_set, user=request.user)
+        except services.PublishRefused as refused:
+            messages.error(
+                request,
+                format_html(
+                    "Not published: {} still has problems.<ul>{}</ul>",
+                    criteria_set,
+                    format_html_join("", "<li>{}</li>", ((m,) for m in refused.messages)),
+                ),
+            )
+            return HttpResponseRedirect(request.path)
+        messages.success(
+            request,
+            " ".join(
+                [f"Published {published}: new intakes use it.", *registry.publish_notes(published)]
+            ),
+        )
+        return model_admin.redirect_to_set(published)
+    problems = [str(p) for p in services.criteria_set_check(criteria_set)]
+    failures = [] if problems else golden_failures(criteria_set)
+    return model_admin.render_page(
+        request,
+        "publish",
+        criteria_set,
+        f"Publish {criteria_set}?",
+        problems=problems,
+        failures=failures,
+        golden_count=criteria_set.goldencase_set.count(),
+        newest=selectors.newest_published_set(criteria_set.procedure),
+    )
+
+
+def clone_view(model_admin: CriteriaSetAdmin, request: HttpRequest, object_id: str):
+    criteria_set = model_admin.criteria_set_or_404(request, object_id, "add")
+    form = ConfirmForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        draft = services.criteria_set_clone(
+            criteria_set=criteria_set, notes=form.cleaned_data["note"], user=request.user
+        )
+        messages.success(
+            request,
+            f"Cloned {criteria_set} as the new draft {draft}: edit it, run its golden cases "
+            "and preview its impact before publishing.",
+        )
+        return model_admin.redirect_to_set(draft)
+    return model_admin.render_page(
+        request,
+        "confirm",
+        criteria_set,
+        f"Clone {criteria_set} as a new draft?",
+        form=form,
+        button="Clone as new draft",
+        explanation=(
+            f"A full copy of {criteria_set} (questions, parameters, derived values, rules, "
+            f"content and golden cases) becomes draft version "
+            f"{selectors.next_version(criteria_set.procedure)}. {criteria_set} is not "
+            "changed."
+        ),
+        note_label="Notes for the new version (what will change, and why)",
+    )
+
+
+def retire_view(model_admin: CriteriaSetAdmin, request: HttpRequest, object_id: str):
+    criteria_set = model_admin.criteria_set_or_404(request, object_id, "change")
+    if criteria_set.status != CriteriaSetStatus.PUBLISHED:
+        messages.error(request, f"Only a published set can be retired; {criteria_set} is not.")
+        return model_admin.redirect_to_set(criteria_set)
+    form = ConfirmForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        services.criteria_set_retire(criteria_set=criteria_set, user=request.user)
+        messages.success(
+            request,
+            f"Retired {criteria_set}: new intakes no longer use it; intakes pinned to it keep "
+            "it.",
+        )
+        return model_admin.redirect_to_set(criteria_set)
+    newest_other = (
+        CriteriaSet.objects.published()
+        .filter(procedure=criteria_set.procedure)
+        .exclude(pk=criteria_set.pk)
+        .order_by("-version")
+        .first()
+    )
+    warning = (
+        ""
+        if newest_other
+        else f"{criteria_set.procedure} will have no published version: new intakes "
+        "cannot be started until one is published."
+    )
+    return model_admin.render_page(
+        request,
+        "confirm",
+        criteria_set,
+        f"Retire {criteria_set}?",
+        form=form,
+        button="Retire",
+        explanation=(
+            f"New intakes will no longer use {criteria_set}. Intakes pinned to it keep it "
+            f"({criteria_set.intakes.count()} intakes). A retired set cannot be published "
+            "again; clone it to reuse it."
+        ),
+        warning=warning,
+        hide_note=True,
+    )
+
+
+def export_view(model_admin: CriteriaSetAdmin, request: HttpRequest, object_id: str):
+    criteria_set = model_admin.criteria_set_or_404(request, object_id, "view")
+    response = HttpResponse(
+        json.dumps(criteria_set_data(criteria_set), indent=2, ensure_ascii=False),
+        content_type="application/json",
+    )
+    name = f"{criteria_set.procedure.slug}-v{criteria_set.version}.json"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+# List actions: each opens the page of the one set selected.
+
+
+@admin.action(description="Run golden cases")
+def action_run_golden(model_admin: CriteriaSetAdmin, request: HttpRequest, queryset):
+    return model_admin.page_of_selected(request, queryset, "golden")
+
+
+@admin.action(description="Publish (draft)", permissions=["change"])
+def action_publish(model_admin: CriteriaSetAdmin, request: HttpRequest, queryset):
+    return model_admin.page_of_selected(request, queryset, "publish")
+
+
+@admin.action(description="Clone as new draft", permissions=["add"])
+def action_clone(model_admin: CriteriaSetAdmin, request: HttpRequest, queryset):
+    return model_admin.page_of_selected(request, queryset, "clone")
+
+
+@admin.action(description="Retire (published)", permissions=["change"])
+def action_retire(model_admin: CriteriaSetAdmin, request: HttpRequest, queryset):
+    return model_admin.page_of_selected(request, queryset, "retire")
+
+
+PAGES = (
+    CriteriaSetPage("golden", golden_view, "Run golden cases", action=action_run_golden),
+    CriteriaSetPage(
+        "publish", publish_view, "Publish", shown=lambda s: s.is_draft, action=action_publish
+    ),
+    CriteriaSetPage(
+        "clone",
+        clone_view,
+        "Clone as new draft",
+        shown=lambda s: not s.is_draft,
+        action=action_clone,
+    ),
+    CriteriaSetPage(
+        "retire",
+        retire_view,
+        "Retire",
+        shown=lambda s: s.status == CriteriaSetStatus.PUBLISHED,
+        action=action_retire,
+    ),
+    CriteriaSetPage("export", export_view, "Export JSON"),
+)
 
 
 # ------------------------------------------------------------------------------------------
@@ -861,7 +807,8 @@ class CriteriaJobAdmin(QuerySafeAdminMixin, ReadOnlyAdmin, admin.ModelAdmin):
         )
         if job is None:
             raise Http404("No such job.")
-        report = ImpactReport.from_dict(job.result) if job.result else None
+        handler = registry.job_handler(job.kind)
+        report = handler.report(job.result) if job.result and handler else None
         return TemplateResponse(
             request,
             "admin/screener/criteriajob/progress.html",
@@ -887,8 +834,6 @@ class CriteriaJobAdmin(QuerySafeAdminMixin, ReadOnlyAdmin, admin.ModelAdmin):
         ]
 
     def stall_context(self, request: HttpRequest, job: CriteriaJob) -> dict[str, Any]:
-        from screener import tasks
-
         seconds = tasks.stall_seconds()
         stalled = job.is_stalled(now=timezone.now(), seconds=seconds)
         return {
@@ -899,8 +844,6 @@ class CriteriaJobAdmin(QuerySafeAdminMixin, ReadOnlyAdmin, admin.ModelAdmin):
 
     def resume_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """Resume a stalled job (criteria admins: a re-screen changes patients' screenings)."""
-        from screener import tasks
-
         if not (self.has_view_permission(request) and request.user.has_perm(RESUME_PERMISSION)):
             raise PermissionDenied
         text = object_id
@@ -943,21 +886,15 @@ RESUME_PERMISSION = "screener.change_criteriaset"
 
 
 def job_stalled_message(job: CriteriaJob, seconds: float) -> str:
-    """What a stalled job's page says: where the worker stopped, and what resuming does."""
-    from screener import tasks
-
-    if job.kind == CriteriaJobKind.RESCREEN:
-        effect = (
-            "Intakes already re-screened stay re-screened; resuming re-screens the rest, each "
-            "intake once, and the counts cover every run."
-        )
-    else:
-        effect = "Resuming runs the preview again from the start."
+    """What a stalled job's page says: where the worker stopped, and what resuming does (as
+    its kind's handler says)."""
+    handler = registry.job_handler(job.kind)
+    effect = f" {handler.resume_effect}" if handler else ""
     if job.runs < tasks.AUTOMATIC_RUNS:
         automatic = "A task worker that starts resumes it by itself."
     else:
         automatic = f"After {job.runs} runs, task workers no longer resume it by themselves."
     return (
         f"Stalled: the worker stopped at {job.done:,} of {job.total:,} intakes (no sign of life "
-        f"for more than {seconds:g} seconds); resume it. {effect} {automatic}"
+        f"for more than {seconds:g} seconds); resume it.{effect} {automatic}"
     )

@@ -3,10 +3,9 @@ record every change in the set's change log."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 from collections import Counter
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -17,7 +16,6 @@ from django.utils import timezone
 
 from screener import adapters, content, engine, transfer
 from screener.golden import golden_failures
-from screener.impact import ImpactReport
 from screener.models import (
     ContentBlock,
     CriteriaChange,
@@ -358,6 +356,15 @@ def _job_owned(*, job_id: int, run: int):
     return CriteriaJob.objects.filter(pk=job_id, runs=run, status=CriteriaJobStatus.RUNNING)
 
 
+def criteria_job_lock(*, job_id: int, run: int) -> CriteriaJob:
+    """The job, locked until the caller's transaction ends, while ``run`` owns it (its totals
+    then cannot change under the caller). Raises JobSuperseded when it no longer does."""
+    job = _job_owned(job_id=job_id, run=run).select_for_update().first()
+    if job is None:
+        raise JobSuperseded(job_id)
+    return job
+
+
 def criteria_job_start(*, job_id: int, now: datetime.datetime | None = None) -> CriteriaJob | None:
     """Start a queued job as its next run and return it (``job.runs`` is the run's number).
 
@@ -428,9 +435,7 @@ def criteria_job_batch_done(
     JobSuperseded, which rolls the batch back, when ``run`` no longer owns the job.
     """
     with transaction.atomic():
-        job = _job_owned(job_id=job_id, run=run).select_for_update().first()
-        if job is None:
-            raise JobSuperseded(job_id)
+        job = criteria_job_lock(job_id=job_id, run=run)
         counts = Counter({(before, after): n for before, after, n in job.outcome_changes})
         counts.update(changes)
         job.outcome_changes = _change_rows(counts)
@@ -441,32 +446,35 @@ def criteria_job_batch_done(
 
 
 def _change_rows(counts: Counter[tuple[str, str]]) -> list[list]:
-    """[from, to, count], most frequent first (as ``ImpactTally.change_rows``)."""
+    """[from, to, count], most frequent first (as a report's ``changes``)."""
     rows = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     return [[before, after, count] for (before, after), count in rows if count]
 
 
+class JobReport(Protocol):
+    """What a job finishes with (its kind's report, e.g. ``intake.rescreen.impact``'s)."""
+
+    @property
+    def changes(self) -> list[tuple[str, str, int]]:
+        """(from, to, count) outcome changes, most frequent first."""
+        ...
+
+    def as_dict(self) -> dict[str, Any]:
+        """The whole report as JSON, kept as the job's result for its progress page."""
+        ...
+
+
 def criteria_job_finish(
-    *, job_id: int, run: int, report: ImpactReport, now: datetime.datetime | None = None
-) -> ImpactReport:
+    *, job_id: int, run: int, report: JobReport, now: datetime.datetime | None = None
+) -> JobReport:
     """Mark the job done with its report, and return the report kept.
 
-    A re-screen's report counts the job's totals over every run (``criteria_job_batch_done``);
-    its changed cases listed are this run's. Raises JobSuperseded when ``run`` no longer owns
-    the job.
+    A re-screen's handler passes a report that counts the job's totals over every run
+    (``criteria_job_batch_done``, read with ``criteria_job_lock`` in the same transaction).
+    Raises JobSuperseded when ``run`` no longer owns the job.
     """
     with transaction.atomic():
-        job = _job_owned(job_id=job_id, run=run).select_for_update().first()
-        if job is None:
-            raise JobSuperseded(job_id)
-        if job.kind == CriteriaJobKind.RESCREEN:
-            report = dataclasses.replace(
-                report,
-                evaluated=job.moved,
-                changes=[(before, after, n) for before, after, n in job.outcome_changes],
-                changed=sum(n for _before, _after, n in job.outcome_changes),
-                dropped_answers=job.dropped_answers,
-            )
+        job = criteria_job_lock(job_id=job_id, run=run)
         job.status = CriteriaJobStatus.DONE
         job.result = report.as_dict()
         job.outcome_changes = [list(row) for row in report.changes]

@@ -6,33 +6,23 @@ passing of time), and compared with its current screening: the outcome changes (
 with counts) and, per changed case, the rules that flipped. Read-only: nothing is written.
 
 The same tally serves ``rescreen`` (dry run and real run), so both print the same table.
+The intakes are read in bulk by ``intake.rescreen.selectors``; the report is plain data (it is
+stored as JSON on a background job, ``ImpactReport.as_dict``).
 """
 
 from __future__ import annotations
 
-import datetime
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
+from intake.rescreen.selectors import IntakeRow, earlier_rule_results, submitted_intake_rows
 from screener import adapters, engine
 from screener.models import CriteriaSet
 
 # Cases listed one by one in a report (the counts always cover every intake).
 MAX_LISTED_CASES = 1000
-
-
-class IntakeRow(NamedTuple):
-    """What re-screening one intake needs, read in bulk (no model instances)."""
-
-    intake_id: int
-    answers: dict[str, Any]
-    date_of_birth: datetime.date | None
-    as_of: datetime.date
-    screening_id: int | None
-    outcome: str
-    version: int  # of the set the current screening was made under
 
 
 @dataclass(frozen=True)
@@ -184,17 +174,6 @@ class ImpactTally:
         )
 
 
-def earlier_rule_results(screening_ids: list[int]) -> dict[int, list[dict]]:
-    """Rule results of earlier screenings, by screening id (read in chunks)."""
-    from intake.models import Screening
-
-    found: dict[int, list[dict]] = {}
-    for start in range(0, len(screening_ids), 1000):
-        chunk = screening_ids[start : start + 1000]
-        found.update(Screening.objects.filter(pk__in=chunk).values_list("id", "rule_results"))
-    return found
-
-
 def evaluate_rows(
     compiled: engine.CompiledCriteria, rows: Iterable[IntakeRow]
 ) -> Iterator[tuple[IntakeRow, engine.ScreeningResult, dict[str, Any], dict[str, str]]]:
@@ -214,8 +193,6 @@ def impact_preview(
 
     Raises engine.CriteriaInvalid when the set's expressions do not check.
     """
-    from screener.selectors import submitted_intake_rows
-
     compiled = adapters.compiled_criteria(criteria_set)  # compiled once for every intake
     rows = submitted_intake_rows(procedure=criteria_set.procedure, limit=limit)
     total = len(rows)
