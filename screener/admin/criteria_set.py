@@ -35,14 +35,7 @@ from screener.admin.pages import PAGES
 from screener.admin.records import CriteriaChangeInline
 from screener.admin_params import QuerySafeAdminMixin, object_pk, refuse_nul
 from screener.hooks import CriteriaSetPage, registry
-from screener.models import (
-    CriteriaSet,
-    DerivedValue,
-    Parameter,
-    Procedure,
-    Question,
-    Rule,
-)
+from screener.models import CriteriaSet, Procedure
 from screener.transfer import criteria_set_data
 
 
@@ -64,72 +57,6 @@ class ProcedureAdmin(QuerySafeAdminMixin, admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Procedure, form, change: bool) -> None:
         services.procedure_save(procedure=obj, user=request.user)
-
-
-# Whole-set checks of a draft being saved
-
-
-PART_MODELS = (Question, Parameter, DerivedValue, Rule)
-KEY_FIELD = {Question: "code", Parameter: "name", DerivedValue: "name", Rule: "code"}
-
-
-def check_draft_formsets(request: HttpRequest, criteria_set: CriteriaSet, formsets: list) -> bool:
-    """Check every expression of the set as the formsets would leave it.
-
-    Each problem goes on the row it names (so nothing is saved) and into one message at the
-    top. Returns True when the set checks. Rows with their own field errors are left to those.
-    """
-    by_model = {fs.model: fs for fs in formsets if fs.model in PART_MODELS}
-    if not by_model:
-        return True  # no expression is edited on this page (content, golden cases, log)
-    if not all(fs.is_valid() for fs in by_model.values()):
-        return False
-    replaced: dict[type, list] = {}
-    forms_by_key: dict[tuple[type, str], list] = {}
-    for model, formset in by_model.items():
-        rows = []
-        for form in formset.forms:
-            if form.instance.pk is None and not form.has_changed():
-                continue  # an empty extra row
-            if formset.can_delete and formset._should_delete_form(form):
-                continue
-            rows.append(form.instance)
-            forms_by_key.setdefault((model, getattr(form.instance, KEY_FIELD[model])), []).append(
-                form
-            )
-        shown = [form.instance.pk for form in formset.initial_forms]
-        rows += list(model.objects.filter(criteria_set=criteria_set).exclude(pk__in=shown))
-        replaced[model] = rows
-    problems = validation.draft_problems(criteria_set, replaced)
-    if not problems:
-        return True
-    elsewhere = []  # problems of rows not on this page (another part, or filtered out)
-    for problem in problems:
-        model = validation.PROBLEM_KINDS.get(problem.kind, (None,))[0]
-        forms = forms_by_key.get((model, problem.code), [])
-        for form in forms:
-            form.add_error(problem.field if problem.field in form.fields else None, str(problem))
-        if not forms:
-            elsewhere.append(str(problem))
-    if elsewhere:
-        # Shown above the first table of the page; its formset is then invalid: nothing saved.
-        formset = next(iter(by_model.values()))
-        formset._non_form_errors = formset.error_class(
-            [
-                *formset.non_form_errors(),
-                *(f"Not saved: a row not shown here does not check: {line}" for line in elsewhere),
-            ],
-            error_class="nonform",
-        )
-    messages.error(
-        request,
-        format_html(
-            "Nothing was saved: {} expression problem(s), shown on their rows.<ul>{}</ul>",
-            len(problems),
-            format_html_join("", "<li>{}</li>", ((str(p),) for p in problems)),
-        ),
-    )
-    return False
 
 
 class CriteriaSetAdmin(QuerySafeAdminMixin, admin.ModelAdmin):
@@ -212,8 +139,38 @@ class CriteriaSetAdmin(QuerySafeAdminMixin, admin.ModelAdmin):
     def _create_formsets(self, request: HttpRequest, obj: CriteriaSet, change: bool):
         formsets, inline_instances = super()._create_formsets(request, obj, change)
         if request.method == "POST" and change and obj.is_draft:
-            check_draft_formsets(request, obj, formsets)
+            self.check_draft(request, obj, formsets)
         return formsets, inline_instances
+
+    def check_draft(self, request: HttpRequest, criteria_set: CriteriaSet, formsets) -> None:
+        """Check the whole set as the formsets would leave it (``validation``): each problem
+        goes on the row it names (so nothing is saved) and into one message at the top."""
+        check = validation.draft_formsets_check(criteria_set, formsets)
+        if not check.problems:
+            return
+        for form, error in check.on_rows:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        if check.elsewhere:
+            # Shown above the first table of the page; its formset is then invalid: nothing saved.
+            formset = next(fs for fs in formsets if fs.model in validation.ROW_KEY)
+            formset._non_form_errors = formset.error_class(
+                [
+                    *formset.non_form_errors(),
+                    *(
+                        f"Not saved: a row not shown here does not check: {line}"
+                        for line in check.elsewhere
+                    ),
+                ],
+                error_class="nonform",
+            )
+        messages.error(
+            request,
+            format_html(
+                "Nothing was saved: {} expression problem(s), shown on their rows.<ul>{}</ul>",
+                len(check.problems),
+                format_html_join("", "<li>{}</li>", ((str(p),) for p in check.problems)),
+            ),
+        )
 
     def save_model(self, request: HttpRequest, obj: CriteriaSet, form, change: bool) -> None:
         if change:

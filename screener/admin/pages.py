@@ -119,8 +119,7 @@ def retire_view(model_admin: CriteriaSetAdmin, request: HttpRequest, object_id: 
         services.criteria_set_retire(criteria_set=criteria_set, user=request.user)
         messages.success(
             request,
-            f"Retired {criteria_set}: new intakes no longer use it; intakes pinned to it keep "
-            "it.",
+            f"Retired {criteria_set}: new intakes no longer use it; intakes pinned to it keep it.",
         )
         return model_admin.redirect_to_set(criteria_set)
     newest_other = (

@@ -10,7 +10,6 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from screener import services, validation
-from screener.admin.criteria_set import KEY_FIELD
 from screener.admin_params import QuerySafeAdminMixin
 from screener.forms import GoldenCaseForm, QuestionForm, RuleForm
 from screener.models import CriteriaSet, CriteriaSetStatus
@@ -47,33 +46,19 @@ class PartAdmin(QuerySafeAdminMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
         return ("criteria_set",) if obj is not None else ()
 
-    def _check(self, form, obj: Any) -> None:
-        """Whole-set check with this row as edited; errors go on its fields."""
-        model = type(obj)
-        if model not in KEY_FIELD:
-            return
-        criteria_set = obj.criteria_set
-        rows = [r for r in model.objects.filter(criteria_set=criteria_set) if r.pk != obj.pk]
-        problems = validation.draft_problems(criteria_set, {model: [*rows, obj]})
-        kind = {v[0]: k for k, v in validation.PROBLEM_KINDS.items()}[model]
-        key = getattr(obj, KEY_FIELD[model])
-        for problem in problems:
-            if problem.kind == kind and problem.code == key:
-                form.add_error(
-                    problem.field if problem.field in form.fields else None, str(problem)
-                )
-            else:
-                form.add_error(None, f"The set would not check: {problem}")
-
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs):
         form_class = super().get_form(request, obj, change, **kwargs)
-        admin_self = self
 
         class CheckedForm(form_class):  # type: ignore[valid-type, misc]
+            """Checked against the whole set with this row as edited (``validation``)."""
+
             def _post_clean(self) -> None:
                 super()._post_clean()
-                if not self.errors and self.instance.criteria_set_id:
-                    admin_self._check(self, self.instance)
+                if self.errors or not self.instance.criteria_set_id:
+                    return
+                for error in validation.row_edit_errors(self.instance):
+                    field = error.field if error.field in self.fields else None
+                    self.add_error(field, error.message)
 
         return CheckedForm
 
