@@ -1,5 +1,5 @@
-"""Writes of criteria sets: clone a draft, check it, publish it, retire it, import it, and
-record every change in the set's change log."""
+"""Writes of criteria sets: create or clone a draft, check it, publish it, retire it, import
+it, and record every change in the set's change log; and the progress of background jobs."""
 
 from __future__ import annotations
 
@@ -11,10 +11,9 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
-from screener import adapters, content, engine, transfer
+from screener import adapters, content, engine, selectors, transfer
 from screener.golden import golden_failures
 from screener.models import (
     ContentBlock,
@@ -122,22 +121,15 @@ def procedure_save(*, procedure: Procedure, user: AbstractBaseUser | None = None
 def criteria_set_edit_record(
     *,
     criteria_set: CriteriaSet,
-    before: dict[str, Any] | None,
+    before: dict[str, Any],
     user: AbstractBaseUser | None = None,
 ) -> CriteriaChange | None:
     """Record an edit of a draft (admin) as the difference from the snapshot ``before``.
 
-    ``before`` is ``transfer.criteria_set_data`` taken before the edit, or None for a new set.
-    Returns None when nothing changed.
+    ``before`` is ``transfer.criteria_set_data`` taken before the edit (a new set is recorded
+    by ``criteria_set_create``). Returns None when nothing changed.
     """
     after = transfer.criteria_set_data(criteria_set)
-    if before is None:
-        return criteria_change_record(
-            criteria_set=criteria_set,
-            action=CriteriaChangeAction.CREATED,
-            summary=f"Created {criteria_set} as a draft",
-            user=user,
-        )
     lines = transfer.snapshot_diff(before, after)
     if not lines:
         return None
@@ -160,20 +152,62 @@ def criteria_set_check(criteria_set: CriteriaSet) -> list[engine.CriteriaProblem
     )
 
 
+def _next_version_locked(procedure_id: int) -> tuple[Procedure, int]:
+    """The procedure, its row locked until the caller's transaction ends, and the version
+    number its next set takes.
+
+    Every writer of a new version (create, clone, import) takes its number here: a second
+    writer waits on the lock until the first commits, then reads its version, so two at once
+    get different numbers (the unique (procedure, version) constraint is only the backstop).
+    Call it inside ``transaction.atomic``.
+    """
+    procedure = Procedure.objects.select_for_update().get(pk=procedure_id)
+    return procedure, selectors.next_version(procedure)
+
+
+@transaction.atomic
+def criteria_set_create(
+    *,
+    procedure: Procedure,
+    created_by: AbstractBaseUser | None = None,
+    draft: CriteriaSet | None = None,
+) -> CriteriaSet:
+    """A new draft of ``procedure`` as its next version, recorded in its change log.
+
+    ``draft`` is the unsaved set with its other fields filled in (the admin's add form: notes,
+    codes); without it the set has the model's defaults. Its procedure, version and status are
+    set here; it takes the procedure's name as it is today.
+    """
+    if draft is not None and draft.pk is not None:
+        raise ValueError(f"{draft} is stored already: clone it instead.")
+    locked, version = _next_version_locked(procedure.pk)
+    criteria_set = draft if draft is not None else CriteriaSet()
+    criteria_set.procedure = locked
+    criteria_set.procedure_name = criteria_set.procedure_name or locked.name
+    criteria_set.version = version
+    criteria_set.status = CriteriaSetStatus.DRAFT
+    criteria_set.full_clean()
+    criteria_set.save()
+    criteria_change_record(
+        criteria_set=criteria_set,
+        action=CriteriaChangeAction.CREATED,
+        summary=f"Created {criteria_set} as a draft",
+        user=created_by,
+    )
+    return criteria_set
+
+
 @transaction.atomic
 def criteria_set_clone(
     *, criteria_set: CriteriaSet, notes: str = "", user: AbstractBaseUser | None = None
 ) -> CriteriaSet:
     """A full copy of a set as a new draft with the procedure's next version number."""
-    procedure_sets = CriteriaSet.objects.select_for_update().filter(
-        procedure_id=criteria_set.procedure_id
-    )
-    next_version = (procedure_sets.aggregate(Max("version"))["version__max"] or 0) + 1
+    procedure, version = _next_version_locked(criteria_set.procedure_id)
     draft = CriteriaSet(
-        procedure_id=criteria_set.procedure_id,
+        procedure=procedure,
         # The procedure's name today: a rename since the source version reaches the new one.
-        procedure_name=Procedure.objects.get(pk=criteria_set.procedure_id).name,
-        version=next_version,
+        procedure_name=procedure.name,
+        version=version,
         status=CriteriaSetStatus.DRAFT,
         notes=notes or f"Draft cloned from version {criteria_set.version}.",
         cpt_primary_thoracic=criteria_set.cpt_primary_thoracic,
@@ -286,9 +320,7 @@ def criteria_set_import(*, data: Any, user: AbstractBaseUser | None = None) -> C
         procedure = Procedure(**parsed.procedure)
         procedure.full_clean()
         procedure.save()
-    # Lock the procedure's sets so two imports cannot take the same version number.
-    sets = CriteriaSet.objects.select_for_update().filter(procedure=procedure)
-    version = (sets.aggregate(Max("version"))["version__max"] or 0) + 1
+    procedure, version = _next_version_locked(procedure.pk)
     draft = parsed.criteria_set
     draft.procedure = procedure
     draft.version = version

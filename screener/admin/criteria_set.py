@@ -21,7 +21,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from screener import selectors, services, validation
+from screener import services, validation
 from screener.admin.inlines import (
     EFFECTS,
     ContentBlockInline,
@@ -173,21 +173,23 @@ class CriteriaSetAdmin(QuerySafeAdminMixin, admin.ModelAdmin):
         )
 
     def save_model(self, request: HttpRequest, obj: CriteriaSet, form, change: bool) -> None:
-        if change:
-            stored = CriteriaSet.objects.select_related("procedure").get(pk=obj.pk)
-            request._criteria_before = criteria_set_data(stored)  # type: ignore[attr-defined]
-        else:
-            obj.version = selectors.next_version(obj.procedure)
-            request._criteria_before = None  # type: ignore[attr-defined]
+        if not change:  # a new set: the procedure's next version, taken under its lock
+            services.criteria_set_create(
+                procedure=obj.procedure, created_by=request.user, draft=obj
+            )
+            return
+        stored = CriteriaSet.objects.select_related("procedure").get(pk=obj.pk)
+        request._criteria_before = criteria_set_data(stored)  # type: ignore[attr-defined]
         super().save_model(request, obj, form, change)
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         super().save_related(request, form, formsets, change)
-        services.criteria_set_edit_record(
-            criteria_set=form.instance,
-            before=getattr(request, "_criteria_before", None),
-            user=request.user,
-        )
+        if change:  # a new set's creation is recorded by criteria_set_create
+            services.criteria_set_edit_record(
+                criteria_set=form.instance,
+                before=request._criteria_before,  # type: ignore[attr-defined]
+                user=request.user,
+            )
 
     def delete_model(self, request: HttpRequest, obj: CriteriaSet) -> None:
         services.criteria_set_delete(criteria_set=obj, user=request.user)
