@@ -7,8 +7,9 @@ import datetime
 import pytest
 import time_machine
 
+from intake.history import RuleFlip
 from intake.models import Intake, IntakeStatus, Screening
-from intake.rescreen.impact import RuleFlip, format_report, impact_preview
+from intake.rescreen.impact import format_report, impact_preview
 from screener.services import criteria_set_clone
 from tests.screener.helpers import INPATIENT, MILD, WARFARIN, set_parameter, submitted_intake
 
