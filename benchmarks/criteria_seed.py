@@ -77,9 +77,10 @@ def seed_intakes(count: int, *, open_share: float = 0.9, chunk: int = 2000) -> d
 
     from benchmarks.cases import generate_cases
     from intake.models import Intake, IntakeStatus, Patient, Screening, ScreeningKind
-    from intake.services.rescreen import _move_intakes
+    from intake.rescreen.impact import screen_row
+    from intake.rescreen.selectors import IntakeRow
+    from intake.rescreen.services import _move_intakes
     from screener import adapters
-    from screener.impact import IntakeRow, screen_row
     from screener.models import CriteriaSet
 
     default = CriteriaSet.objects.select_related("procedure").get(version=1)

@@ -49,7 +49,7 @@ def main() -> None:
         seed_intakes(args.intakes, open_share=0.9)
         draft = draft_with_threshold(7)
 
-        from screener.impact import impact_preview
+        from intake.rescreen.impact import impact_preview
 
         for limit in sorted({500, args.intakes}):
             report = timed(

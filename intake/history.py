@@ -54,11 +54,14 @@ class AnswerChange:
 
 @dataclass(frozen=True, slots=True)
 class RuleFlip:
+    """A rule whose result differs between two screenings (the case view's history, and the
+    impact preview's changed cases: ``intake.rescreen.impact``)."""
+
     code: str
-    effect: str
     held_before: bool | None  # None: the rule was not in the earlier criteria version
     holds_now: bool | None  # None: the rule is not in the later criteria version
-    message: str
+    effect: str = ""  # "" when the results compared do not carry it (impact preview)
+    message: str = ""
 
     @property
     def change_text(self) -> str:
@@ -67,6 +70,54 @@ class RuleFlip:
         if self.holds_now is None:
             return "rule removed (it held before)"
         return "now holds" if self.holds_now else "no longer holds"
+
+    def describe(self) -> str:
+        """``code: holds -> does not hold`` (``absent`` for a rule not in a version)."""
+
+        def word(value: bool | None) -> str:
+            return {True: "holds", False: "does not hold", None: "absent"}[value]
+
+        return f"{self.code}: {word(self.held_before)} -> {word(self.holds_now)}"
+
+
+def rule_flips(
+    before: Sequence[Mapping[str, Any]], after: Sequence[Mapping[str, Any]]
+) -> tuple[RuleFlip, ...]:
+    """The rules whose result differs from ``before`` to ``after``, in ``after``'s order and
+    then ``before``'s.
+
+    Each side is a list of rule results as stored (dicts with ``code`` and ``holds``, and
+    ``effect`` and ``message`` when known). A rule flips when it held and no longer holds or
+    the other way round; under another criteria version also when it is new and holds, or is
+    gone and held before. A new rule that does not hold, or a gone one that did not, changes
+    nothing for the case.
+    """
+    held_before = {rule["code"]: bool(rule["holds"]) for rule in before}
+    flips: list[RuleFlip] = []
+    seen: set[str] = set()
+    for rule in after:
+        code = rule["code"]
+        seen.add(code)
+        holds_now = bool(rule["holds"])
+        earlier = held_before.get(code)
+        if earlier is None and not holds_now:
+            continue
+        if earlier != holds_now:
+            flips.append(_flip(rule, earlier, holds_now))
+    for rule in before:
+        if rule["code"] not in seen and rule["holds"]:
+            flips.append(_flip(rule, True, None))
+    return tuple(flips)
+
+
+def _flip(rule: Mapping[str, Any], held_before: bool | None, holds_now: bool | None) -> RuleFlip:
+    return RuleFlip(
+        code=rule["code"],
+        held_before=held_before,
+        holds_now=holds_now,
+        effect=rule.get("effect", ""),
+        message=rule.get("message", ""),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,25 +159,9 @@ def diff_screenings(
         for code in _ordered(changed_codes, question_order)
     )
 
-    held_before = {rule["code"]: bool(rule["holds"]) for rule in before.rules}
-    flips: list[RuleFlip] = []
-    seen: set[str] = set()
-    for rule in after.rules:
-        code = rule["code"]
-        seen.add(code)
-        holds_now = bool(rule["holds"])
-        earlier = held_before.get(code)
-        if earlier is None and not holds_now:
-            continue  # a new rule that does not hold changes nothing for this case
-        if earlier != holds_now:
-            flips.append(RuleFlip(code, rule["effect"], earlier, holds_now, rule["message"]))
-    for rule in before.rules:
-        if rule["code"] not in seen and rule["holds"]:
-            flips.append(RuleFlip(rule["code"], rule["effect"], True, None, rule["message"]))
-
     return ScreeningDiff(
         answers=answers,
-        rules=tuple(flips),
+        rules=rule_flips(before.rules, after.rules),
         criteria_version=(
             (before.criteria_version, after.criteria_version)
             if before.criteria_version != after.criteria_version

@@ -1,4 +1,4 @@
-"""Forms of criteria admin: friendlier list fields, golden cases, impact preview, confirmations.
+"""Forms of criteria admin: friendlier list fields, golden cases, confirmations.
 
 Forms validate shape only; whole-set checks (expressions) run in ``screener.validation``.
 """
@@ -379,19 +379,6 @@ class GoldenCaseForm(DraftOnlyFormMixin, forms.ModelForm):
     def _post_clean(self) -> None:
         super()._post_clean()
         self.instance.expected_missing = self.cleaned_data.get("expected_missing")
-
-
-class ImpactPreviewForm(forms.Form):
-    limit = forms.IntegerField(
-        label="Intakes to preview",
-        min_value=1,
-        max_value=1_000_000,
-        initial=500,
-        help_text=(
-            "The most recently submitted intakes. Up to 500 are previewed at once; more run in "
-            "the background with a progress page."
-        ),
-    )
 
 
 class ConfirmForm(forms.Form):

@@ -1,23 +1,20 @@
-"""Writes of criteria sets: clone a draft, check it, publish it, retire it, import it, and
-record every change in the set's change log."""
+"""Writes of criteria sets: create or clone a draft, check it, publish it, retire it, import
+it, and record every change in the set's change log; and the progress of background jobs."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 from collections import Counter
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
-from screener import adapters, content, engine, transfer
+from screener import adapters, content, engine, selectors, transfer
 from screener.golden import golden_failures
-from screener.impact import ImpactReport
 from screener.models import (
     CodingRow,
     ContentBlock,
@@ -135,22 +132,15 @@ def procedure_save(*, procedure: Procedure, user: AbstractBaseUser | None = None
 def criteria_set_edit_record(
     *,
     criteria_set: CriteriaSet,
-    before: dict[str, Any] | None,
+    before: dict[str, Any],
     user: AbstractBaseUser | None = None,
 ) -> CriteriaChange | None:
     """Record an edit of a draft (admin) as the difference from the snapshot ``before``.
 
-    ``before`` is ``transfer.criteria_set_data`` taken before the edit, or None for a new set.
-    Returns None when nothing changed.
+    ``before`` is ``transfer.criteria_set_data`` taken before the edit (a new set is recorded
+    by ``criteria_set_create``). Returns None when nothing changed.
     """
     after = transfer.criteria_set_data(criteria_set)
-    if before is None:
-        return criteria_change_record(
-            criteria_set=criteria_set,
-            action=CriteriaChangeAction.CREATED,
-            summary=f"Created {criteria_set} as a draft",
-            user=user,
-        )
     lines = transfer.snapshot_diff(before, after)
     if not lines:
         return None
@@ -173,20 +163,62 @@ def criteria_set_check(criteria_set: CriteriaSet) -> list[engine.CriteriaProblem
     )
 
 
+def _next_version_locked(procedure_id: int) -> tuple[Procedure, int]:
+    """The procedure, its row locked until the caller's transaction ends, and the version
+    number its next set takes.
+
+    Every writer of a new version (create, clone, import) takes its number here: a second
+    writer waits on the lock until the first commits, then reads its version, so two at once
+    get different numbers (the unique (procedure, version) constraint is only the backstop).
+    Call it inside ``transaction.atomic``.
+    """
+    procedure = Procedure.objects.select_for_update().get(pk=procedure_id)
+    return procedure, selectors.next_version(procedure)
+
+
+@transaction.atomic
+def criteria_set_create(
+    *,
+    procedure: Procedure,
+    created_by: AbstractBaseUser | None = None,
+    draft: CriteriaSet | None = None,
+) -> CriteriaSet:
+    """A new draft of ``procedure`` as its next version, recorded in its change log.
+
+    ``draft`` is the unsaved set with its other fields filled in (the admin's add form: notes,
+    codes); without it the set has the model's defaults. Its procedure, version and status are
+    set here; it takes the procedure's name as it is today.
+    """
+    if draft is not None and draft.pk is not None:
+        raise ValueError(f"{draft} is stored already: clone it instead.")
+    locked, version = _next_version_locked(procedure.pk)
+    criteria_set = draft if draft is not None else CriteriaSet()
+    criteria_set.procedure = locked
+    criteria_set.procedure_name = criteria_set.procedure_name or locked.name
+    criteria_set.version = version
+    criteria_set.status = CriteriaSetStatus.DRAFT
+    criteria_set.full_clean()
+    criteria_set.save()
+    criteria_change_record(
+        criteria_set=criteria_set,
+        action=CriteriaChangeAction.CREATED,
+        summary=f"Created {criteria_set} as a draft",
+        user=created_by,
+    )
+    return criteria_set
+
+
 @transaction.atomic
 def criteria_set_clone(
     *, criteria_set: CriteriaSet, notes: str = "", user: AbstractBaseUser | None = None
 ) -> CriteriaSet:
     """A full copy of a set as a new draft with the procedure's next version number."""
-    procedure_sets = CriteriaSet.objects.select_for_update().filter(
-        procedure_id=criteria_set.procedure_id
-    )
-    next_version = (procedure_sets.aggregate(Max("version"))["version__max"] or 0) + 1
+    procedure, version = _next_version_locked(criteria_set.procedure_id)
     draft = CriteriaSet(
-        procedure_id=criteria_set.procedure_id,
+        procedure=procedure,
         # The procedure's name today: a rename since the source version reaches the new one.
-        procedure_name=Procedure.objects.get(pk=criteria_set.procedure_id).name,
-        version=next_version,
+        procedure_name=procedure.name,
+        version=version,
         status=CriteriaSetStatus.DRAFT,
         notes=notes or f"Draft cloned from version {criteria_set.version}.",
         coding_level_question=criteria_set.coding_level_question,
@@ -299,9 +331,7 @@ def criteria_set_import(*, data: Any, user: AbstractBaseUser | None = None) -> C
         procedure = Procedure(**parsed.procedure)
         procedure.full_clean()
         procedure.save()
-    # Lock the procedure's sets so two imports cannot take the same version number.
-    sets = CriteriaSet.objects.select_for_update().filter(procedure=procedure)
-    version = (sets.aggregate(Max("version"))["version__max"] or 0) + 1
+    procedure, version = _next_version_locked(procedure.pk)
     draft = parsed.criteria_set
     draft.procedure = procedure
     draft.version = version
@@ -370,6 +400,15 @@ def _job_changes(tally: Any) -> list[list]:
 def _job_owned(*, job_id: int, run: int):
     """The job while ``run`` owns it: running, and not resumed as a later run since."""
     return CriteriaJob.objects.filter(pk=job_id, runs=run, status=CriteriaJobStatus.RUNNING)
+
+
+def criteria_job_lock(*, job_id: int, run: int) -> CriteriaJob:
+    """The job, locked until the caller's transaction ends, while ``run`` owns it (its totals
+    then cannot change under the caller). Raises JobSuperseded when it no longer does."""
+    job = _job_owned(job_id=job_id, run=run).select_for_update().first()
+    if job is None:
+        raise JobSuperseded(job_id)
+    return job
 
 
 def criteria_job_start(*, job_id: int, now: datetime.datetime | None = None) -> CriteriaJob | None:
@@ -442,9 +481,7 @@ def criteria_job_batch_done(
     JobSuperseded, which rolls the batch back, when ``run`` no longer owns the job.
     """
     with transaction.atomic():
-        job = _job_owned(job_id=job_id, run=run).select_for_update().first()
-        if job is None:
-            raise JobSuperseded(job_id)
+        job = criteria_job_lock(job_id=job_id, run=run)
         counts = Counter({(before, after): n for before, after, n in job.outcome_changes})
         counts.update(changes)
         job.outcome_changes = _change_rows(counts)
@@ -455,32 +492,35 @@ def criteria_job_batch_done(
 
 
 def _change_rows(counts: Counter[tuple[str, str]]) -> list[list]:
-    """[from, to, count], most frequent first (as ``ImpactTally.change_rows``)."""
+    """[from, to, count], most frequent first (as a report's ``changes``)."""
     rows = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     return [[before, after, count] for (before, after), count in rows if count]
 
 
+class JobReport(Protocol):
+    """What a job finishes with (its kind's report, e.g. ``intake.rescreen.impact``'s)."""
+
+    @property
+    def changes(self) -> list[tuple[str, str, int]]:
+        """(from, to, count) outcome changes, most frequent first."""
+        ...
+
+    def as_dict(self) -> dict[str, Any]:
+        """The whole report as JSON, kept as the job's result for its progress page."""
+        ...
+
+
 def criteria_job_finish(
-    *, job_id: int, run: int, report: ImpactReport, now: datetime.datetime | None = None
-) -> ImpactReport:
+    *, job_id: int, run: int, report: JobReport, now: datetime.datetime | None = None
+) -> JobReport:
     """Mark the job done with its report, and return the report kept.
 
-    A re-screen's report counts the job's totals over every run (``criteria_job_batch_done``);
-    its changed cases listed are this run's. Raises JobSuperseded when ``run`` no longer owns
-    the job.
+    A re-screen's handler passes a report that counts the job's totals over every run
+    (``criteria_job_batch_done``, read with ``criteria_job_lock`` in the same transaction).
+    Raises JobSuperseded when ``run`` no longer owns the job.
     """
     with transaction.atomic():
-        job = _job_owned(job_id=job_id, run=run).select_for_update().first()
-        if job is None:
-            raise JobSuperseded(job_id)
-        if job.kind == CriteriaJobKind.RESCREEN:
-            report = dataclasses.replace(
-                report,
-                evaluated=job.moved,
-                changes=[(before, after, n) for before, after, n in job.outcome_changes],
-                changed=sum(n for _before, _after, n in job.outcome_changes),
-                dropped_answers=job.dropped_answers,
-            )
+        job = criteria_job_lock(job_id=job_id, run=run)
         job.status = CriteriaJobStatus.DONE
         job.result = report.as_dict()
         job.outcome_changes = [list(row) for row in report.changes]

@@ -1,8 +1,11 @@
-"""Background tasks (django-tasks): impact previews over many intakes, and re-screens.
+"""Background tasks (django-tasks): the runner of criteria jobs (``CriteriaJob``).
 
 Each task runs one run of a ``CriteriaJob`` created by the admin, writing its progress there for
-the progress page. With the database backend a worker (``manage.py run_worker``) runs them;
-tests use the immediate backend, which runs them at once.
+the progress page. The work of each job kind (an impact preview over many intakes, a re-screen)
+is not here: the app that adds the kind registers it (``screener.hooks``, filled by
+``intake/rescreen/hooks.py``), and the run calls the handler registered for the job's kind. With
+the database backend a worker (``manage.py run_worker``) runs them; tests use the immediate
+backend, which runs them at once.
 
 What keeps a job going through faults (see ``CriteriaJob``):
 
@@ -42,7 +45,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from screener import engine, services
-from screener.impact import impact_preview
+from screener.hooks import registry
 from screener.models import CriteriaJob, CriteriaJobKind
 
 logger = logging.getLogger(__name__)
@@ -148,18 +151,23 @@ def close_connections() -> None:
             conn.close()
 
 
-Work = Callable[[JobRun], None]
-
-
-def _run(job_id: int, work: Work) -> None:
+def _run(job_id: int) -> None:
+    """One run of the job: the handler registered for its kind, through faults (see above)."""
     job = _reconnecting(f"criteria job {job_id}", services.criteria_job_start, job_id=job_id)
     if job is None:  # gone, finished, or running under another task
         return
     run = JobRun(job_id=job.pk, number=job.runs)
+    handler = registry.job_handler(job.kind)
+    if handler is None:
+        logger.error("criteria job %s: no handler is registered for %s jobs", job_id, job.kind)
+        services.criteria_job_fail(
+            job_id=job_id, run=run.number, error=f"No task worker handles {job.kind} jobs."
+        )
+        return
     heartbeat = Heartbeat(run.beat, heartbeat_seconds(), name=f"criteria job {job.pk} heartbeat")
     heartbeat.start()
     try:
-        _reconnecting(f"criteria job {job_id} run {run.number}", work, run)
+        _reconnecting(f"criteria job {job_id} run {run.number}", handler.run, run)
     except services.JobSuperseded:
         logger.info("criteria job %s run %s: resumed as a later run; stopping", job_id, run.number)
     except WorkerStopping:
@@ -221,65 +229,24 @@ def _reconnecting(what: str, func: Callable[..., T], *args, **kwargs) -> T:
     raise AssertionError("unreachable")
 
 
-def _impact(run: JobRun) -> None:
-    job = run.job()
-    report = impact_preview(
-        criteria_set=job.criteria_set, limit=job.limit or 500, progress=run.progress
-    )
-    services.criteria_job_finish(job_id=run.job_id, run=run.number, report=report)
-
-
-def _rescreen(run: JobRun) -> None:
-    from intake.services.rescreen import (
-        BATCH_SIZE,
-        BatchCounts,
-        intakes_rescreen,
-        rescreen_change_record,
-    )
-
-    job = run.job()
-    moved_before = job.moved  # by earlier runs (and attempts): the page counts on from there
-
-    def progress(done: int, total: int, _tally) -> None:
-        run.progress(moved_before + done, moved_before + total)
-
-    def batch_done(counts: BatchCounts) -> None:
-        services.criteria_job_batch_done(
-            job_id=run.job_id,
-            run=run.number,
-            moved=counts.moved,
-            changes=counts.changes,
-            dropped_answers=counts.dropped_answers,
-        )
-
-    report = intakes_rescreen(
-        target=job.criteria_set,
-        user=job.created_by,
-        batch_size=options.batch_size or BATCH_SIZE,
-        progress=progress,
-        on_batch=batch_done,
-        record_change=False,
-    )
-    # Done and logged together, from the totals of every run: exactly once, exact counts.
-    with transaction.atomic():
-        totals = services.criteria_job_finish(job_id=run.job_id, run=run.number, report=report)
-        if totals.evaluated:
-            rescreen_change_record(target=job.criteria_set, report=totals, user=job.created_by)
+# One task per job kind, so that the task list (and a task queued before an upgrade) names
+# what it runs; each runs the handler registered for its job's kind.
 
 
 @task()
 def impact_preview_task(job_id: int) -> None:
     """Impact preview of a draft over ``job.limit`` submitted intakes."""
-    _run(job_id, _impact)
+    _run(job_id)
 
 
 @task()
 def rescreen_task(job_id: int) -> None:
     """Re-screen the open intakes of older versions under ``job.criteria_set``."""
-    _run(job_id, _rescreen)
+    _run(job_id)
 
 
 def task_of(kind: str):
+    """The task that runs a job of ``kind``: ``task_of(job.kind).enqueue(job.pk)``."""
     return impact_preview_task if kind == CriteriaJobKind.IMPACT else rescreen_task
 
 

@@ -35,7 +35,7 @@ from screener.models import (
     Question,
     Rule,
 )
-from screener.validation import spec_from_items
+from screener.validation import row_key, spec_from_items
 
 FORMAT = "spine-screener-criteria"
 # 2: the coding table, follow-up visits and "weeks since" values replaced the CPT columns and
@@ -63,13 +63,6 @@ SET_FIELDS = (
     "codes_note",
 )
 
-
-def row_key(row: Any, key: str | tuple[str, ...]) -> str:
-    """A part's key as messages name it: one field, or several joined ("technique / region")."""
-    get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
-    if isinstance(key, str):
-        return get(key)
-    return " / ".join(str(get(name)) for name in key)
 
 
 def _with_procedure_name(set_record: Any, procedure: Any) -> Any:

@@ -21,9 +21,9 @@ from intake.models import (
     IntakeStatus,
     ScreeningKind,
 )
+from intake.rescreen.services import intakes_rescreen
 from intake.services import emergencies, reviews
 from intake.services.emergencies import emergency_still_open
-from intake.services.rescreen import intakes_rescreen
 from intake.services.screenings import screening_record
 from screener.services import criteria_set_clone, criteria_set_publish
 from tests.factories import CriteriaAdminFactory, FrontDeskFactory, PhysicianFactory, UserFactory

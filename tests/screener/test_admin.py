@@ -443,9 +443,7 @@ def test_adding_a_set_makes_a_draft_with_the_next_version(client_admin, cadmin, 
         {
             "procedure": default_set.procedure_id,
             "notes": "Started from scratch",
-            "cpt_primary_thoracic": "22510",
-            "cpt_primary_lumbar": "22511",
-            "cpt_addon": "22512",
+            "codes_note": "provisional",
         },
     )
     assert response.status_code == 302

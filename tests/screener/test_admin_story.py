@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from intake.models import Intake, IntakeStatus, ScreeningKind
-from screener import admin as screener_admin
+from intake.rescreen import admin as rescreen_admin
 from screener.models import CriteriaChange, CriteriaJob, CriteriaSet, CriteriaSetStatus
 from screener.selectors import newest_published_set
 from screener.services import criteria_set_clone
@@ -158,7 +158,7 @@ def test_threshold_change_from_clone_to_the_physicians_case_view(
 def test_a_preview_over_more_intakes_runs_in_the_background(
     client_admin, default_set, seeded, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(screener_admin, "PREVIEW_IN_REQUEST", 2)
+    monkeypatch.setattr(rescreen_admin, "PREVIEW_IN_REQUEST", 2)
     draft = criteria_set_clone(criteria_set=default_set)
     draft.parameter_set.filter(name="nrs_outpatient_min").update(value=7)
     with django_capture_on_commit_callbacks(execute=True):

@@ -16,7 +16,7 @@ from django.db import OperationalError
 from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
-from intake.services import rescreen as rescreen_module
+from intake.rescreen import services as rescreen_module
 from screener import services, tasks
 from screener.models import CriteriaJob, CriteriaJobKind, CriteriaJobStatus
 from tests.factories import PhysicianFactory, UserFactory
@@ -240,11 +240,11 @@ def test_a_rescreen_killed_after_its_last_batch_is_logged_once_when_resumed(
 def test_an_impact_preview_killed_before_its_end_starts_again_when_resumed(
     client_admin, default_set, seeded, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from screener import admin as screener_admin
-    from screener.impact import impact_preview
+    from intake.rescreen import admin as rescreen_admin
+    from intake.rescreen.impact import impact_preview
     from screener.services import criteria_set_clone
 
-    monkeypatch.setattr(screener_admin, "PREVIEW_IN_REQUEST", 2)
+    monkeypatch.setattr(rescreen_admin, "PREVIEW_IN_REQUEST", 2)
     draft = criteria_set_clone(criteria_set=default_set)
     draft.parameter_set.filter(name="nrs_outpatient_min").update(value=7)
     expected = impact_preview(criteria_set=draft, limit=6)
@@ -399,16 +399,17 @@ def test_a_failed_job_logs_the_error_type_never_its_message(
     client_admin, default_set, seeded, monkeypatch, django_capture_on_commit_callbacks, caplog
 ):
     """An exception's message can quote patient data: the log and the page name its type."""
-    from screener import admin as screener_admin
+    from intake.rescreen import admin as rescreen_admin
+    from intake.rescreen import tasks as rescreen_tasks
     from screener.services import criteria_set_clone
 
-    monkeypatch.setattr(screener_admin, "PREVIEW_IN_REQUEST", 2)
+    monkeypatch.setattr(rescreen_admin, "PREVIEW_IN_REQUEST", 2)
     patient = seeded["open"][0].patient
 
     def leak(**kwargs):
         raise ValueError(f"bad row: {patient.first_name} {patient.last_name}, {patient.mrn}")
 
-    monkeypatch.setattr(tasks, "impact_preview", leak)
+    monkeypatch.setattr(rescreen_tasks, "impact_preview", leak)
     draft = criteria_set_clone(criteria_set=default_set)
     with caplog.at_level(logging.INFO), django_capture_on_commit_callbacks(execute=True):
         client_admin.post(url("criteriaset_impact", draft.pk), {"limit": "6"})

@@ -1,4 +1,4 @@
-"""Cloning, checking and publishing criteria sets."""
+"""Creating, cloning, checking and publishing criteria sets."""
 
 from __future__ import annotations
 
@@ -7,14 +7,25 @@ import datetime
 import pytest
 
 from screener import adapters
-from screener.models import CriteriaSetStatus, Parameter, Rule
+from screener.models import (
+    CriteriaChange,
+    CriteriaChangeAction,
+    CriteriaSet,
+    CriteriaSetStatus,
+    Parameter,
+    Procedure,
+    Rule,
+)
 from screener.selectors import newest_published_set
 from screener.services import (
     PublishRefused,
     criteria_set_check,
     criteria_set_clone,
+    criteria_set_create,
     criteria_set_publish,
 )
+from screener.transfer import criteria_set_data
+from tests.factories import CriteriaAdminFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +49,55 @@ def test_clone_is_a_full_copy_with_the_next_version(default_set):
     assert (draft.version, draft.status) == (2, CriteriaSetStatus.DRAFT)
     assert _content(draft) == _content(default_set)
     assert len(_content(draft)["rules"]) == 49
+
+
+def test_create_makes_an_empty_draft_with_the_next_version_and_logs_it(default_set):
+    author = CriteriaAdminFactory()
+    created = criteria_set_create(procedure=default_set.procedure, created_by=author)
+    created.refresh_from_db()
+    assert (created.version, created.status) == (2, CriteriaSetStatus.DRAFT)
+    assert created.procedure_name == default_set.procedure.name
+    assert created.rule_set.count() == created.question_set.count() == 0
+    change = CriteriaChange.objects.get(criteria_set=created)
+    assert (change.action, change.summary, change.user) == (
+        CriteriaChangeAction.CREATED,
+        "Created vertebroplasty v2 as a draft",
+        author,
+    )
+
+
+def test_create_keeps_the_fields_of_the_unsaved_set_it_is_given(default_set):
+    draft = CriteriaSet(notes="Started from scratch", procedure_name="Vertebral augmentation")
+    created = criteria_set_create(procedure=default_set.procedure, draft=draft)
+    assert created is draft
+    stored = CriteriaSet.objects.get(pk=created.pk)
+    assert (stored.notes, stored.procedure_name, stored.version) == (
+        "Started from scratch",
+        "Vertebral augmentation",
+        2,
+    )
+
+
+def test_create_clone_and_import_number_versions_one_after_the_other(default_set):
+    """One helper takes the next version for each: numbers follow on whoever wrote last."""
+    from screener.services import criteria_set_import
+
+    procedure = default_set.procedure
+    assert criteria_set_clone(criteria_set=default_set).version == 2
+    assert criteria_set_create(procedure=procedure).version == 3
+    assert criteria_set_import(data=criteria_set_data(default_set)).version == 4
+    assert criteria_set_create(procedure=procedure).version == 5
+
+
+def test_create_of_a_procedure_without_sets_is_version_1(db):
+    procedure = Procedure.objects.create(slug="kyphoplasty", name="Kyphoplasty")
+    assert criteria_set_create(procedure=procedure).version == 1
+
+
+def test_create_refuses_a_set_already_stored(default_set):
+    with pytest.raises(ValueError, match="vertebroplasty v1 is stored already"):
+        criteria_set_create(procedure=default_set.procedure, draft=default_set)
+    assert CriteriaSet.objects.count() == 1
 
 
 def test_a_clean_draft_publishes_and_becomes_the_newest(default_set):

@@ -123,7 +123,7 @@ PAGE_TABLE: dict[str, list[tuple[Outcome, Outcome]]] = {
     "admin:view_on_site":                  [(AL, AL),   (AL, AL),   (AL, AL),   (AL, AL),   (404, 404), (404, 404)],
     "admin/(?P<url>.*)$":                  [(AL, AL),   (AL, AL),   (AL, AL),   (AL, AL),   (404, 404), (404, 404)],
     "admin:auth_user_password_change":     [(L, L),     (AL, AL),   (AL, AL),   (AL, AL),   (403, 403), (403, 403)],
-    # A criteria set's own pages (screener/admin.py): criteria admins.
+    # A criteria set's pages (screener/admin/pages.py, intake/rescreen/admin.py): criteria admins.
     "admin:screener_criteriaset_golden":   [(L, L),     (AL, AL),   (AL, AL),   (AL, AL),   (200, X),   (403, 403)],
     "admin:screener_criteriaset_impact":   [(L, L),     (AL, AL),   (AL, AL),   (AL, AL),   (200, X),   (403, 403)],
     "admin:screener_criteriaset_publish":  [(L, L),     (AL, AL),   (AL, AL),   (AL, AL),   (200, X),   (403, 403)],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from intake.history import Snapshot, diff_screenings
+from intake.history import RuleFlip, Snapshot, diff_screenings, rule_flips
 
 
 def rule(code, holds, effect="caution", message=None):
@@ -50,6 +50,7 @@ def test_rules_that_flipped_both_ways_and_only_those():
         ("ca_a", True, False, "no longer holds"),
         ("ca_b", False, True, "now holds"),
     ]
+    assert (diff.rules[0].effect, diff.rules[0].message) == ("caution", "ca_a msg")
 
 
 def test_a_new_criteria_version_is_reported_with_new_and_removed_rules():
@@ -74,3 +75,25 @@ def test_emergency_change_alone_counts_as_a_change():
     )
     assert diff.changed
     assert diff.emergency == (False, True)
+
+
+def test_results_with_code_and_holds_only_flip_the_same_way_and_describe_it():
+    """The impact preview compares rule results without effect or message: the same flips,
+    described on one line each."""
+    before = [{"code": "ca_a", "holds": True}, {"code": "ca_gone", "holds": True}]
+    after = [
+        {"code": "ca_a", "holds": False},
+        {"code": "ca_new", "holds": True},
+        {"code": "ca_new_quiet", "holds": False},
+    ]
+    flips = rule_flips(before, after)
+    assert flips == (
+        RuleFlip("ca_a", True, False),
+        RuleFlip("ca_new", None, True),
+        RuleFlip("ca_gone", True, None),
+    )
+    assert [flip.describe() for flip in flips] == [
+        "ca_a: holds -> does not hold",
+        "ca_new: absent -> holds",
+        "ca_gone: holds -> absent",
+    ]

@@ -6,46 +6,24 @@ passing of time), and compared with its current screening: the outcome changes (
 with counts) and, per changed case, the rules that flipped. Read-only: nothing is written.
 
 The same tally serves ``rescreen`` (dry run and real run), so both print the same table.
+The intakes are read in bulk by ``intake.rescreen.selectors``; the report is plain data (it is
+stored as JSON on a background job, ``ImpactReport.as_dict``).
 """
 
 from __future__ import annotations
 
-import datetime
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
+from intake.history import RuleFlip, rule_flips
+from intake.rescreen.selectors import IntakeRow, earlier_rule_results, submitted_intake_rows
 from screener import adapters, engine
 from screener.models import CriteriaSet
 
 # Cases listed one by one in a report (the counts always cover every intake).
 MAX_LISTED_CASES = 1000
-
-
-class IntakeRow(NamedTuple):
-    """What re-screening one intake needs, read in bulk (no model instances)."""
-
-    intake_id: int
-    answers: dict[str, Any]
-    date_of_birth: datetime.date | None
-    as_of: datetime.date
-    screening_id: int | None
-    outcome: str
-    version: int  # of the set the current screening was made under
-
-
-@dataclass(frozen=True)
-class RuleFlip:
-    code: str
-    before: bool | None  # None: the rule is not in the earlier screening
-    after: bool | None  # None: the rule is not in the set previewed
-
-    def describe(self) -> str:
-        def word(value: bool | None) -> str:
-            return {True: "holds", False: "does not hold", None: "absent"}[value]
-
-        return f"{self.code}: {word(self.before)} -> {word(self.after)}"
 
 
 @dataclass(frozen=True)
@@ -81,7 +59,7 @@ class ImpactReport:
                     "intake_id": case.intake_id,
                     "before": case.before,
                     "after": case.after,
-                    "flipped": [[f.code, f.before, f.after] for f in case.flipped],
+                    "flipped": [[f.code, f.held_before, f.holds_now] for f in case.flipped],
                 }
                 for case in self.cases
             ],
@@ -135,8 +113,8 @@ class ImpactTally:
         self.counts: Counter[tuple[str, str]] = Counter()
         self.evaluated = 0
         self.dropped_answers = 0
-        # (intake id, earlier screening id, before, after, rule holds after)
-        self._changed: list[tuple[int, int | None, str, str, dict[str, bool]]] = []
+        # (intake id, earlier screening id, before, after, rule results after: code and holds)
+        self._changed: list[tuple[int, int | None, str, str, list[dict[str, Any]]]] = []
 
     def add(self, row: IntakeRow, result: engine.ScreeningResult, invalid: dict) -> None:
         self.evaluated += 1
@@ -145,8 +123,8 @@ class ImpactTally:
         if after != row.outcome:
             self.counts[(row.outcome, after)] += 1
             if len(self._changed) < MAX_LISTED_CASES:
-                holds = {rule.code: rule.holds for rule in result.rules}
-                self._changed.append((row.intake_id, row.screening_id, row.outcome, after, holds))
+                rules = [{"code": rule.code, "holds": rule.holds} for rule in result.rules]
+                self._changed.append((row.intake_id, row.screening_id, row.outcome, after, rules))
 
     def change_rows(self) -> list[tuple[str, str, int]]:
         """(from, to, count), most frequent first."""
@@ -163,16 +141,13 @@ class ImpactTally:
         screening_ids = [s for _i, s, *_ in self._changed if s is not None]
         earlier = rule_lookup(screening_ids) if rule_lookup and screening_ids else {}
         cases = []
-        for intake_id, screening_id, before, after, holds in self._changed:
-            old = {r["code"]: bool(r["holds"]) for r in earlier.get(screening_id, [])}
-            flips = [
-                RuleFlip(code, old.get(code), holds.get(code))
-                for code in [*holds, *(c for c in old if c not in holds)]
-                if old.get(code) != holds.get(code)
-                and not (old.get(code) is None and holds.get(code) is False)
-                and not (old.get(code) is False and holds.get(code) is None)
+        for intake_id, screening_id, before, after, rules in self._changed:
+            # Code and result only: a report lists which rules flipped, kept as JSON.
+            earlier_rules = [
+                {"code": r["code"], "holds": r["holds"]} for r in earlier.get(screening_id, [])
             ]
-            cases.append(CaseChange(intake_id, before, after, tuple(flips)))
+            flips = rule_flips(earlier_rules, rules)
+            cases.append(CaseChange(intake_id, before, after, flips))
         changed = sum(self.counts.values())
         return ImpactReport(
             criteria_set=self.label,
@@ -182,17 +157,6 @@ class ImpactTally:
             changed=changed,
             dropped_answers=self.dropped_answers,
         )
-
-
-def earlier_rule_results(screening_ids: list[int]) -> dict[int, list[dict]]:
-    """Rule results of earlier screenings, by screening id (read in chunks)."""
-    from intake.models import Screening
-
-    found: dict[int, list[dict]] = {}
-    for start in range(0, len(screening_ids), 1000):
-        chunk = screening_ids[start : start + 1000]
-        found.update(Screening.objects.filter(pk__in=chunk).values_list("id", "rule_results"))
-    return found
 
 
 def evaluate_rows(
@@ -214,8 +178,6 @@ def impact_preview(
 
     Raises engine.CriteriaInvalid when the set's expressions do not check.
     """
-    from screener.selectors import submitted_intake_rows
-
     compiled = adapters.compiled_criteria(criteria_set)  # compiled once for every intake
     rows = submitted_intake_rows(procedure=criteria_set.procedure, limit=limit)
     total = len(rows)

@@ -7,8 +7,9 @@ import datetime
 import pytest
 import time_machine
 
+from intake.history import RuleFlip
 from intake.models import Intake, IntakeStatus, Screening
-from screener.impact import RuleFlip, format_report, impact_preview
+from intake.rescreen.impact import format_report, impact_preview
 from screener.services import criteria_set_clone
 from tests.screener.helpers import INPATIENT, MILD, WARFARIN, set_parameter, submitted_intake
 
@@ -104,7 +105,7 @@ def test_text_table_lists_changes_and_flips(seeded, threshold_7):
 
 
 def test_report_survives_a_json_round_trip(seeded, threshold_7):
-    from screener.impact import ImpactReport
+    from intake.rescreen.impact import ImpactReport
 
     report = impact_preview(criteria_set=threshold_7)
     assert ImpactReport.from_dict(report.as_dict()) == report

@@ -12,9 +12,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
-from intake.services.rescreen import BATCH_SIZE, intakes_rescreen
+from intake.rescreen.impact import format_report
+from intake.rescreen.services import BATCH_SIZE, intakes_rescreen
 from screener import selectors
-from screener.impact import format_report
 
 
 class ProgressBar:

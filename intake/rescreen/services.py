@@ -30,10 +30,12 @@ from django.db.models import F, Value
 from django.utils import timezone
 
 from intake.models import Intake, Screening, ScreeningKind
+from intake.rescreen import selectors
+from intake.rescreen.impact import ImpactReport, ImpactTally, screen_row
 from intake.services.emergencies import emergency_still_open
-from screener import adapters, selectors
-from screener.impact import ImpactReport, ImpactTally, earlier_rule_results, screen_row
+from screener import adapters
 from screener.models import CriteriaChangeAction, CriteriaSet
+from screener.selectors import older_set_ids
 from screener.services import criteria_change_record
 
 BATCH_SIZE = 1000
@@ -80,7 +82,7 @@ def intakes_rescreen(
     change-log entry (``rescreen_change_record``).
     """
     compiled = adapters.compiled_criteria(target)
-    set_ids = selectors.older_set_ids(target)
+    set_ids = older_set_ids(target)
     ids = list(
         selectors.open_intakes_to_rescreen(target, set_ids)
         .order_by("id")
@@ -113,7 +115,7 @@ def intakes_rescreen(
         done += len(batch)
         if progress:
             progress(done, total, tally)
-    report = tally.report(earlier_rule_results)
+    report = tally.report(selectors.earlier_rule_results)
     if not dry_run and record_change and report.evaluated:
         rescreen_change_record(target=target, report=report, user=user)
     return report

@@ -11,8 +11,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from intake.models import Intake, IntakeStatus, Screening, ScreeningKind
-from intake.services import rescreen as rescreen_module
-from intake.services.rescreen import intakes_rescreen
+from intake.rescreen import services as rescreen_module
+from intake.rescreen.services import intakes_rescreen
 from intake.services.screenings import screening_record
 from screener.models import CriteriaChange
 from screener.services import criteria_set_clone, criteria_set_publish
