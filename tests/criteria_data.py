@@ -109,3 +109,15 @@ def example(name: str) -> dict[str, Any]:
 
 
 AS_OF = datetime.date(2025, 3, 14)
+
+
+def default_follow_ups() -> list[Any]:
+    """The default set's follow-up visits as (unsaved) rows, read from the fixture."""
+    from screener.models import FollowUpVisit
+
+    records = json.loads(FIXTURE.read_text())
+    fields = [r["fields"] for r in records if r["model"] == "screener.followupvisit"]
+    return [
+        FollowUpVisit(label=f["label"], days=f["days"], months=f["months"], order=f["order"])
+        for f in sorted(fields, key=lambda f: f["order"])
+    ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -21,6 +22,7 @@ from intake.outcomes import DecisionLine, decision_line
 from screener import adapters
 from screener.content import ContentSection, decision_moment, onset_question, sections_for
 from screener.models import ContentReader, CriteriaSet
+from screener.models import FollowUpVisit as ScheduledVisit
 
 # --------------------------------------------------------------------------------------------
 # Content blocks of a case
@@ -93,16 +95,19 @@ class FollowUpVisit:
     due: datetime.date
 
 
-def follow_up_visits(planned: datetime.date) -> list[FollowUpVisit]:
-    """One week (7 days), one month and three months (same day, clamped) after the procedure,
-    each on the nearest weekday."""
+def follow_up_visits(
+    planned: datetime.date, schedule: Iterable[ScheduledVisit]
+) -> list[FollowUpVisit]:
+    """The criteria set's follow-up visits after a procedure on ``planned``: each its days and
+    months later (the same day of the month, clamped), on the nearest weekday."""
     return [
         FollowUpVisit(
-            "Visit within one week (pain relief, the needle site)",
-            nearest_weekday(planned + datetime.timedelta(days=7)),
-        ),
-        FollowUpVisit("Visit at one month", nearest_weekday(add_months(planned, 1))),
-        FollowUpVisit("Visit at three months", nearest_weekday(add_months(planned, 3))),
+            visit.label,
+            nearest_weekday(
+                add_months(planned, visit.months) + datetime.timedelta(days=visit.days)
+            ),
+        )
+        for visit in schedule
     ]
 
 
@@ -180,7 +185,11 @@ def patient_handout(*, intake_id: int) -> Handout | None:
         decision=decision,
         decision_line=decision_line(decision),
         planned_date=planned,
-        visits=follow_up_visits(planned) if planned else [],
+        visits=(
+            follow_up_visits(planned, screening.criteria_set.followupvisit_set.all())
+            if planned
+            else []
+        ),
         sections=sections,
         clinic=clinic_details(),
     )

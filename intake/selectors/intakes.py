@@ -18,7 +18,6 @@ from django.db.models import Case, IntegerField, OuterRef, Q, QuerySet, Subquery
 from intake.explain import value_pairs, values_text
 from intake.models import Decision, DecisionKind, Intake, IntakeStatus, Screening
 from intake.outcomes import (
-    CODES_LABEL,
     Badge,
     DecisionLine,
     decision_line,
@@ -28,6 +27,7 @@ from intake.outcomes import (
     outcome_label,
     person_name,
 )
+from intake.selectors.codes import suggested_codes
 from intake.selectors.emergencies import EmergencyActionItem, emergency_actions
 from intake.selectors.handouts import (
     FollowUpVisit,
@@ -468,6 +468,7 @@ def intake_result(*, intake: Intake) -> IntakeResult:
         else []
     )
     planned = in_force.planned_procedure_date if status.proceed and in_force else None
+    codes = suggested_codes(latest, in_force)
     return IntakeResult(
         status=status,
         screening=latest,
@@ -484,9 +485,13 @@ def intake_result(*, intake: Intake) -> IntakeResult:
             moments=moments,
             screening=latest,
         ),
-        suggested_codes=list(latest.suggested_codes) if status.proceed else [],
-        codes_label=CODES_LABEL,
+        suggested_codes=codes.codes if status.proceed else [],
+        codes_label=codes.label,
         planned_date=planned,
-        visits=follow_up_visits(planned) if planned else [],
+        visits=(
+            follow_up_visits(planned, latest.criteria_set.followupvisit_set.all())
+            if planned
+            else []
+        ),
         has_handout=bool(patient_sections),
     )

@@ -700,5 +700,7 @@ def case_detail(*, intake_id: int, now: datetime.datetime) -> CaseDetail | None:
             )
         )
     if detail.proceed_in_force and current is not None and current.planned_procedure_date:
-        detail.follow_up = follow_up_visits(current.planned_procedure_date)
+        detail.follow_up = follow_up_visits(
+            current.planned_procedure_date, criteria_set.followupvisit_set.all()
+        )
     return detail

@@ -14,6 +14,7 @@ from django.urls import reverse
 from intake.models import Decision, DecisionKind, ImmutableDecisionError
 from intake.selectors.handouts import add_months, follow_up_visits
 from intake.services import reviews
+from tests.criteria_data import default_follow_ups
 from tests.factories import FrontDeskFactory, PhysicianFactory, UserFactory
 from tests.intake.review.factories import submitted_intake
 
@@ -38,7 +39,7 @@ def test_months_are_the_same_day_clamped_to_the_month_end(start, months, expecte
 
 
 def test_follow_up_visits_one_week_one_month_three_months_after():
-    visits = follow_up_visits(d(2025, 1, 31))
+    visits = follow_up_visits(d(2025, 1, 31), default_follow_ups())
     assert [v.due for v in visits] == [d(2025, 2, 7), d(2025, 2, 28), d(2025, 4, 30)]
     assert [v.label for v in visits] == [
         "Visit within one week (pain relief, the needle site)",
@@ -316,6 +317,6 @@ def test_not_a_candidate_gets_the_same_handout_and_a_referral_none(client, defau
     ],
 )
 def test_follow_up_visits_never_fall_on_a_weekend(planned, expected):
-    visits = [v.due for v in follow_up_visits(planned)]
+    visits = [v.due for v in follow_up_visits(planned, default_follow_ups())]
     assert visits == expected
     assert all(due.weekday() < 5 for due in visits)

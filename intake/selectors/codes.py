@@ -1,0 +1,70 @@
+"""The suggested procedure codes of a case, as its criteria set's coding table gives them.
+
+A screening stores the codes of the table's first technique. Once a physician decides to
+proceed with another technique, the codes are that technique's, from the same answers (the
+screening's, age included) and the same set: the case view, the billing panel and the handout
+follow the choice. What the codes are for is said with the set's own words (its technique
+labels and its note on the codes), never with a procedure named in code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from intake.models import Decision, DecisionKind, Screening
+from screener import adapters, engine
+
+
+@dataclass(frozen=True)
+class SuggestedCodes:
+    codes: list[str]
+    technique: str  # "" when the set has no coding table
+    technique_label: str
+    chosen: bool  # a physician's "proceed" chose the technique
+    techniques: dict[str, str]  # every technique of the set's table, in order, with its label
+    note: str  # the set's note on the codes ("provisional until ...")
+
+    @property
+    def label(self) -> str:
+        """What the codes are for: "if <technique>" until a physician chooses, then the
+        technique chosen; with the set's note."""
+        if not self.technique_label:
+            return self.note
+        what = (
+            self.technique_label
+            if self.chosen
+            else f"if {self.technique_label[:1].lower()}{self.technique_label[1:]}"
+        )
+        return f"{what}; {self.note}" if self.note else what
+
+
+def suggested_codes(screening: Screening, decision: Decision | None = None) -> SuggestedCodes:
+    """The codes for the decision's technique when it is a "proceed" naming one, else the
+    screening's stored codes (the table's first technique)."""
+    compiled = adapters.compiled_criteria(screening.criteria_set)
+    techniques = compiled.spec.techniques()
+    first = next(iter(techniques), "")
+    chosen = (
+        decision.technique
+        if decision is not None
+        and decision.kind == DecisionKind.PROCEED
+        and decision.technique in techniques
+        else ""
+    )
+    technique = chosen or first
+    codes = list(screening.suggested_codes)
+    if chosen and chosen != first and screening.suggested_codes:
+        answers, _invalid = adapters.typed_answers(
+            compiled.spec, screening.answers, as_of=screening.as_of
+        )
+        codes = list(
+            engine.suggested_codes(compiled.spec, answers, compiled.parameters, chosen)
+        )
+    return SuggestedCodes(
+        codes=codes,
+        technique=technique,
+        technique_label=techniques.get(technique, ""),
+        chosen=bool(chosen),
+        techniques=techniques,
+        note=screening.criteria_set.codes_note,
+    )
