@@ -9,7 +9,7 @@ Each view gets the ``CriteriaSetAdmin`` for its helpers. Long work runs as a bac
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.contrib import admin, messages
 from django.db import transaction
@@ -23,6 +23,9 @@ from screener import services, tasks
 from screener.models import CriteriaJob, CriteriaJobKind, CriteriaSet, CriteriaSetStatus
 from screener.selectors import newest_published_set
 
+if TYPE_CHECKING:
+    from screener.admin.criteria_set import CriteriaSetAdmin
+
 # Impact previews up to this many intakes run within the request; more run in the background.
 PREVIEW_IN_REQUEST = 500
 
@@ -35,7 +38,9 @@ def is_newest_published(criteria_set: CriteriaSet) -> bool:
     )
 
 
-def impact_view(model_admin: Any, request: HttpRequest, object_id: str) -> HttpResponse:
+def impact_view(
+    model_admin: CriteriaSetAdmin, request: HttpRequest, object_id: str
+) -> HttpResponse:
     """Preview a draft over the last submitted intakes: in the request up to
     ``PREVIEW_IN_REQUEST`` of them, as a background job beyond."""
     criteria_set = model_admin.criteria_set_or_404(request, object_id, "view")
@@ -67,7 +72,9 @@ def impact_view(model_admin: Any, request: HttpRequest, object_id: str) -> HttpR
     )
 
 
-def rescreen_view(model_admin: Any, request: HttpRequest, object_id: str) -> HttpResponse:
+def rescreen_view(
+    model_admin: CriteriaSetAdmin, request: HttpRequest, object_id: str
+) -> HttpResponse:
     """Re-screen the open intakes of older versions under the newest published one (a
     background job, after a confirmation that counts them)."""
     criteria_set = model_admin.criteria_set_or_404(request, object_id, "change")
@@ -114,10 +121,10 @@ def enqueue_job(request: HttpRequest, job: CriteriaJob) -> HttpResponseRedirect:
 
 
 @admin.action(description="Preview impact (draft)")
-def action_preview_impact(model_admin: Any, request: HttpRequest, queryset):
+def action_preview_impact(model_admin: CriteriaSetAdmin, request: HttpRequest, queryset):
     return model_admin.page_of_selected(request, queryset, "impact")
 
 
 @admin.action(description="Re-screen open intakes (newest published)", permissions=["change"])
-def action_rescreen(model_admin: Any, request: HttpRequest, queryset):
+def action_rescreen(model_admin: CriteriaSetAdmin, request: HttpRequest, queryset):
     return model_admin.page_of_selected(request, queryset, "rescreen")

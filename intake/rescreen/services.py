@@ -248,7 +248,14 @@ def _move_intakes(*, target: CriteriaSet, screenings: list[Screening], now) -> N
             )
             for s in screenings
         ],
-        ["criteria_set", "latest_screening", "outcome", "emergency", "emergency_open", "updated_at"],
+        [
+            "criteria_set",
+            "latest_screening",
+            "outcome",
+            "emergency",
+            "emergency_open",
+            "updated_at",
+        ],
         batch_size=250,
     )
     Intake.objects.filter(pk__in=[s.intake_id for s in screenings]).update(version=F("version") + 1)

@@ -120,7 +120,7 @@ class CriteriaSetAdmin(QuerySafeAdminMixin, admin.ModelAdmin):
         if obj is None:
             fields.remove("version")
             fields.remove("status")
-            return fields  # the new set takes its procedure's name (CriteriaSet.save)
+            return fields  # the new set takes its procedure's name (criteria_set_create)
         fields.insert(1, "procedure_name")
         return [*fields, "created_at", "published_at", "retired_at"]
 
