@@ -1,6 +1,6 @@
 """Forms of physician review: queue filters and search, decisions, amendments, assignment and
 the planned procedure date. They validate shape; the services hold the rules (shared through
-``reviews.decision_input_errors`` so every error shows at once)."""
+``intake.decision_rules`` so every error shows at once)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth.models import User
 
+from intake import decision_rules
 from intake.models import DecisionKind, IntakeStatus
 from intake.outcomes import OUTCOME_LABELS
 from intake.selectors import queue as queue_selectors
@@ -164,7 +165,7 @@ class DecisionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.outcome = outcome
         self.today = today
-        suggested = reviews.suggested_decision(outcome)
+        suggested = decision_rules.suggested_decision(outcome)
         if suggested is not None and not self.amendment:
             self.fields["kind"].choices = [
                 (value, f"{label} (suggested: no reason needed)" if value == suggested else label)
@@ -177,7 +178,7 @@ class DecisionForm(forms.Form):
             self.add_error(None, self.errors["screening"][0])
         kind = cleaned.get("kind")
         if kind:
-            errors = reviews.decision_input_errors(
+            errors = decision_rules.decision_input_errors(
                 kind=kind,
                 outcome=self.outcome,
                 reason=cleaned.get("reason") or "",

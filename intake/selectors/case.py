@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from intake import history
+from intake.decision_rules import suggested_decision
 from intake.models import Decision, DecisionKind, Intake, IntakeStatus, Screening
 from intake.outcomes import (
     CODES_LABEL,
@@ -32,7 +33,7 @@ from intake.selectors.screenings import (
     questions_of_sets,
     rule_groups,
 )
-from intake.services.reviews import physician_name, suggested_decision
+from intake.services.reviews import physician_name
 from screener import adapters
 from screener.content import ContentSection
 from screener.models import ContentReader, Question
