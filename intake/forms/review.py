@@ -1,6 +1,6 @@
 """Forms of physician review: queue filters and search, decisions, amendments, assignment and
 the planned procedure date. They validate shape; the services hold the rules (shared through
-``reviews.decision_input_errors`` so every error shows at once)."""
+``intake.decision_rules`` so every error shows at once)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from typing import Any
 from django import forms
 from django.contrib.auth.models import User
 
+from intake import decision_rules
 from intake.models import DecisionKind, IntakeStatus
 from intake.outcomes import OUTCOME_LABELS
-from intake.selectors import review as selectors
+from intake.selectors import queue as queue_selectors
 from intake.services import reviews
 from screener.models import Procedure
 
@@ -26,7 +27,7 @@ STATUS_CHOICES = [
     (IntakeStatus.SUBMITTED.value, "Waiting for review"),
     (IntakeStatus.INFO_REQUESTED.value, "Information requested"),
     (IntakeStatus.DECIDED.value, "Decided"),
-    (selectors.STATUS_ALL, "Any status"),
+    (queue_selectors.STATUS_ALL, "Any status"),
 ]
 
 
@@ -42,7 +43,7 @@ class QueueFilterForm(forms.Form):
     outcome = forms.ChoiceField(
         required=False,
         choices=[("", "All outcomes")]
-        + [(o, OUTCOME_LABELS[o]) for o in selectors.QUEUE_OUTCOME_ORDER],
+        + [(o, OUTCOME_LABELS[o]) for o in queue_selectors.QUEUE_OUTCOME_ORDER],
     )
     status = forms.ChoiceField(required=False, choices=STATUS_CHOICES)
     procedure = forms.ChoiceField(required=False)
@@ -64,8 +65,8 @@ class QueueFilterForm(forms.Form):
         ]
         self.fields["assigned"].choices = [
             ("", "Anyone or nobody"),
-            (selectors.ASSIGNED_MINE, "Me"),
-            (selectors.ASSIGNED_NOBODY, "Nobody (unassigned)"),
+            (queue_selectors.ASSIGNED_MINE, "Me"),
+            (queue_selectors.ASSIGNED_NOBODY, "Nobody (unassigned)"),
         ] + [(str(u.pk), reviews.physician_name(u)) for u in physicians]
         for field in self.fields.values():
             small = "form-select-sm" if isinstance(field, forms.ChoiceField) else "form-control-sm"
@@ -97,11 +98,11 @@ class QueueFilterForm(forms.Form):
                 lines.append(message if named else f"{label}: {message}")
         return " ".join(lines)
 
-    def filters(self, *, search: str) -> selectors.QueueFilters:
+    def filters(self, *, search: str) -> queue_selectors.QueueFilters:
         """The valid filters (an invalid field is dropped, never fatal) plus the search."""
         self.is_valid()
         data = self.cleaned_data
-        return selectors.QueueFilters(
+        return queue_selectors.QueueFilters(
             outcome=data.get("outcome") or "",
             status=data.get("status") or IntakeStatus.SUBMITTED.value,
             procedure=data.get("procedure") or "",
@@ -164,7 +165,7 @@ class DecisionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.outcome = outcome
         self.today = today
-        suggested = reviews.suggested_decision(outcome)
+        suggested = decision_rules.suggested_decision(outcome)
         if suggested is not None and not self.amendment:
             self.fields["kind"].choices = [
                 (value, f"{label} (suggested: no reason needed)" if value == suggested else label)
@@ -177,7 +178,7 @@ class DecisionForm(forms.Form):
             self.add_error(None, self.errors["screening"][0])
         kind = cleaned.get("kind")
         if kind:
-            errors = reviews.decision_input_errors(
+            errors = decision_rules.decision_input_errors(
                 kind=kind,
                 outcome=self.outcome,
                 reason=cleaned.get("reason") or "",

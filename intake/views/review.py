@@ -40,7 +40,9 @@ from intake.forms.review import (
 from intake.models import AuditAction, AuditOutcome, Decision, DecisionKind, Intake, IntakeStatus
 from intake.permissions import role_required
 from intake.roles import PHYSICIAN
-from intake.selectors import review as selectors
+from intake.selectors import case as case_selectors
+from intake.selectors import exports as export_selectors
+from intake.selectors import queue as queue_selectors
 from intake.services import audit, reviews
 
 PAGE_SIZE = 25
@@ -51,11 +53,11 @@ SEARCH_SESSION_KEY = "review_queue_search"
 # Queue
 
 
-def _queue_filters(request: HttpRequest) -> tuple[QueueFilterForm, selectors.QueueFilters]:
+def _queue_filters(request: HttpRequest) -> tuple[QueueFilterForm, queue_selectors.QueueFilters]:
     form = QueueFilterForm(
         request.GET,
-        procedures=selectors.review_procedures(),
-        physicians=selectors.review_physicians(),
+        procedures=queue_selectors.review_procedures(),
+        physicians=queue_selectors.review_physicians(),
     )
     return form, form.filters(search=request.session.get(SEARCH_SESSION_KEY, ""))
 
@@ -85,7 +87,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     form, filters = _queue_filters(request)
     now = timezone.now()
     page = Paginator(
-        selectors.queue_intakes(filters=filters, user=request.user, now=now), PAGE_SIZE
+        queue_selectors.queue_intakes(filters=filters, user=request.user, now=now), PAGE_SIZE
     ).get_page(request.GET.get("page"))
     response = render(
         request,
@@ -95,9 +97,9 @@ def queue(request: HttpRequest) -> HttpResponse:
             "search_form": QueueSearchForm(initial={"q": filters.search}),
             "search": filters.search,
             "filters": filters,
-            "counts": selectors.queue_counts(filters=filters, user=request.user),
+            "counts": queue_selectors.queue_counts(filters=filters, user=request.user),
             "page": page,
-            "rows": selectors.queue_rows(page.object_list, now=now),
+            "rows": queue_selectors.queue_rows(page.object_list, now=now),
             "queue_url": _queue_url(request),
         },
     )
@@ -137,7 +139,7 @@ def export(request: HttpRequest) -> HttpResponse:
     # Streamed in batches: the first rows leave at once and memory stays flat on long exports.
     # Audited once, when the stream ends (or stops early), with the patients actually sent.
     lines = audit.stream_then_record(
-        selectors.queue_export_rows(filters=filters, user=request.user, now=now),
+        export_selectors.queue_export_rows(filters=filters, user=request.user, now=now),
         key=_intake_id_of_row,
         record=lambda intake_ids, complete: _audit_export(request, intake_ids, complete),
         render=writer.writerow,
@@ -168,7 +170,7 @@ def _audit_export(request: HttpRequest, intake_ids: list[int], complete: bool) -
 # Case view
 
 
-def _decision_initial(detail: selectors.CaseDetail) -> dict[str, Any]:
+def _decision_initial(detail: case_selectors.CaseDetail) -> dict[str, Any]:
     return {"screening": detail.screening.pk}
 
 
@@ -177,7 +179,7 @@ def render_case(
 ) -> HttpResponse:
     """The case view; ``forms`` are forms sent back with their errors or a kept entry."""
     now = timezone.now()
-    detail = selectors.case_detail(intake_id=intake_id, now=now)
+    detail = case_selectors.case_detail(intake_id=intake_id, now=now)
     if detail is None:
         raise Http404("No such intake in review.")
     today = timezone.localdate(now)
@@ -198,7 +200,7 @@ def render_case(
             "assignee": detail.intake.assigned_to_id or "",
             "expected_assignee": detail.intake.assigned_to_id,
         },
-        physicians=selectors.review_physicians(),
+        physicians=queue_selectors.review_physicians(),
     )
     # Another physician has the case: deciding, amending and planning need a take-over first.
     context["held_by_other"] = detail.intake.assigned_to_id not in (None, request.user.pk)
@@ -244,7 +246,7 @@ def case(request: HttpRequest, intake_id: int) -> HttpResponse:
 
 
 def _intake_or_404(intake_id: int) -> Intake:
-    intake = selectors.reviewable_intake(intake_id)
+    intake = case_selectors.reviewable_intake(intake_id)
     if intake is None:
         raise Http404("No such intake in review.")
     return intake
@@ -356,7 +358,7 @@ def _audit_decision(
 @require_POST
 def amend(request: HttpRequest, intake_id: int, decision_id: int) -> HttpResponse:
     intake = _intake_or_404(intake_id)
-    decision = selectors.decision_of_intake(intake_id=intake_id, decision_id=decision_id)
+    decision = case_selectors.decision_of_intake(intake_id=intake_id, decision_id=decision_id)
     if decision is None:
         raise Http404("No such decision on this intake.")
     assert intake.latest_screening is not None
@@ -528,7 +530,7 @@ def take_over(request: HttpRequest, intake_id: int) -> HttpResponse:
 @require_POST
 def assign(request: HttpRequest, intake_id: int) -> HttpResponse:
     intake = _intake_or_404(intake_id)
-    form = AssignForm(request.POST, physicians=selectors.review_physicians())
+    form = AssignForm(request.POST, physicians=queue_selectors.review_physicians())
     if not form.is_valid():
         return render_case(request, intake_id, status=400, assign_form=form)
     assignee = form.assignee_user()

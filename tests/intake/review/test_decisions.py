@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
+from intake import decision_rules
 from intake.models import Decision, DecisionKind, ImmutableDecisionError, IntakeStatus
 from intake.services import reviews
 from tests.factories import FrontDeskFactory, PhysicianFactory
@@ -115,14 +116,16 @@ def test_refer_needs_the_service_and_other_kinds_drop_it(default_set, doc):
 
 
 def test_the_reason_rule_table():
-    assert reviews.reason_required(kind="proceed", outcome="candidate") is False
-    assert reviews.reason_required(kind="proceed", outcome="candidate_with_cautions") is False
-    assert reviews.reason_required(kind="conservative", outcome="conservative") is False
-    assert reviews.reason_required(kind="refer", outcome="urgent") is False
-    assert reviews.reason_required(kind="request_info", outcome="needs_info") is False
-    assert reviews.reason_required(kind="not_candidate", outcome="contraindicated") is True
-    assert reviews.reason_required(kind="proceed", outcome="contraindicated") is True
-    assert reviews.reason_required(kind="refer", outcome="candidate") is True
+    assert decision_rules.reason_required(kind="proceed", outcome="candidate") is False
+    assert (
+        decision_rules.reason_required(kind="proceed", outcome="candidate_with_cautions") is False
+    )
+    assert decision_rules.reason_required(kind="conservative", outcome="conservative") is False
+    assert decision_rules.reason_required(kind="refer", outcome="urgent") is False
+    assert decision_rules.reason_required(kind="request_info", outcome="needs_info") is False
+    assert decision_rules.reason_required(kind="not_candidate", outcome="contraindicated") is True
+    assert decision_rules.reason_required(kind="proceed", outcome="contraindicated") is True
+    assert decision_rules.reason_required(kind="refer", outcome="candidate") is True
 
 
 # ------------------------------------------------------------------------------------------

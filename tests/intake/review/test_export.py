@@ -11,7 +11,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from intake.selectors import review as selectors
+from intake.selectors import exports as export_selectors
 from tests.factories import PatientFactory, PhysicianFactory
 from tests.intake.review.factories import submitted_intake
 
@@ -107,4 +107,4 @@ def test_export_escapes_every_formula_character_in_one_file(client, doc, default
 )
 def test_cell_escapes_only_a_leading_formula_character(value, expected):
     """The export's cell text: an apostrophe before = + - @ tab CR at the start, else as is."""
-    assert selectors._cell(value) == expected
+    assert export_selectors.csv_cell(value) == expected

@@ -14,7 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from intake.models import IntakeStatus
-from intake.selectors import review as selectors
+from intake.selectors import exports as export_selectors
+from intake.selectors import queue as queue_selectors
 from screener.models import Procedure
 from tests.factories import FrontDeskFactory, IntakeFactory, PatientFactory, PhysicianFactory
 from tests.intake.review.factories import answers_for, submitted_intake
@@ -85,8 +86,8 @@ def test_queue_is_urgency_first_then_oldest_submission(client, doc, mixed, froze
 
 def test_queue_order_is_done_in_the_database(doc, mixed):
     """The selector's SQL orders (so pagination slices the right cases)."""
-    filters = selectors.QueueFilters()
-    queryset = selectors.queue_intakes(filters=filters, user=doc, now=NOW)
+    filters = queue_selectors.QueueFilters()
+    queryset = queue_selectors.queue_intakes(filters=filters, user=doc, now=NOW)
     assert "ORDER BY" in str(queryset.query)
     assert [i.pk for i in queryset[2:4]] == [mixed["cautions"].pk, mixed["candidate_old"].pk]
 
@@ -382,7 +383,7 @@ def test_csv_export_has_every_filtered_case_in_queue_order(client, doc, mixed, f
     mixed["urgent"].assigned_to = doc
     mixed["urgent"].save()
     rows = _csv(client.get(EXPORT))
-    assert rows[0] == list(selectors.EXPORT_HEADER)
+    assert rows[0] == list(export_selectors.EXPORT_HEADER)
     assert [int(r[0]) for r in rows[1:]] == [mixed[name].pk for name in QUEUE_ORDER]
     fever = mixed["urgent"]
     assert rows[2] == [
@@ -429,7 +430,9 @@ def test_csv_export_covers_more_than_one_page_and_batch(client, doc, default_set
     for i in range(30):
         submitted_intake(outcome="candidate", submitted_at=ago(hours=i + 1))
     rows = list(
-        selectors.queue_export_rows(filters=selectors.QueueFilters(), user=doc, now=NOW, batch=7)
+        export_selectors.queue_export_rows(
+            filters=queue_selectors.QueueFilters(), user=doc, now=NOW, batch=7
+        )
     )
     assert len(rows) == 31
     assert len({r[0] for r in rows[1:]}) == 30
