@@ -10,6 +10,7 @@ Pure rules: no database access.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 
 from intake.models import DecisionKind, IntakeStatus
 from intake.outcomes import OUTCOME_LABELS
@@ -54,9 +55,13 @@ def decision_input_errors(
     planned_procedure_date: datetime.date | None,
     earliest_date: datetime.date,
     amendment: bool = False,
+    technique: str = "",
+    techniques: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """Field -> message for a decision's input; empty when it may be signed.
 
+    ``techniques`` are those of the screening's criteria set (its coding table): a technique
+    named with "proceed" is one of them (none named: the table's first, as suggested).
     Shared by the form (to show every error at once) and the services (the authority).
     """
     errors: dict[str, str] = {}
@@ -75,7 +80,20 @@ def decision_input_errors(
         error = planned_date_error(planned_procedure_date, earliest=earliest_date)
         if error:
             errors["planned_procedure_date"] = error
+    techniques = techniques or {}
+    if kind == DecisionKind.PROCEED and technique and technique not in techniques:
+        errors["technique"] = (
+            f"Technique: choose one ({', '.join(techniques.values())}); the codes follow it."
+        )
     return errors
+
+
+def decision_technique(*, kind: str, technique: str, techniques: Mapping[str, str]) -> str:
+    """The technique a decision records: only with "proceed"; the one chosen, else the coding
+    table's first (the one the suggested codes are for); none when the table is empty."""
+    if kind != DecisionKind.PROCEED or not techniques:
+        return ""
+    return technique if technique in techniques else next(iter(techniques))
 
 
 def planned_date_error(planned: datetime.date, *, earliest: datetime.date) -> str:

@@ -52,7 +52,6 @@ OUTCOME_COLOURS: dict[str, str] = {
 }
 
 NO_OUTCOME_LABEL = "Not screened yet"
-CODES_LABEL = "if vertebroplasty; provisional until the physician confirms the levels"
 SUGGESTED_PREFIX = "The screener suggested"
 
 

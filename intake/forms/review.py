@@ -14,6 +14,7 @@ from django.contrib.auth.models import User
 from intake import decision_rules
 from intake.models import DecisionKind, IntakeStatus
 from intake.outcomes import OUTCOME_LABELS
+from intake.selectors import codes as code_selectors
 from intake.selectors import queue as queue_selectors
 from intake.services import reviews
 from screener.models import Procedure
@@ -151,6 +152,12 @@ class DecisionForm(forms.Form):
         widget=date_input(),
         help_text="For “Proceed”: the follow-up dates are computed from it. It can be set later.",
     )
+    technique = forms.ChoiceField(
+        label="Technique",
+        required=False,
+        widget=forms.RadioSelect,
+        help_text="For “Proceed”: the suggested codes and the billing panel follow it.",
+    )
     screening = forms.IntegerField(
         widget=forms.HiddenInput,
         error_messages={
@@ -161,10 +168,31 @@ class DecisionForm(forms.Form):
 
     amendment = False
 
-    def __init__(self, *args: Any, outcome: str, today: datetime.date, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        outcome: str,
+        today: datetime.date,
+        techniques: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.outcome = outcome
         self.today = today
+        # The techniques of the coding table of the screening the page shows (looked up from
+        # the posted screening when the caller does not know them).
+        self.techniques = (
+            techniques
+            if techniques is not None
+            else code_selectors.screening_techniques(
+                self.data.get(self.add_prefix("screening")) or self.initial.get("screening")
+            )
+        )
+        if len(self.techniques) > 1:
+            self.fields["technique"].choices = list(self.techniques.items())
+            self.initial.setdefault("technique", next(iter(self.techniques)))
+        else:
+            del self.fields["technique"]
         suggested = decision_rules.suggested_decision(outcome)
         if suggested is not None and not self.amendment:
             self.fields["kind"].choices = [
@@ -186,6 +214,8 @@ class DecisionForm(forms.Form):
                 planned_procedure_date=cleaned.get("planned_procedure_date"),
                 earliest_date=self.today,
                 amendment=self.amendment,
+                technique=cleaned.get("technique") or "",
+                techniques=self.techniques,
             )
             for name, message in errors.items():
                 self.add_error(name, message)

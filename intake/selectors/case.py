@@ -12,13 +12,13 @@ from intake import history
 from intake.decision_rules import suggested_decision
 from intake.models import Decision, DecisionKind, Intake, IntakeStatus, Screening
 from intake.outcomes import (
-    CODES_LABEL,
     DecisionLine,
     decision_line,
     emergency_label,
     outcome_colour,
     outcome_label,
 )
+from intake.selectors.codes import SuggestedCodes, suggested_codes
 from intake.selectors.emergencies import EmergencyActionItem, emergency_actions
 from intake.selectors.handouts import (
     FollowUpVisit,
@@ -34,7 +34,7 @@ from intake.selectors.screenings import (
     rule_groups,
 )
 from intake.services.reviews import physician_name
-from screener import adapters
+from screener import adapters, engine
 from screener.content import ContentSection
 from screener.models import ContentReader, Question
 
@@ -76,6 +76,7 @@ class DecisionItem:
     superseded_by_id: int | None
     screening_number: int
     planned_date_set_by: str
+    technique_label: str = ""  # with "proceed": the technique chosen, as its set names it
 
 
 @dataclass
@@ -88,12 +89,11 @@ class CaseDetail:
     outcome_colour: str
     emergency_label: str
     decision_in_force: DecisionLine | None
-    weeks_since_onset: float | None
+    elapsed: list[ElapsedWeeks]
     answer_sections: list[AnswerSection]
     rule_groups: list[EffectGroup]
     missing: list[tuple[str, str]]
-    suggested_codes: list[str]
-    codes_label: str
+    codes: SuggestedCodes
     history: list[HistoryEntry]
     decisions: list[DecisionItem]
     current_decision: Decision | None
@@ -186,15 +186,34 @@ def _history(
     return list(reversed(entries))
 
 
-def _weeks_since_onset(screening: Screening) -> float | None:
-    onset = screening.answers.get("symptom_onset_date")
-    if not onset:
-        return None
-    try:
-        onset_date = datetime.date.fromisoformat(onset)
-    except (TypeError, ValueError):
-        return None
-    return round((screening.as_of - onset_date).days / 7, 1)
+@dataclass(frozen=True)
+class ElapsedWeeks:
+    """A "weeks since" value of the set, as the case view shows it."""
+
+    label: str
+    weeks: float | None  # None: its date question was not answered
+    question: str  # the prompt of the date question it counts from
+
+
+def elapsed_weeks(screening: Screening, spec: engine.CriteriaSpec) -> list[ElapsedWeeks]:
+    """Each value the set counts in weeks since a date answer, at the screening date."""
+    items = []
+    for derived in spec.derived:
+        if not derived.weeks_since:
+            continue
+        question = spec.question(derived.weeks_since)
+        try:
+            answered = datetime.date.fromisoformat(screening.answers.get(derived.weeks_since))
+        except (TypeError, ValueError):
+            answered = None
+        items.append(
+            ElapsedWeeks(
+                label=derived.label or derived.name.replace("_", " "),
+                weeks=round((screening.as_of - answered).days / 7, 1) if answered else None,
+                question=question.prompt if question else derived.weeks_since,
+            )
+        )
+    return items
 
 
 def reviewable_intake(intake_id: int) -> Intake | None:
@@ -239,7 +258,9 @@ def case_detail(*, intake_id: int, now: datetime.datetime) -> CaseDetail | None:
     prompts = {q.code: q.prompt for q in latest_questions}
     decisions = list(
         Decision.objects.filter(intake=intake)
-        .select_related("physician", "planned_date_set_by", "superseded_by")
+        .select_related(
+            "physician", "planned_date_set_by", "superseded_by", "screening__criteria_set"
+        )
         .order_by("signed_at", "id")
     )
     current = decisions[-1] if decisions else None
@@ -253,13 +274,19 @@ def case_detail(*, intake_id: int, now: datetime.datetime) -> CaseDetail | None:
             superseded_by_id=getattr(getattr(decision, "superseded_by", None), "pk", None),
             screening_number=screening_numbers.get(decision.screening_id, 0),
             planned_date_set_by=physician_name(decision.planned_date_set_by),
+            technique_label=adapters.compiled_criteria(decision.screening.criteria_set)
+            .spec.techniques()
+            .get(decision.technique, decision.technique)
+            if decision.technique
+            else "",
         )
         for decision in reversed(decisions)
     ]
     suggested = suggested_decision(screening.outcome)
     in_force = intake.decision_in_force
     criteria_set = screening.criteria_set
-    labels = adapters.compiled_criteria(criteria_set).spec.labels()
+    spec = adapters.compiled_criteria(criteria_set).spec
+    labels = spec.labels()
     detail = CaseDetail(
         intake=intake,
         patient_age=adapters.age_on(intake.patient.date_of_birth, timezone.localdate(now)),
@@ -269,12 +296,11 @@ def case_detail(*, intake_id: int, now: datetime.datetime) -> CaseDetail | None:
         outcome_colour=outcome_colour(screening.outcome),
         emergency_label=emergency_label() if screening.emergency else "",
         decision_in_force=decision_line(in_force) if in_force is not None else None,
-        weeks_since_onset=_weeks_since_onset(screening),
+        elapsed=elapsed_weeks(screening, spec),
         answer_sections=answer_sections(latest_questions, screening),
         rule_groups=rule_groups(screening, prompts, labels),
         missing=[(code, prompts.get(code, code)) for code in screening.missing],
-        suggested_codes=list(screening.suggested_codes),
-        codes_label=CODES_LABEL,
+        codes=suggested_codes(screening, in_force),
         history=_history(screenings, questions),
         decisions=decision_items,
         current_decision=current,

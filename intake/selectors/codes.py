@@ -57,9 +57,7 @@ def suggested_codes(screening: Screening, decision: Decision | None = None) -> S
         answers, _invalid = adapters.typed_answers(
             compiled.spec, screening.answers, as_of=screening.as_of
         )
-        codes = list(
-            engine.suggested_codes(compiled.spec, answers, compiled.parameters, chosen)
-        )
+        codes = list(engine.suggested_codes(compiled.spec, answers, compiled.parameters, chosen))
     return SuggestedCodes(
         codes=codes,
         technique=technique,
@@ -68,3 +66,18 @@ def suggested_codes(screening: Screening, decision: Decision | None = None) -> S
         techniques=techniques,
         note=screening.criteria_set.codes_note,
     )
+
+
+def screening_techniques(screening_id: object) -> dict[str, str]:
+    """The techniques of the coding table of a screening's set ({} when none, or when the id
+    is not a screening's: a form then simply offers no choice)."""
+    try:
+        screening_id = int(screening_id)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return {}
+    if not 0 < screening_id < 2**63:  # beyond any id (and a database integer)
+        return {}
+    screening = Screening.objects.select_related("criteria_set").filter(pk=screening_id).first()
+    if screening is None:
+        return {}
+    return adapters.compiled_criteria(screening.criteria_set).spec.techniques()

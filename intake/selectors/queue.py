@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,8 +30,8 @@ from intake.outcomes import (
 from intake.roles import PHYSICIAN
 from intake.services.reviews import physician_name
 from screener import adapters
-from screener.engine.types import Effect, Outcome
-from screener.models import Procedure, Question
+from screener.engine.types import Outcome
+from screener.models import Procedure
 
 # Urgency first: (outcome, emergency) -> rank; the emergency flag only matters for urgent.
 QUEUE_OUTCOME_ORDER: tuple[str, ...] = (
@@ -159,7 +159,8 @@ def queue_intakes(*, filters: QueueFilters, user: User, now: datetime.datetime) 
             "latest_screening",
             "current_decision__physician",
         )
-        .defer("answers", "latest_screening__answers")
+        # The stored key reason says why: the rules' results are not read per row.
+        .defer("answers", "latest_screening__answers", "latest_screening__rule_results")
         .annotate(queue_rank=queue_rank(), overdue=_overdue(now))
         .order_by("queue_rank", "submitted_at", "id")
     )
@@ -191,36 +192,6 @@ def queue_counts(*, filters: QueueFilters, user: User) -> list[OutcomeCount]:
         )
         for outcome in QUEUE_OUTCOME_ORDER
     ]
-
-
-def _rule_message(rules: Sequence[dict], effect: Effect, *, holds: bool) -> str:
-    for rule in rules:
-        if rule["effect"] == effect.value and bool(rule["holds"]) == holds:
-            return rule["message"]
-    return ""
-
-
-def key_reason(
-    *, outcome: str, rules: Sequence[dict], missing: Sequence[str], prompts: dict[str, str]
-) -> str:
-    """The one line a physician reads first: the first red flag, contraindication, missing
-    answer or information rule, failed prerequisite, missing pathway, or caution, following
-    the outcome's precedence."""
-    for effect in (Effect.RED_FLAG, Effect.CONTRAINDICATION):
-        message = _rule_message(rules, effect, holds=True)
-        if message:
-            return message
-    if missing:
-        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
-        return f"Missing: {prompts.get(missing[0], missing[0])}{more}"
-    message = _rule_message(rules, Effect.NEEDS_INFO, holds=True) or _rule_message(
-        rules, Effect.PREREQUISITE, holds=False
-    )
-    if message:
-        return message
-    if outcome == Outcome.CONSERVATIVE.value:
-        return "No treatment pathway is met (pain level, trend, non-surgical care or findings)."
-    return _rule_message(rules, Effect.CAUTION, holds=True)
 
 
 def waiting_text(waited: datetime.timedelta) -> str:
@@ -257,46 +228,14 @@ class QueueRow:
     decision: DecisionLine | None  # the decision in force, shown before the suggestion
 
 
-def _missing_prompts(intakes: Sequence[Intake]) -> dict[tuple[int, str], str]:
-    """Prompts of the first missing question of each row (one query for the page)."""
-    wanted = {
-        (intake.latest_screening.criteria_set_id, intake.latest_screening.missing[0])
-        for intake in intakes
-        if intake.latest_screening is not None and intake.latest_screening.missing
-    }
-    if not wanted:
-        return {}
-    rows = (
-        Question.objects.filter(
-            criteria_set_id__in={set_id for set_id, _ in wanted},
-            code__in={code for _, code in wanted},
-        )
-        .order_by()
-        .values_list("criteria_set_id", "code", "prompt")
-    )
-    return {(set_id, code): prompt for set_id, code, prompt in rows}
-
-
 def queue_rows(intakes: Iterable[Intake], *, now: datetime.datetime) -> list[QueueRow]:
-    """What each queue row shows, from intakes of ``queue_intakes`` (one extra query)."""
-    intakes = list(intakes)
-    prompts = _missing_prompts(intakes)
+    """What each queue row shows, from intakes of ``queue_intakes`` (no further query): the
+    key reason is the one the engine gave and the screening stored."""
     today = timezone.localdate(now)
     rows = []
     for intake in intakes:
         screening = intake.latest_screening
-        reason = ""
-        if screening is not None:
-            reason = key_reason(
-                outcome=intake.outcome,
-                rules=screening.rule_results,
-                missing=screening.missing,
-                prompts={
-                    code: prompt
-                    for (set_id, code), prompt in prompts.items()
-                    if set_id == screening.criteria_set_id
-                },
-            )
+        reason = screening.key_reason if screening is not None else ""
         decision = intake.decision_in_force
         waited = now - intake.submitted_at if intake.submitted_at else None
         if waited is not None and decision is not None:

@@ -17,10 +17,16 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from intake.decision_rules import decision_input_errors, planned_date_error, status_after
+from intake.decision_rules import (
+    decision_input_errors,
+    decision_technique,
+    planned_date_error,
+    status_after,
+)
 from intake.models import AuditAction, Decision, DecisionKind, Intake, IntakeStatus, Screening
 from intake.roles import PHYSICIAN, has_role
 from intake.services.audit import audit_record
+from screener import adapters
 
 REVIEW_PERMISSION = "intake.add_decision"
 
@@ -132,6 +138,7 @@ def _sign(
     refer_to: str,
     planned_procedure_date: datetime.date | None,
     supersedes: Decision | None = None,
+    technique: str = "",
 ) -> Decision:
     """Validate the input, store the signed decision (an amendment when it supersedes one) and
     move the intake to the status the decision means. The caller holds the intake's row lock.
@@ -147,6 +154,7 @@ def _sign(
         kind=kind, reason=reason, refer_to=refer_to, planned_procedure_date=planned_procedure_date
     )
     now = timezone.now()
+    techniques = adapters.compiled_criteria(screening.criteria_set).spec.techniques()
     errors = decision_input_errors(
         kind=kind,
         outcome=screening.outcome,
@@ -155,14 +163,18 @@ def _sign(
         planned_procedure_date=planned_procedure_date,
         earliest_date=timezone.localdate(now),
         amendment=supersedes is not None,
+        technique=technique,
+        techniques=techniques,
     )
     if errors:
         raise ValidationError(errors)
+    technique = decision_technique(kind=kind, technique=technique, techniques=techniques)
     decision = Decision(
         intake=locked,
         screening=screening,
         kind=kind,
         refer_to=refer_to,
+        technique=technique,
         reason=reason,
         physician=physician,
         signed_at=now,
@@ -189,6 +201,7 @@ def review_decide(
     reason: str = "",
     refer_to: str = "",
     planned_procedure_date: datetime.date | None = None,
+    technique: str = "",
     request: HttpRequest | None = None,
 ) -> Decision:
     """Sign a decision on a submitted intake, on the screening the physician reviewed.
@@ -217,6 +230,7 @@ def review_decide(
         reason=reason,
         refer_to=refer_to,
         planned_procedure_date=planned_procedure_date,
+        technique=technique,
     )
     _assign_if_unassigned(locked, physician, request=request)
     intake.status = locked.status
@@ -234,6 +248,7 @@ def review_amend(
     reason: str,
     refer_to: str = "",
     planned_procedure_date: datetime.date | None = None,
+    technique: str = "",
     request: HttpRequest | None = None,
 ) -> Decision:
     """Record a new decision that supersedes ``decision``; both stay on record.
@@ -269,6 +284,7 @@ def review_amend(
         refer_to=refer_to,
         planned_procedure_date=planned_procedure_date,
         supersedes=decision,
+        technique=technique,
     )
     _assign_if_unassigned(locked, physician, request=request)
     return amendment

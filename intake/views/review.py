@@ -186,12 +186,22 @@ def render_case(
     outcome = detail.screening.outcome
     context: dict[str, Any] = {"case": detail, "intake": detail.intake}
     context["decide_form"] = forms.get("decide_form") or (
-        DecisionForm(initial=_decision_initial(detail), outcome=outcome, today=today)
+        DecisionForm(
+            initial=_decision_initial(detail),
+            outcome=outcome,
+            today=today,
+            techniques=detail.codes.techniques,
+        )
         if detail.can_decide
         else None
     )
     context["amend_form"] = forms.get("amend_form") or (
-        AmendForm(initial=_decision_initial(detail), outcome=outcome, today=today)
+        AmendForm(
+            initial=_decision_initial(detail),
+            outcome=outcome,
+            today=today,
+            techniques=detail.codes.techniques,
+        )
         if detail.can_amend
         else None
     )
@@ -265,9 +275,10 @@ def _case_url(intake_id: int, anchor: str = "") -> str:
 def _kept_input(form: DecisionForm) -> dict[str, Any]:
     """What the physician typed, to put back into a fresh form after a conflict."""
     typed = {name: form.data.get(form.add_prefix(name), "") for name in form.fields}
-    return {name: typed[name] for name in ("kind", "refer_to", "reason")} | {
-        "planned_procedure_date": typed["planned_procedure_date"] or None
-    }
+    kept = {name: typed[name] for name in ("kind", "refer_to", "reason")}
+    if typed.get("technique"):
+        kept["technique"] = typed["technique"]
+    return kept | {"planned_procedure_date": typed["planned_procedure_date"] or None}
 
 
 def _signed_message(decision: Decision, *, what: str = "Decision") -> str:
@@ -300,6 +311,7 @@ def decide(request: HttpRequest, intake_id: int) -> HttpResponse:
             reason=data["reason"],
             refer_to=data["refer_to"],
             planned_procedure_date=data["planned_procedure_date"],
+            technique=data.get("technique") or "",
             request=request,
         )
     except ValidationError as exc:
@@ -376,6 +388,7 @@ def amend(request: HttpRequest, intake_id: int, decision_id: int) -> HttpRespons
             reason=data["reason"],
             refer_to=data["refer_to"],
             planned_procedure_date=data["planned_procedure_date"],
+            technique=data.get("technique") or "",
             request=request,
         )
     except ValidationError as exc:

@@ -228,7 +228,8 @@ def test_after_proceed_the_front_desk_sees_the_date_the_codes_billing_and_the_ha
     assert "Print the patient instructions" in body
     codes = re.findall(r'<span class="badge text-bg-light border me-1 fs-6">([^<]+)</span>', body)
     assert codes == ["22510", "+22512", "+22512"]
-    assert "If vertebroplasty; provisional until the physician confirms the levels." in body
+    # The technique the physician chose (the first, by default) and the set's note on codes.
+    assert "Vertebroplasty; provisional until the physician confirms the levels." in body
     assert "Cost and coverage" in body
     assert "Our billing office can give you an estimate before the procedure." in body
     assert "USD" not in body  # the source page's cost figure is gone

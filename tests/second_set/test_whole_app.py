@@ -21,7 +21,7 @@ from tests.second_set.conftest import AS_OF
 pytestmark = pytest.mark.django_db
 
 CANDIDATE = {
-    "injury_date": "2024-10-01",  # 23.6 weeks before AS_OF
+    "injury_date": "2024-10-01",  # 23.4 weeks before AS_OF
     "knee_side": "right",
     "nerve_count": 5,
     "knee_pain": 7,
@@ -68,7 +68,7 @@ def test_a_candidate_goes_from_the_form_to_a_decision_and_a_handout(client, knee
     assert "Aged 85 or over: plan the sedation with care." in queue
 
     case = text(client.get(reverse("review:case", args=[intake.pk])))
-    assert "Weeks of knee pain" in case and "23.6" in case
+    assert "Weeks of knee pain" in case and "23.4 (at the screening date)" in case
     assert "90002, +90003, +90003" in case
     assert "Ultrasound-guided block" in case and "Landmark-guided block" in case
     assert "made-up codes for tests" in case

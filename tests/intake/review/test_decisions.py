@@ -487,3 +487,62 @@ def test_a_decision_of_another_intake_cannot_be_amended_here(client, default_set
         {"amend-kind": "conservative", "amend-reason": "x", "amend-screening": 1},
     )
     assert response.status_code == 404
+
+
+# ------------------------------------------------------------------------------------------
+# The technique: chosen with "proceed", the codes follow it
+
+
+def test_proceeding_with_a_technique_codes_it_on_the_case_and_the_billing_panel(
+    client, default_set, doc, frozen
+):
+    intake = submitted_intake(outcome="candidate", assigned_to=doc)
+    client.force_login(doc)
+    case = text(client.get(reverse("review:case", args=[intake.pk])))
+    assert "Technique" in case and "Kyphoplasty" in case  # offered with the decision
+    response = client.post(
+        reverse("review:decide", args=[intake.pk]),
+        {"kind": "proceed", "technique": "kyphoplasty", "screening": intake.latest_screening_id},
+    )
+    assert response.status_code == 302, text(response)[:600]
+    decision = Decision.objects.get(intake=intake)
+    assert decision.technique == "kyphoplasty"
+    stored = intake.latest_screening.suggested_codes  # the first technique's, as screened
+    case = text(client.get(reverse("review:case", args=[intake.pk])))
+    assert f"{DecisionKind.PROCEED.label}: Kyphoplasty" in case  # on the decision signed
+    kypho = [
+        code.replace("22510", "22513").replace("22511", "22514").replace("22512", "22515")
+        for code in stored
+    ]
+    assert ", ".join(kypho) in case
+    assert "(Kyphoplasty; provisional until the physician confirms the levels)" in case
+    client.force_login(FrontDeskFactory())
+    result = text(client.get(f"/intakes/{intake.pk}/"))
+    assert "Kyphoplasty; provisional until the physician confirms the levels." in result
+
+
+def test_an_unknown_technique_is_refused_naming_the_field(client, default_set, doc, frozen):
+    intake = submitted_intake(outcome="candidate", assigned_to=doc)
+    client.force_login(doc)
+    response = client.post(
+        reverse("review:decide", args=[intake.pk]),
+        {"kind": "proceed", "technique": "laser", "screening": intake.latest_screening_id},
+    )
+    assert response.status_code == 400
+    assert "Select a valid choice. laser is not one of the available choices." in text(response)
+    assert not Decision.objects.filter(intake=intake).exists()
+    with pytest.raises(ValidationError) as excinfo:
+        decide(intake, doc, DecisionKind.PROCEED, technique="laser")
+    assert excinfo.value.message_dict["technique"] == [
+        "Technique: choose one (Vertebroplasty, Kyphoplasty); the codes follow it."
+    ]
+
+
+def test_a_decision_other_than_proceed_records_no_technique(default_set, doc, frozen):
+    intake = submitted_intake(outcome="candidate", assigned_to=doc)
+    decision = decide(
+        intake, doc, DecisionKind.CONSERVATIVE, reason="Try a brace first.", technique="kyphoplasty"
+    )
+    assert decision.technique == ""
+    proceed = decide(submitted_intake(outcome="candidate", assigned_to=doc), doc, "proceed")
+    assert proceed.technique == "vertebroplasty"  # none chosen: the suggested codes' technique
