@@ -17,6 +17,7 @@ from django.db.models import Case, IntegerField, OuterRef, Q, QuerySet, Subquery
 
 from intake.explain import value_pairs, values_text
 from intake.models import Decision, DecisionKind, Intake, IntakeStatus, Screening
+from intake.names import person_name
 from intake.outcomes import (
     CODES_LABEL,
     Badge,
@@ -26,7 +27,6 @@ from intake.outcomes import (
     outcome_badge,
     outcome_colour,
     outcome_label,
-    person_name,
 )
 from intake.selectors.emergencies import EmergencyActionItem, emergency_actions
 from intake.selectors.handouts import (
@@ -452,7 +452,7 @@ def intake_result(*, intake: Intake) -> IntakeResult:
                 prompts={q.code: q.prompt for q in questions.get(s.criteria_set_id, [])},
                 decided=decided,
             ),
-            person_name(s.created_by),
+            person_name(s.created_by, nobody="the system"),
         )
         for s in reversed(screenings)
     ]

@@ -20,6 +20,7 @@ from django.db.models import BooleanField, Case, Count, IntegerField, Q, QuerySe
 from django.utils import timezone
 
 from intake.models import Intake, IntakeStatus
+from intake.names import person_name
 from intake.outcomes import (
     OUTCOME_LABELS,
     DecisionLine,
@@ -28,7 +29,6 @@ from intake.outcomes import (
     outcome_label,
 )
 from intake.roles import PHYSICIAN
-from intake.services.reviews import physician_name
 from screener import adapters
 from screener.engine.types import Effect, Outcome
 from screener.models import Procedure, Question
@@ -323,7 +323,7 @@ def queue_rows(intakes: Iterable[Intake], *, now: datetime.datetime) -> list[Que
                 waiting_text=waiting_text(waited) if waited is not None else "",
                 overdue=bool(getattr(intake, "overdue", False)),
                 assigned_to_id=intake.assigned_to_id,
-                assigned_to=physician_name(intake.assigned_to),
+                assigned_to=person_name(intake.assigned_to),
                 decision=decision_line(decision) if decision is not None else None,
             )
         )
