@@ -29,7 +29,7 @@ from intake.selectors.handouts import (
 )
 from intake.selectors.screenings import (
     AnswerSection,
-    EffectGroup,
+    RuleGroup,
     answer_sections,
     questions_of_sets,
     rule_groups,
@@ -90,7 +90,7 @@ class CaseDetail:
     decision_in_force: DecisionLine | None
     weeks_since_onset: float | None
     answer_sections: list[AnswerSection]
-    rule_groups: list[EffectGroup]
+    rule_groups: list[RuleGroup]
     missing: list[tuple[str, str]]
     suggested_codes: list[str]
     codes_label: str
