@@ -94,13 +94,11 @@ class Badge:
     colour: str
 
 
-def outcome_badge(outcome: str, *, emergency: bool = False, decided: bool = False) -> Badge:
+def outcome_badge(outcome: str, *, decided: bool = False) -> Badge:
+    """The badge of an outcome (``intake/_outcome_badge.html`` adds the emergency mark)."""
     if not outcome:
         return Badge(NO_OUTCOME_LABEL, "secondary")
-    label = outcome_label(outcome, decided=decided)
-    if emergency:
-        label = f"EMERGENCY · {label}"
-    return Badge(label, outcome_colour(outcome))
+    return Badge(outcome_label(outcome, decided=decided), outcome_colour(outcome))
 
 
 @dataclass(frozen=True)
