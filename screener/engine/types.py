@@ -172,12 +172,6 @@ class ScreeningResult:
     weeks_since_onset: float | None = None
     derived: dict[str, float | bool] = field(default_factory=dict)
 
-    def holding(self, effect: Effect) -> tuple[RuleResult, ...]:
-        return tuple(r for r in self.rules if r.effect == effect and r.holds)
-
-    def failing(self, effect: Effect) -> tuple[RuleResult, ...]:
-        return tuple(r for r in self.rules if r.effect == effect and not r.holds)
-
     def as_dict(self) -> dict:
         """The JSON shape of ``manage.py screen`` (keys in contract order)."""
         return {
