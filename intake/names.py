@@ -4,12 +4,17 @@ A key is what two spellings of one name have in common: lower case, without acce
 without hyphens, spaces, apostrophes or other punctuation ("Zoë O'Brien-Smith" and
 "zoe obrien smith" share keys). Two names are *similar* when their keys are equal or one edit
 apart (a letter added, dropped, changed, or two neighbours swapped), in the same order or with
-first and last name swapped. Pure functions: no Django, no database.
+first and last name swapped. Also how every page names a user (``person_name``). Pure
+functions: no Django, no database.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
 
 # Letters that do not decompose into a base letter plus an accent.
 _FOLDED = str.maketrans(
@@ -70,3 +75,12 @@ def similar_names(first_a: str, last_a: str, first_b: str, last_b: str) -> bool:
     swapped = within_one_edit(fa, lb) and within_one_edit(la, fb)
     joined = within_one_edit(fa + la, fb + lb) or within_one_edit(fa + la, lb + fb)
     return same_order or swapped or joined
+
+
+def person_name(user: AbstractBaseUser | None, *, nobody: str = "") -> str:
+    """A user as pages name them (a physician who decided, a desk that screened): the full
+    name, else the username; ``nobody`` when there is no user (a case assigned to nobody, a
+    re-screen the system made)."""
+    if user is None:
+        return nobody
+    return user.get_full_name() or user.get_username()  # type: ignore[attr-defined]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.utils import timezone
 
+from intake.names import person_name
 from screener.engine.types import Outcome
 
 if TYPE_CHECKING:
@@ -92,20 +93,11 @@ class Badge:
     colour: str
 
 
-def outcome_badge(outcome: str, *, emergency: bool = False, decided: bool = False) -> Badge:
+def outcome_badge(outcome: str, *, decided: bool = False) -> Badge:
+    """The badge of an outcome (``intake/_outcome_badge.html`` adds the emergency mark)."""
     if not outcome:
         return Badge(NO_OUTCOME_LABEL, "secondary")
-    label = outcome_label(outcome, decided=decided)
-    if emergency:
-        label = f"EMERGENCY · {label}"
-    return Badge(label, outcome_colour(outcome))
-
-
-def person_name(user) -> str:  # type: ignore[no-untyped-def]
-    """Who did something, as a page names them (a re-screen by the system has no user)."""
-    if user is None:
-        return "the system"
-    return user.get_full_name() or user.get_username()
+    return Badge(outcome_label(outcome, decided=decided), outcome_colour(outcome))
 
 
 @dataclass(frozen=True)

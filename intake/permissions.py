@@ -25,14 +25,3 @@ def role_required(*roles: str) -> Callable:
         return wrapped
 
     return decorator
-
-
-class RoleRequiredMixin:
-    """Class-based views: set ``roles`` (any of them grants access)."""
-
-    roles: tuple[str, ...] = ()
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not has_role(request.user, *self.roles):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]

@@ -117,9 +117,6 @@ class CriteriaSetQuerySet(models.QuerySet["CriteriaSet"]):
     def published(self) -> CriteriaSetQuerySet:
         return self.filter(status=CriteriaSetStatus.PUBLISHED)
 
-    def screenable(self) -> CriteriaSetQuerySet:
-        return self.exclude(status=CriteriaSetStatus.DRAFT)
-
 
 class CriteriaSetManager(models.Manager.from_queryset(CriteriaSetQuerySet)):  # type: ignore[misc]
     def get_by_natural_key(self, procedure_slug: str, version: int) -> CriteriaSet:

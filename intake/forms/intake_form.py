@@ -238,9 +238,6 @@ class IntakeForm(forms.Form):
         )
         return helper
 
-    def sections(self) -> list[str]:
-        return list(dict.fromkeys(q.section for q in self.questions))
-
     # ---------------------------------------------------------------- cleaning
 
     def clean(self) -> dict[str, Any]:

@@ -13,10 +13,10 @@ from django.contrib.auth.models import User
 
 from intake import decision_rules
 from intake.models import DecisionKind, IntakeStatus
+from intake.names import person_name
 from intake.outcomes import OUTCOME_LABELS
 from intake.selectors import codes as code_selectors
 from intake.selectors import queue as queue_selectors
-from intake.services import reviews
 from screener.models import Procedure
 
 
@@ -68,7 +68,7 @@ class QueueFilterForm(forms.Form):
             ("", "Anyone or nobody"),
             (queue_selectors.ASSIGNED_MINE, "Me"),
             (queue_selectors.ASSIGNED_NOBODY, "Nobody (unassigned)"),
-        ] + [(str(u.pk), reviews.physician_name(u)) for u in physicians]
+        ] + [(str(u.pk), person_name(u)) for u in physicians]
         for field in self.fields.values():
             small = "form-select-sm" if isinstance(field, forms.ChoiceField) else "form-control-sm"
             base = "form-select" if isinstance(field, forms.ChoiceField) else "form-control"
@@ -242,7 +242,7 @@ class AssignForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.physicians = {str(u.pk): u for u in physicians}
         self.fields["assignee"].choices = [("", "Nobody (release the case)")] + [
-            (pk, reviews.physician_name(u)) for pk, u in self.physicians.items()
+            (pk, person_name(u)) for pk, u in self.physicians.items()
         ]
 
     def assignee_user(self) -> User | None:

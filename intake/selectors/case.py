@@ -11,6 +11,7 @@ from django.utils import timezone
 from intake import history
 from intake.decision_rules import suggested_decision
 from intake.models import Decision, DecisionKind, Intake, IntakeStatus, Screening
+from intake.names import person_name
 from intake.outcomes import (
     DecisionLine,
     decision_line,
@@ -28,12 +29,11 @@ from intake.selectors.handouts import (
 )
 from intake.selectors.screenings import (
     AnswerSection,
-    EffectGroup,
+    RuleGroup,
     answer_sections,
     questions_of_sets,
     rule_groups,
 )
-from intake.services.reviews import physician_name
 from screener import adapters, engine
 from screener.content import ContentSection
 from screener.models import ContentReader, Question
@@ -91,7 +91,7 @@ class CaseDetail:
     decision_in_force: DecisionLine | None
     elapsed: list[ElapsedWeeks]
     answer_sections: list[AnswerSection]
-    rule_groups: list[EffectGroup]
+    rule_groups: list[RuleGroup]
     missing: list[tuple[str, str]]
     codes: SuggestedCodes
     history: list[HistoryEntry]
@@ -171,7 +171,7 @@ def _history(
                     screening.outcome, emergency=screening.emergency, decided=True
                 ),
                 outcome_colour=outcome_colour(screening.outcome),
-                by=physician_name(screening.created_by),
+                by=person_name(screening.created_by),
                 diff=diff,
                 answer_changes=changes,
                 outcome_before=(
@@ -269,11 +269,11 @@ def case_detail(*, intake_id: int, now: datetime.datetime) -> CaseDetail | None:
         DecisionItem(
             decision=decision,
             kind_label=decision.get_kind_display(),
-            physician=physician_name(decision.physician),
+            physician=person_name(decision.physician),
             in_force=decision is current and intake.status != IntakeStatus.SUBMITTED,
             superseded_by_id=getattr(getattr(decision, "superseded_by", None), "pk", None),
             screening_number=screening_numbers.get(decision.screening_id, 0),
-            planned_date_set_by=physician_name(decision.planned_date_set_by),
+            planned_date_set_by=person_name(decision.planned_date_set_by),
             technique_label=adapters.compiled_criteria(decision.screening.criteria_set)
             .spec.techniques()
             .get(decision.technique, decision.technique)
@@ -308,7 +308,7 @@ def case_detail(*, intake_id: int, now: datetime.datetime) -> CaseDetail | None:
         can_amend=current is not None and intake.status != IntakeStatus.SUBMITTED,
         suggested_kind=suggested.value if suggested else "",
         suggested_label=suggested.label if suggested else "",
-        assigned_to=physician_name(intake.assigned_to),
+        assigned_to=person_name(intake.assigned_to),
         guidance=content_sections(
             criteria_set=criteria_set,
             reader=ContentReader.PHYSICIAN,

@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass
 
 from intake.models import EmergencyAction, Intake
-from intake.outcomes import person_name
+from intake.names import person_name
 
 
 @dataclass(frozen=True)

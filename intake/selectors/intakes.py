@@ -15,8 +15,9 @@ from typing import Any
 
 from django.db.models import Case, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 
-from intake.explain import value_pairs, values_text
+from intake.explain import value_pairs
 from intake.models import Decision, DecisionKind, Intake, IntakeStatus, Screening
+from intake.names import person_name
 from intake.outcomes import (
     Badge,
     DecisionLine,
@@ -25,7 +26,6 @@ from intake.outcomes import (
     outcome_badge,
     outcome_colour,
     outcome_label,
-    person_name,
 )
 from intake.selectors.codes import suggested_codes
 from intake.selectors.emergencies import EmergencyActionItem, emergency_actions
@@ -37,10 +37,12 @@ from intake.selectors.handouts import (
 )
 from intake.selectors.screenings import (
     AnswerSection,
-    EffectGroup,
+    RuleGroup,
+    RuleItem,
     answer_sections,
     questions_of_sets,
     rule_groups,
+    rule_item,
 )
 from screener import adapters
 from screener.content import ContentSection
@@ -195,25 +197,6 @@ def question_prompts(*, criteria_set_ids: Iterable[int]) -> dict[int, dict[str, 
 
 
 @dataclass(frozen=True)
-class RuleLine:
-    code: str
-    effect: str
-    message: str
-    source: str
-    emergency: bool
-    needs: tuple[str, ...]  # prompts of the missing answers the rule depends on
-    values: str = ""  # what the condition read: "pain 4, outpatient minimum 5"
-
-
-@dataclass(frozen=True)
-class RuleGroup:
-    effect: str
-    title: str
-    rules: tuple[RuleLine, ...]
-    css: str
-
-
-@dataclass(frozen=True)
 class MissingLine:
     code: str
     prompt: str
@@ -227,10 +210,10 @@ class Summary:
     emergency: bool
     emergency_label: str
     held: tuple[RuleGroup, ...]  # non-empty groups, red flags and contraindications first
-    red_flags: tuple[RuleLine, ...]
+    red_flags: tuple[RuleItem, ...]
     prerequisites_total: int
-    failed_prerequisites: tuple[RuleLine, ...]  # shown for conservative
-    pathways_not_held: tuple[RuleLine, ...]  # shown for conservative
+    failed_prerequisites: tuple[RuleItem, ...]  # shown for conservative
+    pathways_not_held: tuple[RuleItem, ...]  # shown for conservative
     missing: tuple[MissingLine, ...]
     suggested_codes: tuple[str, ...]
     is_conservative: bool = False
@@ -265,16 +248,8 @@ def summarize(
     """A stored screening's (or a preview's) results as the pages show them; ``decided`` when
     a physician's decision is in force (the outcome then reads as what was suggested)."""
 
-    def line(rule: Mapping[str, Any]) -> RuleLine:
-        return RuleLine(
-            code=rule["code"],
-            effect=rule["effect"],
-            message=rule["message"],
-            source=rule["source"],
-            emergency=bool(rule.get("emergency")),
-            needs=tuple(prompts.get(code, code) for code in rule.get("needs", ())),
-            values=values_text(rule.get("values"), labels),
-        )
+    def line(rule: Mapping[str, Any]) -> RuleItem:
+        return rule_item(rule, prompts, labels)
 
     rules = list(rule_results)
     held = tuple(
@@ -427,7 +402,7 @@ class IntakeResult:
     decisions: list[DecisionLine]  # every decision on record, newest first
     emergency_actions: list[EmergencyActionItem]
     answer_sections: list[AnswerSection]
-    rule_groups: list[EffectGroup]
+    rule_groups: list[RuleGroup]
     staff_content: list[ContentSection]  # billing and coding, after "proceed" only
     suggested_codes: list[str]  # after "proceed" only
     codes_label: str
@@ -452,7 +427,7 @@ def intake_result(*, intake: Intake) -> IntakeResult:
                 prompts={q.code: q.prompt for q in questions.get(s.criteria_set_id, [])},
                 decided=decided,
             ),
-            person_name(s.created_by),
+            person_name(s.created_by, nobody="the system"),
         )
         for s in reversed(screenings)
     ]

@@ -9,7 +9,6 @@ few queries whatever the number of intakes. "Now" is an argument: nothing here r
 from __future__ import annotations
 
 import datetime
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +19,7 @@ from django.db.models import BooleanField, Case, Count, IntegerField, Q, QuerySe
 from django.utils import timezone
 
 from intake.models import Intake, IntakeStatus
+from intake.names import name_key, person_name
 from intake.outcomes import (
     OUTCOME_LABELS,
     DecisionLine,
@@ -28,7 +28,6 @@ from intake.outcomes import (
     outcome_label,
 )
 from intake.roles import PHYSICIAN
-from intake.services.reviews import physician_name
 from screener import adapters
 from screener.engine.types import Outcome
 from screener.models import Procedure
@@ -96,17 +95,12 @@ def _overdue(now: datetime.datetime) -> Case:
     )
 
 
-def search_key(text: str) -> str:
-    """Lower-case, without accents and without anything but letters and digits."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if c.isalnum() and not unicodedata.combining(c)).lower()
-
-
 def _search_q(search: str) -> Q:
-    """Every word must match the patient's MRN, first name or last name (any part of them)."""
+    """Every word must match the patient's MRN, first name or last name (any part of them);
+    names are compared by their keys (``names.name_key``), so case and accents never matter."""
     query = Q()
     for word in search.split():
-        key = search_key(word)
+        key = name_key(word)
         matches = (
             Q(patient__mrn__icontains=word)
             | Q(patient__first_name__icontains=word)
@@ -262,7 +256,7 @@ def queue_rows(intakes: Iterable[Intake], *, now: datetime.datetime) -> list[Que
                 waiting_text=waiting_text(waited) if waited is not None else "",
                 overdue=bool(getattr(intake, "overdue", False)),
                 assigned_to_id=intake.assigned_to_id,
-                assigned_to=physician_name(intake.assigned_to),
+                assigned_to=person_name(intake.assigned_to),
                 decision=decision_line(decision) if decision is not None else None,
             )
         )

@@ -6,7 +6,9 @@ Shared by the physician's case view, the front desk's result page and their prin
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from intake import history
 from intake.explain import values_text
@@ -43,25 +45,32 @@ class AnswerSection:
 
 @dataclass(frozen=True)
 class RuleItem:
+    """One rule's result as every page shows it."""
+
     code: str
     holds: bool
     state: str  # "holds" / "does not hold"; for a prerequisite "met" / "not met"
     decides: bool  # the state that counts: holding, or failing for a prerequisite
-    emergency: bool
+    emergency: bool  # an emergency red flag that holds
     message: str
     source: str
-    needs: list[str]  # prompts of the blank required questions it names
+    needs: tuple[str, ...]  # prompts of the blank required questions it names
     values: str  # what the condition read: "pain 4, outpatient minimum 5"
 
 
 @dataclass(frozen=True)
-class EffectGroup:
+class RuleGroup:
+    """Rules of one effect under one heading: every rule of the effect (``rule_groups``: the
+    case view, the result page, the printouts) or only those that hold (the summary's
+    ``held`` groups, which carry a colour instead of a hint and a count)."""
+
     effect: str
     title: str
-    hint: str
-    rules: list[RuleItem]
-    deciding: int  # how many rules of the group are in the state that counts
-    deciding_text: str  # "2 holding", "1 not met", or ""
+    rules: tuple[RuleItem, ...]
+    hint: str = ""  # what the effect does to the outcome
+    css: str = ""  # Bootstrap colour of the heading and of each rule's border
+    deciding: int = 0  # how many rules of the group are in the state that counts
+    deciding_text: str = ""  # "2 holding", "1 not met", or ""
 
 
 def questions_of_sets(set_ids: set[int]) -> dict[int, list[Question]]:
@@ -100,32 +109,42 @@ def rule_state(effect: Effect, holds: bool) -> str:
     return "holds" if holds else "does not hold"
 
 
+def rule_item(
+    rule: Mapping[str, Any], prompts: Mapping[str, str], labels: Mapping[str, str]
+) -> RuleItem:
+    """A stored rule result (``adapters.stored_rule_results``) as pages show it: its missing
+    answers by prompt and the values it read by label."""
+    effect = Effect(rule["effect"])
+    holds = bool(rule["holds"])
+    return RuleItem(
+        code=rule["code"],
+        holds=holds,
+        state=rule_state(effect, holds),
+        decides=holds != (effect == Effect.PREREQUISITE),
+        emergency=bool(rule.get("emergency")) and holds,
+        message=rule["message"],
+        source=rule["source"],
+        needs=tuple(prompts.get(code, code) for code in rule.get("needs", ())),
+        values=values_text(rule.get("values"), labels),
+    )
+
+
 def rule_groups(
     screening: Screening, prompts: dict[str, str], labels: dict[str, str]
-) -> list[EffectGroup]:
+) -> list[RuleGroup]:
     """Every rule of the screening by effect, each with its state and the values it read."""
     groups = []
     for effect, title, hint in EFFECT_GROUPS:
-        rules = [
-            RuleItem(
-                code=rule["code"],
-                holds=bool(rule["holds"]),
-                state=rule_state(effect, bool(rule["holds"])),
-                decides=bool(rule["holds"]) != (effect == Effect.PREREQUISITE),
-                emergency=bool(rule.get("emergency")) and bool(rule["holds"]),
-                message=rule["message"],
-                source=rule["source"],
-                needs=[prompts.get(code, code) for code in rule.get("needs", [])],
-                values=values_text(rule.get("values"), labels),
-            )
+        rules = tuple(
+            rule_item(rule, prompts, labels)
             for rule in screening.rule_results
             if rule["effect"] == effect.value
-        ]
+        )
         if rules:
             deciding = sum(rule.decides for rule in rules)
             state = "not met" if effect == Effect.PREREQUISITE else "holding"
             groups.append(
-                EffectGroup(
+                RuleGroup(
                     effect=effect.value,
                     title=title,
                     hint=hint,

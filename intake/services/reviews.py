@@ -24,6 +24,7 @@ from intake.decision_rules import (
     status_after,
 )
 from intake.models import AuditAction, Decision, DecisionKind, Intake, IntakeStatus, Screening
+from intake.names import person_name
 from intake.roles import PHYSICIAN, has_role
 from intake.services.audit import audit_record
 from screener import adapters
@@ -64,12 +65,6 @@ class CaseHeldByAnother(AssignmentConflict):
     """Another physician has the case: deciding, amending or planning it needs a take-over."""
 
 
-def physician_name(user: User | None) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.get_username()
-
-
 def _require_reviewer(user: User) -> None:
     if not user.has_perm(REVIEW_PERMISSION):
         raise PermissionDenied("Only physicians record decisions and take cases.")
@@ -92,7 +87,7 @@ def current_decision(intake_id: int) -> Decision | None:
 def _conflict_message(decision: Decision) -> str:
     when = timezone.localtime(decision.signed_at)
     return (
-        f"{physician_name(decision.physician)} already recorded "
+        f"{person_name(decision.physician)} already recorded "
         f"“{decision.get_kind_display()}” on this case at {when:%H:%M on %d %b %Y}. "
         "Your decision was not saved."
     )
@@ -263,7 +258,7 @@ def review_amend(
     if current is not None and current.pk != decision.pk:
         raise DecisionConflict(
             f"This decision was already amended or followed by another one: "
-            f"{physician_name(current.physician)} recorded "
+            f"{person_name(current.physician)} recorded "
             f"“{current.get_kind_display()}” at "
             f"{timezone.localtime(current.signed_at):%H:%M on %d %b %Y}. "
             "Your amendment was not saved.",
@@ -331,7 +326,7 @@ def review_plan_follow_up(
 def _holder_message(intake: Intake) -> str:
     since = timezone.localtime(intake.assigned_at) if intake.assigned_at else None
     when = f" since {since:%H:%M on %d %b %Y}" if since else ""
-    return f"{physician_name(intake.assigned_to)} has this case{when}."
+    return f"{person_name(intake.assigned_to)} has this case{when}."
 
 
 def _require_holder(locked: Intake, physician: User, *, to: str) -> None:

@@ -38,6 +38,7 @@ from intake.forms.review import (
     TakeOverForm,
 )
 from intake.models import AuditAction, AuditOutcome, Decision, DecisionKind, Intake, IntakeStatus
+from intake.names import person_name
 from intake.permissions import role_required
 from intake.roles import PHYSICIAN
 from intake.selectors import case as case_selectors
@@ -286,7 +287,7 @@ def _signed_message(decision: Decision, *, what: str = "Decision") -> str:
     text = f"{what} signed: {decision.get_kind_display()}"
     if decision.refer_to:
         text += f" to {decision.refer_to}"
-    text += f", by {reviews.physician_name(decision.physician)} at {when:%H:%M on %d %b %Y}."
+    text += f", by {person_name(decision.physician)} at {when:%H:%M on %d %b %Y}."
     if decision.kind == DecisionKind.REQUEST_INFO:
         text += " The case is back on the front desk's list with your note."
     return text
@@ -517,7 +518,7 @@ def take_over(request: HttpRequest, intake_id: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "This page is out of date: reload the case and try again.")
         return redirect(_case_url(intake_id))
-    previous = reviews.physician_name(intake.assigned_to)
+    previous = person_name(intake.assigned_to)
     try:
         reviews.review_take_over(
             intake=intake,
@@ -566,7 +567,5 @@ def assign(request: HttpRequest, intake_id: int) -> HttpResponse:
     if assignee is None:
         messages.success(request, f"Intake {intake_id} is now unassigned.")
     else:
-        messages.success(
-            request, f"Intake {intake_id} is now assigned to {reviews.physician_name(assignee)}."
-        )
+        messages.success(request, f"Intake {intake_id} is now assigned to {person_name(assignee)}.")
     return redirect(_case_url(intake_id))

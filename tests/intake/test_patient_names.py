@@ -1,10 +1,12 @@
-"""Name keys and similarity: what duplicate detection and search compare (no database)."""
+"""Name keys and similarity: what duplicate detection and search compare; and how pages name a
+user (no database)."""
 
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import User
 
-from intake.names import name_key, similar_names, within_one_edit
+from intake.names import name_key, person_name, similar_names, within_one_edit
 
 
 @pytest.mark.parametrize(
@@ -97,3 +99,13 @@ def test_swapped_names_with_two_typos_in_one_part_are_not_similar():
 )
 def test_different_names_are_not_similar(first, last):
     assert not similar_names("Maria", "Garcia Lopez", first, last)
+
+
+def test_person_name_is_the_full_name_else_the_username_else_what_the_page_says_for_nobody():
+    """One helper names physicians, desks and the system alike; only "nobody" differs by page."""
+    assert person_name(User(username="rortiz", first_name="Rosa", last_name="Ortiz")) == (
+        "Rosa Ortiz"
+    )
+    assert person_name(User(username="rortiz")) == "rortiz"
+    assert person_name(None) == ""
+    assert person_name(None, nobody="the system") == "the system"

@@ -99,7 +99,7 @@ def test_rules_that_name_a_blank_required_question_say_so(client, doc, default_s
     assert case.missing == [("pain_nrs", prompt)]
     assert "Missing required answers (1)" in page
     depending = [
-        rule.code for group in case.rule_groups for rule in group.rules if rule.needs == [prompt]
+        rule.code for group in case.rule_groups for rule in group.rules if rule.needs == (prompt,)
     ]
     assert "ci_asymptomatic" in depending
     assert f"Depends on missing answers: {prompt}" in page

@@ -284,6 +284,27 @@ def test_search_by_name_or_mrn_is_posted_and_kept_out_of_urls(client, doc, defau
     assert len(ids(client.get(QUEUE))) == 2
 
 
+@pytest.mark.parametrize("typed", ["Łukasz", "STRAUß", "łukasz strauß", "LUKASZ strauss"])
+def test_search_matches_a_name_whatever_its_case_and_accents(
+    client, doc, default_set, frozen, typed
+):
+    """The queue search compares name keys (``intake.names.name_key``), as patient search and
+    duplicate detection do: case and accents never matter, nor letters such as ß and Ł that
+    have no accent to strip, whichever way the name was registered or typed."""
+    lukasz = submitted_intake(
+        outcome="candidate",
+        submitted_at=ago(days=2),
+        patient=PatientFactory(first_name="Lukasz", last_name="Strauss", mrn="MRN-3101"),
+    )
+    submitted_intake(
+        outcome="candidate",
+        submitted_at=ago(days=1),
+        patient=PatientFactory(first_name="Luke", last_name="Strand", mrn="MRN-3102"),
+    )
+    client.post(QUEUE, {"q": typed})
+    assert ids(client.get(QUEUE)) == [lukasz.pk]
+
+
 def test_search_too_long_is_refused_with_a_message(client, doc, mixed, frozen):
     response = client.post(QUEUE, {"q": "x" * 101}, follow=True)
     assert "Patient name or MRN: at most 100 characters." in response.content.decode()

@@ -54,3 +54,10 @@ def holds(result: engine.ScreeningResult, code: str) -> bool:
 
 def holding_codes(result: engine.ScreeningResult) -> list[str]:
     return [r.code for r in result.rules if r.holds]
+
+
+def effect_codes(
+    result: engine.ScreeningResult, effect: engine.Effect, *, holds: bool
+) -> list[str]:
+    """Codes of the rules of one effect that hold (or, with ``holds=False``, that do not)."""
+    return [r.code for r in result.rules if r.effect == effect and r.holds == holds]

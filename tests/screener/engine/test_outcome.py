@@ -9,7 +9,7 @@ import pytest
 
 from screener import engine
 from tests.criteria_data import default_compiled, default_spec, example, examples
-from tests.screener.engine.cases import holding_codes, run
+from tests.screener.engine.cases import effect_codes, holding_codes, run
 
 C, CWC, NI = "candidate", "candidate_with_cautions", "needs_info"
 
@@ -73,8 +73,8 @@ def test_every_rule_is_evaluated_even_after_a_red_flag():
 def test_conservative_lists_failed_prerequisites_and_pathways():
     """A conservative result carries which prerequisites failed and which pathways did not hold."""
     result = run(edema_or_uptake="no", pain_nrs=7)
-    failed = [r.code for r in result.rules if r.effect == "prerequisite" and not r.holds]
-    not_held = [r.code for r in result.rules if r.effect == "pathway" and not r.holds]
+    failed = effect_codes(result, engine.Effect.PREREQUISITE, holds=False)
+    not_held = effect_codes(result, engine.Effect.PATHWAY, holds=False)
     assert result.outcome == "conservative"
     assert failed == ["pre_unhealed"]
     assert not_held == [
@@ -301,6 +301,6 @@ def test_an_outpatient_meeting_a_pathway_after_under_three_weeks_of_care_gets_a_
     """Revision 2: fewer than early_care_weeks of non-surgical care is a caution, not a bar."""
     early = run("outpatient_worsening", conservative_weeks=2)
     assert early.outcome == engine.Outcome.CANDIDATE_WITH_CAUTIONS
-    assert [r.code for r in early.rules if r.effect == "caution" and r.holds] == ["ca_early_care"]
+    assert effect_codes(early, engine.Effect.CAUTION, holds=True) == ["ca_early_care"]
     assert run("outpatient_worsening", conservative_weeks=3).outcome == engine.Outcome.CANDIDATE
     assert run("inpatient", conservative_weeks=0).outcome == engine.Outcome.CANDIDATE
