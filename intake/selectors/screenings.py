@@ -6,7 +6,7 @@ Shared by the physician's case view, the front desk's result page and their prin
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +56,7 @@ class RuleItem:
     source: str
     needs: tuple[str, ...]  # prompts of the blank required questions it names
     values: str  # what the condition read: "pain 4, outpatient minimum 5"
+    decided_outcome: bool = False  # among the rules the engine says decided the outcome
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,10 @@ def rule_state(effect: Effect, holds: bool) -> str:
 
 
 def rule_item(
-    rule: Mapping[str, Any], prompts: Mapping[str, str], labels: Mapping[str, str]
+    rule: Mapping[str, Any],
+    prompts: Mapping[str, str],
+    labels: Mapping[str, str],
+    deciding: Collection[str] = (),
 ) -> RuleItem:
     """A stored rule result (``adapters.stored_rule_results``) as pages show it: its missing
     answers by prompt and the values it read by label."""
@@ -126,17 +130,20 @@ def rule_item(
         source=rule["source"],
         needs=tuple(prompts.get(code, code) for code in rule.get("needs", ())),
         values=values_text(rule.get("values"), labels),
+        decided_outcome=rule["code"] in deciding,
     )
 
 
 def rule_groups(
     screening: Screening, prompts: dict[str, str], labels: dict[str, str]
 ) -> list[RuleGroup]:
-    """Every rule of the screening by effect, each with its state and the values it read."""
+    """Every rule of the screening by effect, each with its state, the values it read, and
+    whether it decided the outcome (as the screening stored it)."""
+    decided = set(screening.deciding or ())
     groups = []
     for effect, title, hint in EFFECT_GROUPS:
         rules = tuple(
-            rule_item(rule, prompts, labels)
+            rule_item(rule, prompts, labels, decided)
             for rule in screening.rule_results
             if rule["effect"] == effect.value
         )

@@ -304,3 +304,19 @@ def test_the_printed_case_has_decision_outcome_every_rule_with_values_and_the_an
     assert "Takes an anticoagulant." in printout and "[INR 3.5, limit 1.5]" in printout
     assert "Latest INR</th><td>3.5</td>" in printout
     assert "d-print-none" not in printout
+
+
+def test_the_case_says_why_with_the_rules_that_decided_the_outcome(client, default_set):
+    """The key reason and the deciding rules come from the screening as stored, not derived
+    again by the page."""
+    from intake.models import Screening
+
+    intake = submitted_intake(outcome="contraindicated")
+    client.force_login(PhysicianFactory())
+    page = html.unescape(client.get(reverse("review:case", args=[intake.pk])).content.decode())
+    screening = Screening.objects.get(pk=intake.latest_screening_id)
+    assert screening.deciding == ["ci_cement_allergy"]
+    assert f"Why: {screening.key_reason}" in " ".join(page.split()).replace("<strong>", "").replace(
+        "</strong>", ""
+    )
+    assert page.count("decided the outcome") == 1
