@@ -44,6 +44,8 @@ GROUP_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
                 "parameter",
                 "derivedvalue",
                 "rule",
+                "codingrow",
+                "followupvisit",
                 "contentblock",
                 "goldencase",
             )

@@ -502,3 +502,15 @@ def test_the_change_log_and_jobs_are_read_only_even_for_criteria_admins(client_a
     assert response.status_code == 403
     change.refresh_from_db()
     assert change.summary != "rewritten"
+
+
+def test_the_coding_table_and_follow_ups_are_a_part_of_the_set_page(client_admin, default_set):
+    """A criteria admin (by role) sees and edits the coding table and the follow-up visits of
+    a draft on their own part of the set's page."""
+    from screener.services import criteria_set_clone
+
+    draft = criteria_set_clone(criteria_set=default_set)
+    page = text(client_admin.get(url("criteriaset_change", draft.pk) + "?part=coding"))
+    assert "Coding rows" in page and "Follow-up visits" in page
+    assert 'value="22513"' in page and 'value="+22515"' not in page and 'value="22515"' in page
+    assert 'value="Visit at one month"' in page
