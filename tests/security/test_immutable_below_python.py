@@ -32,12 +32,14 @@ from intake.models import (
 )
 from intake.services.audit import audit_record
 from screener.models import (
+    CodingRow,
     ContentBlock,
     CriteriaChange,
     CriteriaChangeAction,
     CriteriaSet,
     CriteriaSetStatus,
     DerivedValue,
+    FollowUpVisit,
     GoldenCase,
     ImmutableCriteriaError,
     Parameter,
@@ -199,6 +201,8 @@ PROTECTED = {
     "parameter": Protected(_published_part(Parameter), "value", 99, SET_REFUSAL),
     "derived value": Protected(_published_part(DerivedValue), "expression", "1", SET_REFUSAL),
     "rule": Protected(_published_part(Rule), "condition", "true", SET_REFUSAL),
+    "coding row": Protected(_published_part(CodingRow), "primary_code", "99999", SET_REFUSAL),
+    "follow-up visit": Protected(_published_part(FollowUpVisit), "days", 99, SET_REFUSAL),
     "content block": Protected(_published_part(ContentBlock), "body", "rewritten", SET_REFUSAL),
     "golden case": Protected(
         _published_part(GoldenCase), "expected_outcome", "urgent", SET_REFUSAL
@@ -280,7 +284,8 @@ def test_the_refusal_names_the_set_and_says_what_to_do(default_set):
 
 @postgres_only
 @pytest.mark.parametrize(
-    "model", [Question, Parameter, DerivedValue, Rule, ContentBlock, GoldenCase]
+    "model",
+    [Question, Parameter, DerivedValue, Rule, CodingRow, FollowUpVisit, ContentBlock, GoldenCase],
 )
 def test_no_part_is_added_to_a_published_set_nor_moved_in_or_out(default_set, model):
     """INSERT into a published set, and moving a part between it and a draft, are refused."""
