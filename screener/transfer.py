@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import slug_re
 from django.db import models
 
-from screener import engine
+from screener import adapters, engine
 from screener.models import (
     CodingRow,
     ContentBlock,
@@ -35,7 +35,7 @@ from screener.models import (
     Question,
     Rule,
 )
-from screener.validation import row_key, spec_from_items
+from screener.validation import row_key
 
 FORMAT = "spine-screener-criteria"
 # 2: the coding table, follow-up visits and "weeks since" values replaced the CPT columns and
@@ -408,7 +408,7 @@ def parse_criteria_data(data: Any) -> ParsedCriteria:
     if errors:
         raise CriteriaFileInvalid(errors)
 
-    spec = spec_from_items(
+    spec = adapters.spec_from_rows(
         procedure_slug=procedure["slug"],
         version=0,
         criteria_set=criteria_set,

@@ -1,7 +1,7 @@
 """Checking a draft as it would be after an edit, before anything is stored.
 
-Admin forms and imports hold unsaved rows; ``spec_from_items`` turns them into the engine's
-``CriteriaSpec`` exactly as ``adapters.criteria_spec`` does for stored rows, so
+Admin forms and imports hold unsaved rows; ``adapters.spec_from_rows`` turns them into the
+engine's ``CriteriaSpec`` exactly as ``adapters.criteria_spec`` does for stored rows, so
 ``engine.check_criteria`` can name each problem before a write.
 
 The whole-set checks of an edit live here too, with no request or response in them: the admin
@@ -11,37 +11,12 @@ passes its formsets (``draft_formsets_check``) or the row edited on its own page
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from screener import adapters, engine
 from screener.models import CodingRow, CriteriaSet, DerivedValue, Parameter, Question, Rule
-
-
-def spec_from_items(
-    *,
-    procedure_slug: str,
-    version: int,
-    criteria_set: CriteriaSet,
-    questions: Iterable[Question],
-    parameters: Iterable[Parameter],
-    derived: Iterable[DerivedValue],
-    rules: Iterable[Rule],
-    coding: Iterable[CodingRow] = (),
-) -> engine.CriteriaSpec:
-    """The engine's view of a set made of (possibly unsaved) rows."""
-    return adapters.spec_from_rows(
-        procedure_slug=procedure_slug,
-        version=version,
-        criteria_set=criteria_set,
-        questions=questions,
-        parameters=parameters,
-        derived=derived,
-        rules=rules,
-        coding=coding,
-    )
-
 
 # Problem kind (engine) -> the model whose row it names, and that row's key field.
 PROBLEM_KINDS = {
@@ -75,7 +50,7 @@ def draft_problems(
             return replaced[model]
         return list(model.objects.filter(criteria_set=criteria_set))
 
-    spec = spec_from_items(
+    spec = adapters.spec_from_rows(
         procedure_slug=criteria_set.procedure.slug,
         version=criteria_set.version,
         criteria_set=criteria_set,
