@@ -279,6 +279,11 @@ class IntakeForm(forms.Form):
             if q.code in cleaned and q.code not in self.errors
         }
 
+    def rejected_answers(self) -> list[str]:
+        """Codes of the answers posted with an error: left out of ``answer_changes``, so they
+        keep their stored value (the services never take such a post for a resend)."""
+        return [q.code for q in self.questions if q.code in self.errors]
+
     def loaded_version(self) -> int | None:
         return getattr(self, "cleaned_data", {}).get(VERSION_FIELD)
 

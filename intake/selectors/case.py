@@ -26,6 +26,7 @@ from intake.selectors.handouts import (
     case_moments,
     content_sections,
     follow_up_visits,
+    has_handout,
 )
 from intake.selectors.screenings import (
     AnswerSection,
@@ -316,15 +317,8 @@ def case_detail(*, intake_id: int, now: datetime.datetime) -> CaseDetail | None:
             screening=screening,
         ),
         emergency_actions=emergency_actions(intake=intake),
+        has_handout=has_handout(intake=intake),
     )
-    if in_force is not None and intake.status == IntakeStatus.DECIDED:
-        detail.has_handout = bool(
-            content_sections(
-                criteria_set=criteria_set,
-                reader=ContentReader.PATIENT,
-                moments=case_moments(decision=in_force),
-            )
-        )
     if detail.proceed_in_force and current is not None and current.planned_procedure_date:
         detail.follow_up = follow_up_visits(
             current.planned_procedure_date, criteria_set.followupvisit_set.all()

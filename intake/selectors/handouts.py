@@ -149,6 +149,22 @@ class Handout:
         return self.decision.kind == DecisionKind.PROCEED
 
 
+def has_handout(*, intake: Intake) -> bool:
+    """Whether ``patient_handout`` has something to print for the intake: it is decided and
+    its decision in force has patient blocks in the latest screening's set (one query)."""
+    in_force = intake.decision_in_force
+    screening = intake.latest_screening
+    if in_force is None or screening is None or intake.status != IntakeStatus.DECIDED:
+        return False
+    return bool(
+        content_sections(
+            criteria_set=screening.criteria_set,
+            reader=ContentReader.PATIENT,
+            moments=case_moments(decision=in_force),
+        )
+    )
+
+
 def handout_intake(intake_id: int) -> Intake | None:
     return (
         Intake.objects.select_related(

@@ -34,6 +34,7 @@ from intake.selectors.handouts import (
     case_moments,
     content_sections,
     follow_up_visits,
+    has_handout,
 )
 from intake.selectors.screenings import (
     AnswerSection,
@@ -435,13 +436,6 @@ def intake_result(*, intake: Intake) -> IntakeResult:
     prompts = {q.code: q.prompt for q in latest_questions}
     in_force = intake.decision_in_force
     moments = case_moments(decision=in_force)
-    patient_sections = (
-        content_sections(
-            criteria_set=latest.criteria_set, reader=ContentReader.PATIENT, moments=moments
-        )
-        if intake.status == IntakeStatus.DECIDED
-        else []
-    )
     planned = in_force.planned_procedure_date if status.proceed and in_force else None
     codes = suggested_codes(latest, in_force)
     return IntakeResult(
@@ -468,5 +462,5 @@ def intake_result(*, intake: Intake) -> IntakeResult:
             if planned
             else []
         ),
-        has_handout=bool(patient_sections),
+        has_handout=has_handout(intake=intake),
     )

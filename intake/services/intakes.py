@@ -4,12 +4,24 @@ Concurrency: every write locks the intake row (``select_for_update``) and checks
 transaction, the status and the version the user's form was loaded at. So a double click, the
 back button or two tabs produce one screening, and a save from a stale form is refused instead
 of silently overwriting someone else's answers (``Intake.version`` is optimistic locking).
+
+The policy, decided here under the lock, and what each refusal tells the page:
+
+- A draft saved or submitted from an older version whose answers are the ones stored now (a
+  double click, a reload after saving) is no conflict: it is saved or submitted as if current.
+- A draft saved or submitted from an older version with other answers raises StaleIntake:
+  nothing is saved, the page lists the differences and keeps what was typed.
+- A draft saved or submitted after it was submitted raises AlreadySubmitted, whose ``resent``
+  says which case it is: the same answers again (the back button, a second click: nothing to do
+  but show the result) or other answers (another tab, a colleague: they were not saved).
+- An edit with a reason is never taken for a resend: a stale one raises StaleIntake, since
+  saving it again would make a second screening.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -38,11 +50,18 @@ class IntakeRefused(Exception):
 
 
 class StaleIntake(IntakeRefused):
-    """Someone saved the intake after this form was loaded. ``intake`` is the current one."""
+    """Someone saved other answers after this form was loaded; nothing was saved. ``intake`` is
+    the current one (the page lists what differs and keeps what was typed)."""
 
 
 class AlreadySubmitted(IntakeRefused):
-    """The intake is no longer a draft (a second click, the back button, another tab)."""
+    """The intake is no longer a draft; nothing was saved. ``resent`` is True when the request
+    sends the answers already stored (a second click, the back button: show the result), False
+    when it sends others (another tab, a colleague: keep them in the form, as an edit)."""
+
+    def __init__(self, message: str, intake: Intake | None = None, *, resent: bool = False):
+        super().__init__(message, intake)
+        self.resent = resent
 
 
 class NotSubmitted(IntakeRefused):
@@ -65,6 +84,54 @@ def _check_version(intake: Intake, version: int) -> None:
             "again.",
             intake,
         )
+
+
+def _resends_stored_answers(
+    intake: Intake, *, changes: Mapping[str, Any], rejected: Collection[str], as_of: datetime.date
+) -> bool:
+    """Whether the request only sends again what is stored: every answer it sends equals the
+    stored one (as stored: "5.0" is 5) and the form refused none (a refused answer is never
+    one that was stored)."""
+    if rejected:
+        return False
+    try:
+        clean = validate_answer_changes(
+            criteria_set=intake.criteria_set, changes=changes, as_of=as_of
+        )
+    except ValidationError:
+        return False
+    return all(intake.answers.get(code) == value for code, value in clean.items())
+
+
+def _check_draft_write(
+    intake: Intake,
+    *,
+    version: int,
+    changes: Mapping[str, Any],
+    rejected: Collection[str],
+    as_of: datetime.date,
+) -> None:
+    """Refuse a draft write the intake's state does not allow (AlreadySubmitted, StaleIntake);
+    a stale form that only resends the stored answers passes."""
+    if intake.status not in EDITABLE_AS_DRAFT:
+        if _resends_stored_answers(intake, changes=changes, rejected=rejected, as_of=as_of):
+            raise AlreadySubmitted(
+                "This intake was already submitted; here is its result. Nothing was submitted "
+                "twice.",
+                intake,
+                resent=True,
+            )
+        raise AlreadySubmitted(
+            "This intake was submitted meanwhile with other answers, so yours were not saved. "
+            "They are still in the form below: give a reason and save to change the submitted "
+            "intake.",
+            intake,
+        )
+    if intake.version != version and _resends_stored_answers(
+        intake, changes=changes, rejected=rejected, as_of=as_of
+    ):
+        return
+    _check_version(intake, version)
 
 
 def validate_answer_changes(
@@ -150,20 +217,17 @@ def intake_save_draft(
     version: int,
     user: User,
     as_of: datetime.date,
+    rejected: Collection[str] = (),
 ) -> Intake:
     """Save answers of a draft (or of an intake the physician asked information for).
 
-    ``changes`` holds only valid answers; the caller leaves out what the user must correct,
-    so those keep their stored value and every other answer is saved.
+    ``changes`` holds only valid answers; the caller leaves out what the user must correct
+    (their codes in ``rejected``), so those keep their stored value and every other answer is
+    saved. Raises AlreadySubmitted or StaleIntake as the module says; a stale form that resends
+    the stored answers is saved.
     """
     intake = _locked(intake_id)
-    if intake.status not in EDITABLE_AS_DRAFT:
-        raise AlreadySubmitted(
-            "This intake has been submitted, so it can no longer be saved as a draft. "
-            "Use “Edit answers” on its result page (a reason is asked).",
-            intake,
-        )
-    _check_version(intake, version)
+    _check_draft_write(intake, version=version, changes=changes, rejected=rejected, as_of=as_of)
     clean = validate_answer_changes(criteria_set=intake.criteria_set, changes=changes, as_of=as_of)
     _apply(intake, clean)
     intake.version += 1
@@ -187,12 +251,11 @@ def intake_submit(
     Missing answers are allowed (the outcome is then needs_info). A draft gets a submission
     screening; an intake the physician asked information for gets an edit screening whose
     reason is ``note`` (or a standard one). Refused, with no screening made, when the intake
-    was already submitted or the form is stale.
+    was already submitted (AlreadySubmitted) or the form is stale with other answers than the
+    stored ones (StaleIntake); a stale form that resends the stored answers is submitted.
     """
     intake = _locked(intake_id)
-    if intake.status not in EDITABLE_AS_DRAFT:
-        raise AlreadySubmitted("This intake was already submitted; here is its result.", intake)
-    _check_version(intake, version)
+    _check_draft_write(intake, version=version, changes=changes, rejected=(), as_of=as_of)
     clean = validate_answer_changes(criteria_set=intake.criteria_set, changes=changes, as_of=as_of)
     resubmission = intake.status == IntakeStatus.INFO_REQUESTED
     _apply(intake, clean)

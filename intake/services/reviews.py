@@ -5,11 +5,18 @@ Every write locks the intake row (``select_for_update``) and re-checks, inside t
 the state the physician saw: two physicians deciding at once cannot both succeed, and the
 second is told what the first decided. Nothing is overwritten: a signed decision never changes
 (``Decision.save`` refuses it); an amendment is a new decision that supersedes the old one.
+
+A refusal is a ReviewConflict whose ``message`` the page shows and whose ``offer`` says where
+the physician's entry goes, so that nothing typed is lost: back in the same form (another
+physician has the case: take it over, then send it again), into a new decision on the latest
+screening (the case waits for review: it was screened again, or resubmitted), into an
+amendment of the decision in force (someone decided or amended first), or nowhere.
 """
 
 from __future__ import annotations
 
 import datetime
+from enum import StrEnum
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -32,13 +39,30 @@ from screener import adapters
 REVIEW_PERMISSION = "intake.add_decision"
 
 
-class ReviewConflict(Exception):
-    """The case changed since the physician opened it; nothing was saved."""
+class EntryOffer(StrEnum):
+    """Where the physician's entry goes after a conflict (the page fills it in again)."""
 
-    def __init__(self, message: str, *, decision: Decision | None = None) -> None:
+    AS_SENT = "as_sent"  # the same form, as typed: take the case over, then send it again
+    DECISION = "decision"  # a new decision on the latest screening
+    AMENDMENT = "amendment"  # an amendment of the decision in force
+    NOTHING = "nothing"  # the case page as it is
+
+
+class ReviewConflict(Exception):
+    """The case changed since the physician opened it; nothing was saved. ``message`` is what
+    the page says; ``offer`` where the physician's entry goes (module docstring)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        decision: Decision | None = None,
+        offer: EntryOffer = EntryOffer.NOTHING,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.decision = decision
+        self.offer = offer
 
 
 class DecisionConflict(ReviewConflict):
@@ -48,8 +72,8 @@ class DecisionConflict(ReviewConflict):
 class StaleScreening(ReviewConflict):
     """The intake was screened again (edited or re-screened) after the physician opened it."""
 
-    def __init__(self, message: str, *, screening: Screening | None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, screening: Screening | None, offer: EntryOffer) -> None:
+        super().__init__(message, offer=offer)
         self.screening = screening
 
 
@@ -84,6 +108,14 @@ def current_decision(intake_id: int) -> Decision | None:
     )
 
 
+def _entry_offer(locked: Intake) -> EntryOffer:
+    """Where an entry refused because the case changed goes: a decision while the case waits
+    for review, else an amendment of the decision in force."""
+    if locked.status == IntakeStatus.SUBMITTED:
+        return EntryOffer.DECISION
+    return EntryOffer.AMENDMENT
+
+
 def _conflict_message(decision: Decision) -> str:
     when = timezone.localtime(decision.signed_at)
     return (
@@ -101,6 +133,7 @@ def _check_screening(intake: Intake, screening_id: int) -> Screening:
             "was re-screened under new criteria). Review the new screening, then decide. "
             "Nothing was saved.",
             screening=screening,
+            offer=_entry_offer(intake),
         )
     return screening
 
@@ -143,7 +176,8 @@ def _sign(
         raise EmergencyNotHandled(
             "This case has an emergency red flag and nobody has recorded the action taken yet. "
             "Record who was contacted and when (above), then sign the decision. Nothing was "
-            "saved."
+            "saved.",
+            offer=_entry_offer(locked),
         )
     reason, refer_to, planned_procedure_date = _input(
         kind=kind, reason=reason, refer_to=refer_to, planned_procedure_date=planned_procedure_date
@@ -211,7 +245,9 @@ def review_decide(
     if locked.status != IntakeStatus.SUBMITTED:
         existing = current_decision(locked.pk)
         if existing is not None:
-            raise DecisionConflict(_conflict_message(existing), decision=existing)
+            raise DecisionConflict(
+                _conflict_message(existing), decision=existing, offer=_entry_offer(locked)
+            )
         raise ReviewConflict(
             f"This intake is not waiting for review (it is {locked.get_status_display().lower()})."
             " Nothing was saved."
@@ -263,11 +299,13 @@ def review_amend(
             f"{timezone.localtime(current.signed_at):%H:%M on %d %b %Y}. "
             "Your amendment was not saved.",
             decision=current,
+            offer=_entry_offer(locked),
         )
     if locked.status == IntakeStatus.SUBMITTED:
         raise ReviewConflict(
             "The front desk resubmitted this case after that decision: record a new decision "
-            "on the new screening instead. Nothing was saved."
+            "on the new screening instead. Nothing was saved.",
+            offer=EntryOffer.DECISION,
         )
     _require_holder(locked, physician, to="amend its decision")
     amendment = _sign(
@@ -334,7 +372,8 @@ def _require_holder(locked: Intake, physician: User, *, to: str) -> None:
     (``review_take_over``), recorded, never a side effect of deciding."""
     if locked.assigned_to_id is not None and locked.assigned_to_id != physician.pk:
         raise CaseHeldByAnother(
-            f"{_holder_message(locked).removesuffix('.')}; take it over to {to}. Nothing was saved."
+            f"{_holder_message(locked).removesuffix('.')}; take it over to {to}. Nothing was saved.",
+            offer=EntryOffer.AS_SENT,
         )
 
 

@@ -221,25 +221,34 @@ def _render_form(
     )
 
 
-def _handle_stale(
+def _conflict_response(
     request: HttpRequest,
     intake: Intake,
     form: IntakeForm,
-    exc: services.StaleIntake,
+    exc: services.IntakeRefused,
     *,
     questions,
     as_of,
     mode: str,
 ) -> HttpResponse:
-    current = exc.intake or intake
-    conflicts = _conflicts(current, form)
+    """The page for a write the service refused (nothing was saved), with its message: the
+    result after a resend of a submitted intake; else the form again (409) with what was typed,
+    the differences from a stale form listed, and an intake submitted meanwhile as an edit."""
+    if isinstance(exc, services.AlreadySubmitted) and exc.resent:
+        messages.info(request, exc.message)
+        return redirect("intake:intake-detail", intake_id=intake.pk)
     messages.error(request, exc.message)
+    if not isinstance(exc, services.StaleIntake | services.AlreadySubmitted):
+        return redirect("intake:intake-detail", intake_id=intake.pk)
+    current = exc.intake or intake
+    as_edit = mode == "edit" or isinstance(exc, services.AlreadySubmitted)
+    conflicts = _conflicts(current, form) if isinstance(exc, services.StaleIntake) else []
     rebound = _build_form(
         current,
         _with_version(form.data, current.version),
         as_of=as_of,
         questions=questions,
-        ask_reason=mode == "edit",
+        ask_reason=as_edit,
     )
     rebound.is_valid()
     return _render_form(
@@ -248,7 +257,7 @@ def _handle_stale(
         rebound,
         questions=questions,
         as_of=as_of,
-        mode=mode,
+        mode="edit" if as_edit else mode,
         conflicts=conflicts,
         status=409,
     )
@@ -265,41 +274,27 @@ def _draft_post(request: HttpRequest, intake: Intake, as_of, questions) -> HttpR
     submit = request.POST.get("_action") == "submit" and not form.errors
     try:
         if submit:
-            screening = _submit_retrying(request, intake, form, changes, version, as_of)
+            screening = services.intake_submit(
+                intake_id=intake.pk,
+                changes=changes,
+                version=version,
+                user=request.user,
+                as_of=as_of,
+                note=form.cleaned_data.get(NOTE_FIELD, "") or "",
+            )
             _screened_message(request, screening, "Submitted for physician review.")
             return redirect("intake:intake-detail", intake_id=intake.pk)
-        saved = _save_retrying(request, intake, form, changes, version, as_of)
-    except services.StaleIntake as exc:
-        return _handle_stale(
-            request, intake, form, exc, questions=questions, as_of=as_of, mode="draft"
-        )
-    except services.AlreadySubmitted:
-        current = _intake_or_404(intake.pk)
-        if not _conflicts(current, form):  # a double click, or the back button
-            messages.info(
-                request,
-                "This intake was already submitted; here is its result. Nothing was "
-                "submitted twice.",
-            )
-            return redirect("intake:intake-detail", intake_id=intake.pk)
-        # Submitted meanwhile with other answers (another tab, a colleague): nothing is
-        # submitted twice, and what was typed stays in the form, as an edit.
-        messages.error(
-            request,
-            "This intake was submitted meanwhile with other answers, so yours were not saved. "
-            "They are still in the form below: give a reason and save to change the "
-            "submitted intake.",
-        )
-        rebound = _build_form(
-            current,
-            _with_version(request.POST, current.version),
+        saved = services.intake_save_draft(
+            intake_id=intake.pk,
+            changes=changes,
+            rejected=form.rejected_answers(),
+            version=version,
+            user=request.user,
             as_of=as_of,
-            questions=questions,
-            ask_reason=True,
         )
-        rebound.is_valid()
-        return _render_form(
-            request, current, rebound, questions=questions, as_of=as_of, mode="edit", status=409
+    except services.IntakeRefused as exc:
+        return _conflict_response(
+            request, intake, form, exc, questions=questions, as_of=as_of, mode="draft"
         )
     except ValidationError as exc:
         form.add_error(None, exc)
@@ -341,52 +336,6 @@ def _screened_message(request: HttpRequest, screening, done: str) -> None:  # ty
     messages.success(
         request, f"{done} The screener suggests: {outcome_label(screening.outcome)}."
     )
-
-
-def _unchanged_since(exc: services.StaleIntake, form: IntakeForm) -> bool:
-    return exc.intake is not None and not _conflicts(exc.intake, form)
-
-
-def _save_retrying(request, intake, form, changes, version, as_of) -> Intake:
-    """Save; a stale form whose answers equal the stored ones (a double click) just saves."""
-    try:
-        return services.intake_save_draft(
-            intake_id=intake.pk, changes=changes, version=version, user=request.user, as_of=as_of
-        )
-    except services.StaleIntake as exc:
-        if not _unchanged_since(exc, form):
-            raise
-        return services.intake_save_draft(
-            intake_id=intake.pk,
-            changes=changes,
-            version=exc.intake.version,
-            user=request.user,
-            as_of=as_of,
-        )
-
-
-def _submit_retrying(request, intake, form, changes, version, as_of):
-    note = form.cleaned_data.get(NOTE_FIELD, "") or ""
-    try:
-        return services.intake_submit(
-            intake_id=intake.pk,
-            changes=changes,
-            version=version,
-            user=request.user,
-            as_of=as_of,
-            note=note,
-        )
-    except services.StaleIntake as exc:
-        if not _unchanged_since(exc, form):
-            raise
-        return services.intake_submit(
-            intake_id=intake.pk,
-            changes=changes,
-            version=exc.intake.version,
-            user=request.user,
-            as_of=as_of,
-            note=note,
-        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -501,13 +450,10 @@ def intake_edit(request: HttpRequest, intake_id: int) -> HttpResponse:
             user=request.user,
             as_of=as_of,
         )
-    except services.StaleIntake as exc:
-        return _handle_stale(
+    except services.IntakeRefused as exc:
+        return _conflict_response(
             request, intake, form, exc, questions=questions, as_of=as_of, mode="edit"
         )
-    except services.NotSubmitted as exc:
-        messages.error(request, exc.message)
-        return redirect("intake:intake-detail", intake_id=intake.pk)
     except ValidationError as exc:
         form.add_error(None, exc)
         return _render_form(

@@ -37,7 +37,7 @@ from intake.forms.review import (
     QueueSearchForm,
     TakeOverForm,
 )
-from intake.models import AuditAction, AuditOutcome, Decision, DecisionKind, Intake, IntakeStatus
+from intake.models import AuditAction, AuditOutcome, Decision, DecisionKind, Intake
 from intake.names import person_name
 from intake.permissions import role_required
 from intake.roles import PHYSICIAN
@@ -282,6 +282,32 @@ def _kept_input(form: DecisionForm) -> dict[str, Any]:
     return kept | {"planned_procedure_date": typed["planned_procedure_date"] or None}
 
 
+def _conflict_response(
+    request: HttpRequest,
+    intake_id: int,
+    exc: reviews.ReviewConflict,
+    *,
+    form: DecisionForm | None = None,
+) -> HttpResponse:
+    """The case page (409) after a refused decision, amendment or plan, with the service's
+    message and the physician's entry where the service offers it (``exc.offer``)."""
+    messages.error(request, exc.message)
+    if form is None or exc.offer == reviews.EntryOffer.NOTHING:
+        return render_case(request, intake_id, status=409)
+    if exc.offer == reviews.EntryOffer.AS_SENT:
+        key = "amend_form" if isinstance(form, AmendForm) else "decide_form"
+        return render_case(request, intake_id, status=409, **{key: form})
+    refreshed = _intake_or_404(intake_id)
+    form_class = DecisionForm if exc.offer == reviews.EntryOffer.DECISION else AmendForm
+    kept = form_class(
+        initial=_kept_input(form) | {"screening": refreshed.latest_screening_id},
+        outcome=refreshed.latest_screening.outcome,
+        today=timezone.localdate(),
+    )
+    key = "decide_form" if form_class is DecisionForm else "amend_form"
+    return render_case(request, intake_id, status=409, **{key: kept})
+
+
 def _signed_message(decision: Decision, *, what: str = "Decision") -> str:
     when = timezone.localtime(decision.signed_at)
     text = f"{what} signed: {decision.get_kind_display()}"
@@ -318,31 +344,8 @@ def decide(request: HttpRequest, intake_id: int) -> HttpResponse:
     except ValidationError as exc:
         _add_service_errors(form, exc)
         return render_case(request, intake_id, status=400, decide_form=form)
-    except reviews.CaseHeldByAnother as exc:
-        messages.error(request, exc.message)  # what was typed stays in the form
-        return render_case(request, intake_id, status=409, decide_form=form)
-    except reviews.DecisionConflict as exc:
-        # Show the first decision; offer the physician's own entry as an amendment instead.
-        messages.error(request, exc.message)
-        refreshed = _intake_or_404(intake_id)
-        amend = AmendForm(
-            initial=_kept_input(form) | {"screening": refreshed.latest_screening_id},
-            outcome=refreshed.latest_screening.outcome,
-            today=today,
-        )
-        return render_case(request, intake_id, status=409, amend_form=amend)
-    except reviews.StaleScreening as exc:
-        messages.error(request, exc.message)
-        refreshed = _intake_or_404(intake_id)
-        fresh = DecisionForm(
-            initial=_kept_input(form) | {"screening": refreshed.latest_screening_id},
-            outcome=refreshed.latest_screening.outcome,
-            today=today,
-        )
-        return render_case(request, intake_id, status=409, decide_form=fresh)
     except reviews.ReviewConflict as exc:
-        messages.error(request, exc.message)
-        return render_case(request, intake_id, status=409)
+        return _conflict_response(request, intake_id, exc, form=form)
     _audit_decision(request, intake, decision, previous=None)
     messages.success(request, _signed_message(decision))
     return redirect(_case_url(intake_id, "decisions"))
@@ -395,17 +398,8 @@ def amend(request: HttpRequest, intake_id: int, decision_id: int) -> HttpRespons
     except ValidationError as exc:
         _add_service_errors(form, exc)
         return render_case(request, intake_id, status=400, amend_form=form)
-    except reviews.CaseHeldByAnother as exc:
-        messages.error(request, exc.message)  # what was typed stays in the form
-        return render_case(request, intake_id, status=409, amend_form=form)
     except reviews.ReviewConflict as exc:
-        messages.error(request, exc.message)
-        refreshed = _intake_or_404(intake_id)
-        kept = _kept_input(form) | {"screening": refreshed.latest_screening_id}
-        form_class = DecisionForm if refreshed.status == IntakeStatus.SUBMITTED else AmendForm
-        fresh = form_class(initial=kept, outcome=refreshed.latest_screening.outcome, today=today)
-        key = "decide_form" if form_class is DecisionForm else "amend_form"
-        return render_case(request, intake_id, status=409, **{key: fresh})
+        return _conflict_response(request, intake_id, exc, form=form)
     _audit_decision(request, intake, amendment, previous=decision)
     messages.success(request, _signed_message(amendment, what="Amendment"))
     return redirect(_case_url(intake_id, "decisions"))
@@ -434,8 +428,7 @@ def follow_up(request: HttpRequest, intake_id: int) -> HttpResponse:
         _add_service_errors(form, exc)
         return render_case(request, intake_id, status=400, follow_up_form=form)
     except reviews.ReviewConflict as exc:
-        messages.error(request, exc.message)
-        return render_case(request, intake_id, status=409)
+        return _conflict_response(request, intake_id, exc)
     audit.audit_record(
         action=AuditAction.CHANGE,
         request=request,

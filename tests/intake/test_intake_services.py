@@ -305,3 +305,85 @@ def test_edit_of_a_draft_or_from_a_stale_version_is_refused(draft, desk):
     with pytest.raises(services.StaleIntake):
         edit(draft, desk, {"pain_nrs": 3}, version=stale)
     assert draft.screenings.count() == 2
+
+
+# ------------------------------------------------------------------------------- resends and conflicts
+
+
+def save(intake, user, changes, *, version, rejected=()):
+    return services.intake_save_draft(
+        intake_id=intake.pk,
+        changes=changes,
+        version=version,
+        user=user,
+        as_of=AS_OF,
+        rejected=rejected,
+    )
+
+
+def test_a_stale_save_that_resends_the_stored_answers_is_saved_not_refused(draft, desk):
+    """A double click on Save: the second request, from the same form, is no conflict (the
+    answers compare as stored: 6.0 is 6)."""
+    save(draft, desk, {"hospitalized": True, "pain_nrs": 6}, version=1)
+    again = save(draft, desk, {"hospitalized": True, "pain_nrs": 6.0}, version=1)
+    again.refresh_from_db()
+    assert (again.answers, again.version) == ({"hospitalized": True, "pain_nrs": 6}, 3)
+
+
+def test_a_stale_save_with_an_answer_the_form_refused_is_a_conflict(draft, desk):
+    """A refused answer was never stored, so such a post is not a resend."""
+    save(draft, desk, {"hospitalized": True}, version=1)
+    with pytest.raises(services.StaleIntake) as refused:
+        save(draft, desk, {"hospitalized": True}, version=1, rejected=["pain_nrs"])
+    assert refused.value.intake.version == 2
+    draft.refresh_from_db()
+    assert draft.version == 2
+
+
+def test_a_stale_submit_that_resends_the_stored_answers_is_submitted(draft, desk):
+    """Save, then Submit from the same page (its form still at the first version)."""
+    save(draft, desk, {"hospitalized": True}, version=1)
+    screening = submit(draft, desk, {"hospitalized": True}, version=1)
+    draft.refresh_from_db()
+    assert (draft.status, draft.latest_screening) == (IntakeStatus.SUBMITTED, screening)
+
+
+@pytest.mark.parametrize("second", ["submit", "save"])
+def test_sending_the_submitted_answers_again_is_a_resend_and_does_nothing(draft, desk, second):
+    """The back button or a second click after submitting: the page is told to show the
+    result, and nothing is submitted twice."""
+    submit(draft, desk, {"hospitalized": True}, version=1)
+    with pytest.raises(services.AlreadySubmitted) as refused:
+        if second == "submit":
+            submit(draft, desk, {"hospitalized": True}, version=1)
+        else:
+            save(draft, desk, {"hospitalized": True}, version=1)
+    assert refused.value.resent is True
+    assert refused.value.message == (
+        "This intake was already submitted; here is its result. Nothing was submitted twice."
+    )
+    assert Screening.objects.filter(intake=draft).count() == 1
+
+
+def test_sending_other_answers_after_submission_is_not_a_resend(draft, desk):
+    """Another tab or a colleague: the answers are not saved, and the page is told so."""
+    submit(draft, desk, {"hospitalized": True}, version=1)
+    with pytest.raises(services.AlreadySubmitted) as refused:
+        save(draft, desk, {"hospitalized": False}, version=1)
+    assert refused.value.resent is False
+    assert refused.value.message.startswith(
+        "This intake was submitted meanwhile with other answers, so yours were not saved."
+    )
+    draft.refresh_from_db()
+    assert draft.answers == {"hospitalized": True}
+
+
+def test_a_stale_edit_is_refused_even_when_it_sends_the_stored_answers(draft, desk):
+    """An edit is never taken for a resend: saving it again would make a second screening."""
+    submit(draft, desk, {"hospitalized": True})
+    draft.refresh_from_db()
+    stale = draft.version
+    edit(draft, desk, {"pain_nrs": 9}, version=stale)
+    with pytest.raises(services.StaleIntake):
+        edit(draft, desk, {"pain_nrs": 9}, version=stale)
+    assert draft.screenings.count() == 2
