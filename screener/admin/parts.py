@@ -88,16 +88,7 @@ class RuleAdmin(PartAdmin):
     list_display = ("code", "effect", "emergency", "condition", "source", "set_label")
     list_filter = ("criteria_set", "effect", "emergency")
     search_fields = ("code", "condition", "message")
-    fields = (
-        "criteria_set",
-        "order",
-        "code",
-        "effect",
-        "emergency",
-        "condition",
-        "message",
-        "source",
-    )
+    fields = tuple(RuleForm.Meta.fields)
     ordering = ("criteria_set", "order", "id")
 
 

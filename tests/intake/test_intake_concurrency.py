@@ -7,11 +7,11 @@ import threading
 import time
 
 import pytest
-from django.db import connections
 
 from intake.models import Intake, Patient, Screening
 from intake.services import intakes as intake_services
 from intake.services import patients as patient_services
+from tests.concurrency import run_together
 from tests.factories import FrontDeskFactory, IntakeFactory, PatientFactory
 from tests.intake.frontdesk_helpers import AS_OF
 
@@ -19,28 +19,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.postgres_only,  # row locks; see tests/conftest.py
 ]
-
-
-def run_together(*calls):
-    """Run the calls in threads at the same moment; return each one's result or exception."""
-    results: list = [None] * len(calls)
-    start = threading.Barrier(len(calls))
-
-    def worker(index, call):
-        try:
-            start.wait()
-            results[index] = call()
-        except Exception as exc:  # the test inspects what each call raised
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return results
 
 
 @pytest.fixture

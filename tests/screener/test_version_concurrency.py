@@ -4,43 +4,20 @@ never the unique-constraint error of two equal ones (SQLite serialises writes an
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
-from django.db import connections
 
 from screener import selectors
 from screener.models import CriteriaSet
 from screener.services import criteria_set_clone, criteria_set_create, criteria_set_import
 from screener.transfer import criteria_set_data
+from tests.concurrency import run_together
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.postgres_only,  # row locks; see tests/conftest.py
 ]
-
-
-def run_together(*calls):
-    """Run the calls in threads at the same moment; return each one's result or exception."""
-    results: list = [None] * len(calls)
-    start = threading.Barrier(len(calls))
-
-    def worker(index, call):
-        try:
-            start.wait()
-            results[index] = call()
-        except Exception as exc:  # the test inspects what each call raised
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return results
 
 
 @pytest.fixture
