@@ -19,6 +19,7 @@ from django.conf import settings
 
 from intake.models import Decision, DecisionKind, Intake, IntakeStatus, Screening
 from intake.outcomes import DecisionLine, decision_line
+from intake.selectors import codes
 from screener import adapters
 from screener.content import ContentSection, decision_moment, onset_question, sections_for
 from screener.models import ContentReader, CriteriaSet
@@ -143,6 +144,7 @@ class Handout:
     visits: list[FollowUpVisit]
     sections: list[ContentSection]
     clinic: Clinic
+    technique: str = ""  # with "proceed": the technique the physician chose, as the set names it
 
     @property
     def proceed(self) -> bool:
@@ -208,4 +210,7 @@ def patient_handout(*, intake_id: int) -> Handout | None:
         ),
         sections=sections,
         clinic=clinic_details(),
+        technique=codes.suggested_codes(screening, decision).technique_label
+        if decision.kind == DecisionKind.PROCEED
+        else "",
     )

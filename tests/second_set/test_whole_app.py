@@ -95,6 +95,7 @@ def test_a_candidate_goes_from_the_form_to_a_decision_and_a_handout(client, knee
     assert "90012" in result and "Landmark-guided block" in result
     handout = text(client.get(reverse("intake:intake-handout", args=[intake.pk])))
     assert "Before your knee block" in handout and "Bring a driver." in handout
+    assert "Technique: <strong>Landmark-guided block</strong>." in handout  # follows the choice
     # The set's follow-ups from the planned date (2025-03-22), each on the nearest weekday.
     assert "Phone call two days after" in handout and "March 24, 2025" in handout
     assert "Clinic visit at six weeks" in handout and "May 2, 2025" in handout
