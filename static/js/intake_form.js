@@ -198,6 +198,46 @@
     );
   });
 
+  // Focus never sits behind the sticky Save/Submit bar: a field that Tab brought under it is
+  // scrolled clear of it.
+  var actions = form.querySelector ? form.querySelector(".intake-actions") : null;
+  function clearOfActions(field) {
+    var bar = actions.getBoundingClientRect();
+    var box = field.getBoundingClientRect();
+    if (box.bottom > bar.top - 8 && box.top < bar.bottom) {
+      window.scrollBy({ top: box.bottom - bar.top + 24, behavior: "instant" });
+    }
+  }
+  form.addEventListener("focusin", function (event) {
+    if (!actions || actions.contains(event.target)) {
+      return;
+    }
+    // After the browser's own scroll to the focused field, which ignores the sticky bar.
+    window.requestAnimationFrame(function () {
+      clearOfActions(event.target);
+    });
+  });
+
+  // A "still missing" link in the panel takes the keyboard to its question, not only the
+  // view: focus moves to the question's first field (centred, clear of the sticky bars).
+  panel.addEventListener("click", function (event) {
+    var link = event.target.closest('a[href^="#div_id_"]');
+    if (!link) {
+      return;
+    }
+    var question = document.getElementById(link.getAttribute("href").slice(1));
+    var field = question && question.querySelector("input:not([type=hidden]), select, textarea");
+    if (!field) {
+      return;
+    }
+    event.preventDefault();
+    question.scrollIntoView({ block: "center", behavior: "instant" });
+    field.focus({ preventScroll: true });
+    if (window.history && window.history.replaceState) {
+      window.history.replaceState(null, "", link.getAttribute("href"));
+    }
+  });
+
   applyRequired();
   applyEmergency();
 })();
