@@ -4,8 +4,10 @@ A key is what two spellings of one name have in common: lower case, without acce
 without hyphens, spaces, apostrophes or other punctuation ("Zoë O'Brien-Smith" and
 "zoe obrien smith" share keys). Two names are *similar* when their keys are equal or one edit
 apart (a letter added, dropped, changed, or two neighbours swapped), in the same order or with
-first and last name swapped. Also how every page names a user (``person_name``). Pure
-functions: no Django, no database.
+first and last name swapped. Search ranks keys by trigram similarity, as PostgreSQL's pg_trgm
+does (``trigram_similarity``, ``word_similarity``: the same numbers, so SQLite can compute them
+too). Also how every page names a user (``person_name``). Pure functions: no Django, no
+database.
 """
 
 from __future__ import annotations
@@ -75,6 +77,73 @@ def similar_names(first_a: str, last_a: str, first_b: str, last_b: str) -> bool:
     swapped = within_one_edit(fa, lb) and within_one_edit(la, fb)
     joined = within_one_edit(fa + la, fb + lb) or within_one_edit(fa + la, lb + fb)
     return same_order or swapped or joined
+
+
+def _trigrams(key: str) -> list[str]:
+    """pg_trgm's trigrams of one word, in order: padded with two spaces before, one after."""
+    if not key:
+        return []
+    padded = f"  {key} "
+    return [padded[i : i + 3] for i in range(len(padded) - 2)]
+
+
+def trigram_similarity(a: str, b: str) -> float:
+    """pg_trgm's ``similarity(a, b)`` of two keys: shared trigrams over all trigrams of both."""
+    ta, tb = set(_trigrams(a)), set(_trigrams(b))
+    if not ta or not tb:
+        return 0.0
+    common = len(ta & tb)
+    return common / (len(ta) + len(tb) - common)
+
+
+def word_similarity(a: str, b: str) -> float:
+    """pg_trgm's ``word_similarity(a, b)`` for keys: how well ``a`` matches the best stretch of
+    ``b`` ("holo" matches the "hol" that "holloway" begins with, 0.6).
+
+    A port of pg_trgm's ``iterate_word_similarity`` (PostgreSQL 15): the extent of ``b``'s
+    trigrams is grown to each trigram ``a`` shares and its start moved on while that helps, so
+    the figure is pg_trgm's own, not an estimate.
+    """
+    wanted = set(_trigrams(a))
+    ordered = _trigrams(b)
+    if not wanted or not ordered:
+        return 0.0
+    ulen1 = len(wanted)
+    last_pos: dict[str, int] = {}
+    ulen2 = count = 0
+    lower = -1
+    best = 0.0
+    for i, trigram in enumerate(ordered):
+        found = trigram in wanted
+        if lower >= 0 or found:
+            if last_pos.get(trigram, -1) < 0:
+                ulen2 += 1
+                if found:
+                    count += 1
+            last_pos[trigram] = i
+        if not found:
+            continue
+        upper = i
+        if lower == -1:
+            lower = i
+            ulen2 = 1
+        current = count / (ulen1 + ulen2 - count)
+        tmp_count, tmp_ulen2, prev_lower = count, ulen2, lower
+        for tmp_lower in range(lower, upper + 1):
+            candidate = tmp_count / (ulen1 + tmp_ulen2 - tmp_count)
+            if candidate > current:
+                current, ulen2, lower, count = candidate, tmp_ulen2, tmp_lower, tmp_count
+            dropped = ordered[tmp_lower]
+            if last_pos.get(dropped, -1) == tmp_lower:
+                tmp_ulen2 -= 1
+                if dropped in wanted:
+                    tmp_count -= 1
+        best = max(best, current)
+        for tmp_lower in range(prev_lower, lower):
+            dropped = ordered[tmp_lower]
+            if last_pos.get(dropped, -1) == tmp_lower:
+                last_pos[dropped] = -1
+    return best
 
 
 def person_name(user: AbstractBaseUser | None, *, nobody: str = "") -> str:

@@ -5,7 +5,12 @@ from __future__ import annotations
 import datetime
 import re
 
-from django.db.models import Count, Q, QuerySet
+from django.contrib.postgres.lookups import TrigramSimilar, TrigramWordSimilar
+from django.contrib.postgres.search import TrigramSimilarity, TrigramWordSimilarity
+from django.db import connection
+from django.db.models import Case, Count, Expression, F, Q, QuerySet, Value, When
+from django.db.models.functions import Greatest
+from django.db.models.lookups import GreaterThanOrEqual
 
 from intake.models import Patient
 from intake.names import name_key, similar_names
@@ -29,31 +34,93 @@ def search_date(term: str) -> datetime.date | None:
     return None
 
 
-def patient_list(*, search: str = "") -> QuerySet[Patient]:
-    """Patients in name order, each with its number of intakes; filtered by a search term.
+# A name word matches a name key it is part of, or that is this similar to it (pg_trgm's
+# figures, ``names.trigram_similarity`` and ``names.word_similarity``). 0.4 finds "Hollowey" for
+# "Holloway" (0.5) but not "Strand" for "Strauss" (0.36) nor "Luke" for "Lukasz" (0.33); word
+# similarity 0.6 (pg_trgm's default threshold) finds a name from a mistyped beginning ("holo").
+NAME_SIMILARITY = 0.4
+NAME_WORD_SIMILARITY = 0.6
+_NAME_KEYS = ("first_name_key", "last_name_key")
 
-    The term matches a date of birth (when it reads as a date), an MRN (exactly, ignoring
-    case, or its beginning), or names: every word of the term must start or appear in the
-    first or last name, compared by name key (case, accents, hyphens and spaces ignored).
+
+def _word_matches(key: str, *, postgres: bool) -> Q:
+    """A name word (as a key) against the first and last name keys.
+
+    On PostgreSQL the trigram operators (``%``, ``%>``) come first so the GIN trigram indexes
+    find the candidates; the thresholds then decide, the same on both databases (SQLite gets
+    the two functions from ``intake.apps``).
     """
-    patients = Patient.objects.annotate(intake_count=Count("intakes")).order_by(
-        "last_name", "first_name", "id"
-    )
+    matches = Q()
+    for field in _NAME_KEYS:
+        similar = Q(GreaterThanOrEqual(TrigramSimilarity(field, Value(key)), NAME_SIMILARITY))
+        begins = Q(
+            GreaterThanOrEqual(TrigramWordSimilarity(Value(key), field), NAME_WORD_SIMILARITY)
+        )
+        if postgres:
+            similar &= Q(TrigramSimilar(F(field), Value(key)))
+            begins &= Q(TrigramWordSimilar(F(field), Value(key)))
+        matches |= Q(**{f"{field}__contains": key}) | similar | begins
+    return matches
+
+
+def _search_rank(keys: list[str]) -> Expression:
+    """Best match first: per word, the best similarity and word similarity to either name."""
+    total: Expression = Value(0.0)
+    for key in keys:
+        total += Greatest(*(TrigramSimilarity(f, Value(key)) for f in _NAME_KEYS))
+        total += Greatest(*(TrigramWordSimilarity(Value(key), f) for f in _NAME_KEYS))
+    return total
+
+
+def _name_and_mrn_match(term: str, *, postgres: bool) -> Q:
+    words = term.split()
+    # Every word must match the MRN (any part of it: "0042" finds MRN00421) or a name.
+    every_word = Q()
+    for word in words:
+        word_q = Q(mrn__icontains=word)
+        if key := name_key(word):
+            word_q |= _word_matches(key, postgres=postgres)
+        every_word &= word_q
+    if len(words) > 1 and (whole := name_key(term)):
+        # The whole term as one key too: "de la cruz" finds "Delacruz".
+        every_word |= Q(last_name_key__contains=whole)
+    return every_word
+
+
+def patients_matching(*, search: str) -> QuerySet[Patient]:
+    """Patients a search term finds, unordered: the one search of the patient list and the
+    review queue.
+
+    A term that reads as a date finds that date of birth. Otherwise every word of it must be
+    part of the MRN (ignoring case) or match the first or last name, compared by name key
+    (``names.name_key``: case, accents, hyphens and spaces never matter): part of it, or similar
+    enough to it to be a typo ("Hollowey" finds Holloway; see NAME_SIMILARITY).
+    """
     term = search.strip()
+    patients = Patient.objects.all()
     if not term:
         return patients
     date = search_date(term)
     if date is not None:
         return patients.filter(date_of_birth=date)
-    condition = Q(mrn__iexact=term) | Q(mrn__istartswith=term)
-    words = [key for key in (name_key(word) for word in term.split()) if key]
-    if words:
-        by_name = Q()
-        for key in words:
-            by_name &= Q(first_name_key__contains=key) | Q(last_name_key__contains=key)
-        # The whole term as one key too: "de la cruz" finds "Delacruz".
-        condition |= by_name | Q(last_name_key__contains=name_key(term))
-    return patients.filter(condition)
+    return patients.filter(_name_and_mrn_match(term, postgres=connection.vendor == "postgresql"))
+
+
+def patient_list(*, search: str = "") -> QuerySet[Patient]:
+    """Patients, each with its number of intakes: in name order, or, for a search term (see
+    ``patients_matching``), the best match first (an MRN typed in full, then by similarity of
+    the names to the words), then in name order.
+    """
+    patients = patients_matching(search=search).annotate(intake_count=Count("intakes"))
+    by_name = ("last_name", "first_name", "id")
+    term = search.strip()
+    keys = [key for key in (name_key(word) for word in term.split()) if key]
+    if not term or search_date(term) is not None or not keys:
+        return patients.order_by(*by_name)
+    full_mrn = Case(When(mrn__iexact=term, then=Value(1)), default=Value(0))
+    return patients.annotate(mrn_rank=full_mrn, search_rank=_search_rank(keys)).order_by(
+        "-mrn_rank", "-search_rank", *by_name
+    )
 
 
 def patient_get(*, patient_id: int) -> Patient | None:

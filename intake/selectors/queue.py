@@ -19,7 +19,7 @@ from django.db.models import BooleanField, Case, Count, IntegerField, Q, QuerySe
 from django.utils import timezone
 
 from intake.models import Intake, IntakeStatus
-from intake.names import name_key, person_name
+from intake.names import person_name
 from intake.outcomes import (
     OUTCOME_LABELS,
     DecisionLine,
@@ -28,6 +28,7 @@ from intake.outcomes import (
     outcome_label,
 )
 from intake.roles import PHYSICIAN
+from intake.selectors.patients import patients_matching
 from screener import adapters
 from screener.engine.types import Outcome
 from screener.models import Procedure
@@ -95,25 +96,6 @@ def _overdue(now: datetime.datetime) -> Case:
     )
 
 
-def _search_q(search: str) -> Q:
-    """Every word must match the patient's MRN, first name or last name (any part of them);
-    names are compared by their keys (``names.name_key``), so case and accents never matter."""
-    query = Q()
-    for word in search.split():
-        key = name_key(word)
-        matches = (
-            Q(patient__mrn__icontains=word)
-            | Q(patient__first_name__icontains=word)
-            | Q(patient__last_name__icontains=word)
-        )
-        if key:
-            matches |= Q(patient__first_name_key__contains=key) | Q(
-                patient__last_name_key__contains=key
-            )
-        query &= matches
-    return query
-
-
 def _day_start(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
@@ -138,7 +120,8 @@ def _filtered(filters: QueueFilters, *, user: User, with_outcome: bool) -> Query
     elif filters.assigned.isdigit():
         intakes = intakes.filter(assigned_to_id=int(filters.assigned))
     if filters.search.strip():
-        intakes = intakes.filter(_search_q(filters.search))
+        # The patient list's search (typos, part of an MRN), as a subquery: still one query.
+        intakes = intakes.filter(patient__in=patients_matching(search=filters.search))
     return intakes
 
 
