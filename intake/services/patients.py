@@ -80,8 +80,10 @@ def _save(patient: Patient) -> Patient:
     patient.first_name_key = name_key(patient.first_name)
     patient.last_name_key = name_key(patient.last_name)
     # Who registered a patient is the service's to set, not a typed field (older records and
-    # imports have none), so it is not validated as one.
-    patient.full_clean()
+    # imports have none), so it is not validated as one. The MRN's uniqueness is checked
+    # before (_check_duplicates) and, against a registration at the same moment, by the
+    # database below: either way the desk is told "DuplicateMRN", never a bare field error.
+    patient.full_clean(validate_unique=False)
     try:
         with transaction.atomic():
             patient.save()
