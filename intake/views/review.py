@@ -38,7 +38,14 @@ from intake.forms.review import (
     QueueSearchForm,
     TakeOverForm,
 )
-from intake.models import AuditAction, AuditOutcome, Decision, DecisionKind, Intake
+from intake.models import (
+    AuditAction,
+    AuditOutcome,
+    Decision,
+    DecisionKind,
+    Intake,
+    IntakeStatus,
+)
 from intake.names import person_name
 from intake.permissions import role_required
 from intake.roles import PHYSICIAN
@@ -99,6 +106,8 @@ def queue(request: HttpRequest) -> HttpResponse:
             "search_form": QueueSearchForm(initial={"q": filters.search}),
             "search": filters.search,
             "filters": filters,
+            # Decided cases: the decision, who, when and the planned date get their own columns.
+            "decided_view": filters.status == IntakeStatus.DECIDED,
             "counts": queue_selectors.queue_counts(filters=filters, user=request.user),
             "page": page,
             "rows": queue_selectors.queue_rows(page.object_list, now=now),
