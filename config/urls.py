@@ -17,7 +17,11 @@ urlpatterns = [
     # (resolved per request, so the collected, hashed name is used in production).
     path(
         "favicon.ico",
-        login_not_required(RedirectView.as_view(url=lazy(static, str)("favicon.svg"))),
+        login_not_required(
+            RedirectView.as_view(
+                url=lazy(static, str)("favicon.svg"), http_method_names=["get", "head"]
+            )
+        ),
         name="favicon",
     ),
     path("accounts/", include("config.auth_urls")),

@@ -17,6 +17,7 @@ def test_favicon_ico_leads_to_the_icon_without_login(client):
     assert icon.status_code == 200
     assert icon["Content-Type"] == "image/svg+xml"
     assert b"<svg" in b"".join(icon.streaming_content)
+    assert client.post("/favicon.ico").status_code == 405
 
 
 def test_pages_link_the_icon(client):
