@@ -9,6 +9,7 @@ decision is in force, the decision is shown first ("Physician decision: not a ca
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -111,6 +112,7 @@ class DecisionLine:
     reason: str
     headline: str  # "Physician decision: not a candidate — Dr …, 2025-03-15"
     colour: str
+    planned_procedure_date: datetime.date | None = None  # a proceed decision's plan, if set
 
 
 DECISION_COLOURS = {
@@ -137,4 +139,5 @@ def decision_line(decision: Decision) -> DecisionLine:
         headline=f"Physician decision: {label[:1].lower()}{label[1:]} — {physician}, "
         f"{signed:%Y-%m-%d}",
         colour=DECISION_COLOURS.get(decision.kind, "secondary"),
+        planned_procedure_date=decision.planned_procedure_date,
     )

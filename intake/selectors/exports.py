@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from intake.outcomes import OUTCOME_LABELS
+from intake.outcomes import OUTCOME_LABELS, DecisionLine
 from intake.selectors.queue import QueueFilters, queue_intakes, queue_rows
 
 EXPORT_HEADER = (
@@ -23,12 +23,13 @@ EXPORT_HEADER = (
     "Physician decision",
     "Decided by",
     "Decided at",
+    "Planned procedure date",
     "Screener suggested",
     "Emergency",
     "Emergency action recorded",
     "Key reason",
     "Submitted at",
-    "Hours waiting",
+    "Hours waiting (stops at the decision)",
     "Past turnaround limit",
     "Assigned to",
 )
@@ -44,6 +45,12 @@ def csv_cell(value: Any) -> str:
 
 def _local_minute(moment: datetime.datetime) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def _planned(decision: DecisionLine | None) -> str:
+    """The planned procedure date of the decision in force (ISO), blank when none is set."""
+    planned = decision.planned_procedure_date if decision is not None else None
+    return planned.isoformat() if planned is not None else ""
 
 
 def queue_export_rows(
@@ -71,6 +78,7 @@ def queue_export_rows(
                     row.decision.label if row.decision else "",
                     row.decision.physician if row.decision else "",
                     _local_minute(row.decision.signed_at) if row.decision else "",
+                    _planned(row.decision),
                     OUTCOME_LABELS.get(row.outcome, row.outcome),
                     "yes" if row.emergency else "no",
                     ("no" if row.emergency_open else "yes") if row.emergency else "",

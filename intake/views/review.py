@@ -24,6 +24,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import capfirst
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -37,7 +38,14 @@ from intake.forms.review import (
     QueueSearchForm,
     TakeOverForm,
 )
-from intake.models import AuditAction, AuditOutcome, Decision, DecisionKind, Intake
+from intake.models import (
+    AuditAction,
+    AuditOutcome,
+    Decision,
+    DecisionKind,
+    Intake,
+    IntakeStatus,
+)
 from intake.names import person_name
 from intake.permissions import role_required
 from intake.roles import PHYSICIAN
@@ -98,6 +106,8 @@ def queue(request: HttpRequest) -> HttpResponse:
             "search_form": QueueSearchForm(initial={"q": filters.search}),
             "search": filters.search,
             "filters": filters,
+            # Decided cases: the decision, who, when and the planned date get their own columns.
+            "decided_view": filters.status == IntakeStatus.DECIDED,
             "counts": queue_selectors.queue_counts(filters=filters, user=request.user),
             "page": page,
             "rows": queue_selectors.queue_rows(page.object_list, now=now),
@@ -215,6 +225,8 @@ def render_case(
     )
     # Another physician has the case: deciding, amending and planning need a take-over first.
     context["held_by_other"] = detail.intake.assigned_to_id not in (None, request.user.pk)
+    # Nobody has the case: signing takes it, and the sign buttons say so.
+    context["signing_takes_case"] = detail.intake.assigned_to_id is None
     context["take_over_form"] = TakeOverForm(
         initial={"expected_holder": detail.intake.assigned_to_id}
     )
@@ -308,12 +320,23 @@ def _conflict_response(
     return render_case(request, intake_id, status=409, **{key: kept})
 
 
-def _signed_message(decision: Decision, *, what: str = "Decision") -> str:
+def case_name(intake: Intake) -> str:
+    """The case as a person reads it in a message: "the case of Lovelace, Ada (MRN 0042)".
+    Messages live in the session, never in a URL or a log, so the patient may be named."""
+    patient = intake.patient
+    return f"the case of {patient.last_name}, {patient.first_name} (MRN {patient.mrn})"
+
+
+def _signed_message(decision: Decision, *, what: str = "Decision", taken: str = "") -> str:
+    """What was signed, by whom and when; ``taken`` names the case when nobody held it before
+    (the service gives it to the physician who signs, so it is now theirs)."""
     when = timezone.localtime(decision.signed_at)
     text = f"{what} signed: {decision.get_kind_display()}"
     if decision.refer_to:
         text += f" to {decision.refer_to}"
     text += f", by {person_name(decision.physician)} at {when:%H:%M on %d %b %Y}."
+    if taken:
+        text += f" {capfirst(taken)} is now yours: nobody had taken it before you signed."
     if decision.kind == DecisionKind.REQUEST_INFO:
         text += " The case is back on the front desk's list with your note."
     return text
@@ -329,6 +352,9 @@ def decide(request: HttpRequest, intake_id: int) -> HttpResponse:
     if not form.is_valid():
         return render_case(request, intake_id, status=400, decide_form=form)
     data = form.cleaned_data
+    # Nobody holds the case: signing takes it (the service assigns it under the row lock; a
+    # colleague taking it meanwhile makes the service refuse, CaseHeldByAnother).
+    taken = case_name(intake) if intake.assigned_to_id is None else ""
     try:
         decision = reviews.review_decide(
             intake=intake,
@@ -347,7 +373,7 @@ def decide(request: HttpRequest, intake_id: int) -> HttpResponse:
     except reviews.ReviewConflict as exc:
         return _conflict_response(request, intake_id, exc, form=form)
     _audit_decision(request, intake, decision, previous=None)
-    messages.success(request, _signed_message(decision))
+    messages.success(request, _signed_message(decision, taken=taken))
     return redirect(_case_url(intake_id, "decisions"))
 
 
@@ -383,6 +409,9 @@ def amend(request: HttpRequest, intake_id: int, decision_id: int) -> HttpRespons
     if not form.is_valid():
         return render_case(request, intake_id, status=400, amend_form=form)
     data = form.cleaned_data
+    # Nobody holds the case: signing takes it (the service assigns it under the row lock; a
+    # colleague taking it meanwhile makes the service refuse, CaseHeldByAnother).
+    taken = case_name(intake) if intake.assigned_to_id is None else ""
     try:
         amendment = reviews.review_amend(
             decision=decision,
@@ -401,7 +430,7 @@ def amend(request: HttpRequest, intake_id: int, decision_id: int) -> HttpRespons
     except reviews.ReviewConflict as exc:
         return _conflict_response(request, intake_id, exc, form=form)
     _audit_decision(request, intake, amendment, previous=decision)
-    messages.success(request, _signed_message(amendment, what="Amendment"))
+    messages.success(request, _signed_message(amendment, what="Amendment", taken=taken))
     return redirect(_case_url(intake_id, "decisions"))
 
 
@@ -472,10 +501,10 @@ def take(request: HttpRequest, intake_id: int) -> HttpResponse:
         reviews.review_take(intake=intake, physician=request.user)
     except reviews.ReviewConflict as exc:
         _audit_assignment(request, intake, previous, None, failed=True)
-        messages.error(request, exc.message)
+        messages.error(request, f"{capfirst(case_name(intake))}: {exc.message}")
     else:
         _audit_assignment(request, intake, previous, request.user)
-        messages.success(request, f"You have taken intake {intake_id}.")
+        messages.success(request, f"You have taken {case_name(intake)}.")
     return redirect(_next_or_case(request, intake_id))
 
 
@@ -526,7 +555,7 @@ def take_over(request: HttpRequest, intake_id: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            f"You have taken over intake {intake_id}"
+            f"You have taken over {case_name(intake)}"
             + (f" from {previous}" if previous else "")
             + ". The change is recorded.",
         )
@@ -558,7 +587,9 @@ def assign(request: HttpRequest, intake_id: int) -> HttpResponse:
         return redirect(_case_url(intake_id))
     _audit_assignment(request, intake, previous, assignee)
     if assignee is None:
-        messages.success(request, f"Intake {intake_id} is now unassigned.")
+        messages.success(request, f"{capfirst(case_name(intake))} is now unassigned.")
     else:
-        messages.success(request, f"Intake {intake_id} is now assigned to {person_name(assignee)}.")
+        messages.success(
+            request, f"{capfirst(case_name(intake))} is now assigned to {person_name(assignee)}."
+        )
     return redirect(_case_url(intake_id))

@@ -166,7 +166,7 @@ def test_physician_pages_work_under_the_policy(new_page, physician_user, front_d
     page.get_by_label("Proceed to procedure").check()
     expect(planned).to_be_visible()
     assert_no_violations(page)
-    page.get_by_role("button", name="Sign decision").click()
+    page.get_by_role("button", name="Take the case and sign").click()
     expect(page.locator(".alert-success")).to_contain_text("Decision signed")
     assert_no_violations(page)
 

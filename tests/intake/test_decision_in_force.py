@@ -7,6 +7,7 @@ import csv
 import datetime
 import html
 import io
+import re
 
 import pytest
 import time_machine
@@ -107,9 +108,13 @@ def test_the_decided_view_of_the_queue_shows_the_decision_and_the_wait_it_ended(
         row.decision.headline == "Physician decision: proceed to procedure — Rosa Ortiz, 2025-03-15"
     )
     assert row.waiting_text == "6 h"  # not 3 days: the wait ended with the decision
-    page = text(response)
-    assert "Physician decision: proceed to procedure — Rosa Ortiz, 2025-03-15" in page
-    assert "The screener suggested: Appears to meet criteria" in page
+    page = " ".join(re.sub(r"<[^>]+>", " ", text(response)).split())  # as read, tags dropped
+    # The decision first, then the suggestion, then who decided and when.
+    assert (
+        "Proceed to procedure The screener suggested: Appears to meet criteria Rosa Ortiz "
+        "15 Mar 2025 14:00"
+    ) in page
+    assert "6 h until the decision" in page
 
 
 def test_the_csv_export_has_the_decision_before_the_suggestion(client, default_set, doctor):
@@ -120,16 +125,18 @@ def test_the_csv_export_has_the_decision_before_the_suggestion(client, default_s
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     header, row = rows[0], rows[1]
     decision = header.index("Physician decision")
-    assert header[decision : decision + 4] == [
+    assert header[decision : decision + 5] == [
         "Physician decision",
         "Decided by",
         "Decided at",
+        "Planned procedure date",
         "Screener suggested",
     ]
-    assert row[decision : decision + 4] == [
+    assert row[decision : decision + 5] == [
         "Not a candidate",
         "Rosa Ortiz",
         "2025-03-15 14:00",
+        "",  # no plan: not a proceed decision
         "Possible contraindication",
     ]
 

@@ -71,6 +71,8 @@ PAGE_TABLE: dict[str, list[tuple[Outcome, Outcome]]] = {
     # Each role's start page; a user without a role is told so.
     "home":                                [(L, L),     (200, 405), (R, 405),   (R, 405),   (R, 405),   (R, 405)],
     "healthz":                             [(200, 405), (200, 405), (200, 405), (200, 405), (200, 405), (200, 405)],
+    # Browsers ask for /favicon.ico: sent to the static icon, whoever asks (no patient data).
+    "favicon":                             [(R, 405),   (R, 405),   (R, 405),   (R, 405),   (R, 405),   (R, 405)],
     # The time-out warning's endpoints (intake/views/session.py): anyone signed in.
     "session-keep-alive":                  [(L, L),     (405, 204), (405, 204), (405, 204), (405, 204), (405, 204)],
     "session-status":                      [(L, L),     (200, 405), (200, 405), (200, 405), (200, 405), (200, 405)],

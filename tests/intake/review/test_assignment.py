@@ -97,13 +97,18 @@ def test_drafts_cannot_be_taken(default_set, ada):
 
 
 def test_take_from_the_queue_returns_to_the_same_filtered_queue(client, default_set, ada, bo):
-    intake = submitted_intake(outcome="candidate")
+    intake = submitted_intake(
+        outcome="candidate",
+        patient__last_name="Hopper",
+        patient__first_name="Grace",
+        patient__mrn="MRN-7731",
+    )
     client.force_login(ada)
     queue = reverse("review:queue") + "?outcome=candidate"
     response = client.post(reverse("review:take", args=[intake.pk]), {"next": queue}, follow=True)
     assert response.redirect_chain == [(queue, 302)]
     page = html.unescape(response.content.decode())
-    assert f"You have taken intake {intake.pk}." in page
+    assert "You have taken the case of Hopper, Grace (MRN MRN-7731)." in page
     assert "<strong>You</strong>" in page
     # Another physician sees who has it, and an outside "next" is not followed.
     client.force_login(bo)
@@ -115,12 +120,38 @@ def test_take_from_the_queue_returns_to_the_same_filtered_queue(client, default_
     assert "Ada Lovelace has this case since" in page
 
 
+def test_a_refused_take_from_the_queue_names_the_case(client, default_set, ada, bo, frozen):
+    """Back on the queue, the refusal says which case it was about, by patient, not by id."""
+    intake = submitted_intake(
+        outcome="candidate",
+        patient__last_name="Hopper",
+        patient__first_name="Grace",
+        patient__mrn="MRN-7731",
+    )
+    reviews.review_take(intake=intake, physician=ada)
+    client.force_login(bo)
+    queue = reverse("review:queue")
+    response = client.post(reverse("review:take", args=[intake.pk]), {"next": queue}, follow=True)
+    assert (
+        "The case of Hopper, Grace (MRN MRN-7731): Ada Lovelace has this case since 09:00 on "
+        "20 Mar 2025. It was not taken."
+    ) in html.unescape(response.content.decode())
+
+
 def test_assign_through_the_case_page(client, default_set, ada, bo):
-    intake = submitted_intake(outcome="candidate")
+    intake = submitted_intake(
+        outcome="candidate",
+        patient__last_name="Hopper",
+        patient__first_name="Grace",
+        patient__mrn="MRN-7731",
+    )
     client.force_login(ada)
     url = reverse("review:assign", args=[intake.pk])
     response = client.post(url, {"assignee": bo.pk, "expected_assignee": ""}, follow=True)
-    assert f"Intake {intake.pk} is now assigned to Bo Baker." in response.content.decode()
+    assert "The case of Hopper, Grace (MRN MRN-7731) is now assigned to Bo Baker." in (
+        html.unescape(response.content.decode())
+    )
+    assert f"ntake {intake.pk}" not in html.unescape(response.content.decode())
     stale = client.post(url, {"assignee": ada.pk, "expected_assignee": ""}, follow=True)
     assert "Bo Baker has this case" in html.unescape(stale.content.decode())
     intake.refresh_from_db()
@@ -128,3 +159,7 @@ def test_assign_through_the_case_page(client, default_set, ada, bo):
     bad = client.post(url, {"assignee": "999999", "expected_assignee": bo.pk})
     assert bad.status_code == 400
     assert "Select a valid choice" in bad.content.decode()
+    released = client.post(url, {"assignee": "", "expected_assignee": bo.pk}, follow=True)
+    assert "The case of Hopper, Grace (MRN MRN-7731) is now unassigned." in (
+        html.unescape(released.content.decode())
+    )

@@ -546,3 +546,84 @@ def test_a_decision_other_than_proceed_records_no_technique(default_set, doc, fr
     assert decision.technique == ""
     proceed = decide(submitted_intake(outcome="candidate", assigned_to=doc), doc, "proceed")
     assert proceed.technique == "vertebroplasty"  # none chosen: the suggested codes' technique
+
+
+# ------------------------------------------------------------------------------------------
+# Taking the case is part of deciding
+
+
+def named_case(outcome: str = "candidate"):
+    return submitted_intake(
+        outcome=outcome,
+        patient__last_name="Hopper",
+        patient__first_name="Grace",
+        patient__mrn="MRN-7731",
+    )
+
+
+def test_a_case_nobody_holds_is_taken_by_signing_and_the_button_says_so(
+    client, default_set, doc, frozen
+):
+    """The page offers "Take the case and sign"; signing gives the case to the physician."""
+    intake = named_case()
+    client.force_login(doc)
+    page = text(client.get(reverse("review:case", args=[intake.pk])))
+    assert "Signing a decision takes it too." in page
+    assert "Nobody has taken this case: signing takes it, and it is recorded as yours." in page
+    assert ">Take the case and sign</button>" in page
+    assert ">Sign decision</button>" not in page
+    response = client.post(
+        reverse("review:decide", args=[intake.pk]),
+        {"kind": "proceed", "reason": "", "screening": intake.latest_screening_id},
+        follow=True,
+    )
+    assert (
+        "Decision signed: Proceed to procedure, by Ada Lovelace at 09:00 on 20 Mar 2025. "
+        "The case of Hopper, Grace (MRN MRN-7731) is now yours: nobody had taken it before you "
+        "signed."
+    ) in text(response)
+    assert "<strong>You</strong> have this case since 20 Mar 2025" in text(response)
+    intake.refresh_from_db()
+    assert intake.assigned_to == doc
+
+
+def test_a_case_one_holds_is_signed_without_a_take(client, default_set, doc, frozen):
+    """Once taken, the button is plain "Sign decision" and the message claims no take."""
+    intake = named_case()
+    reviews.review_take(intake=intake, physician=doc)
+    client.force_login(doc)
+    page = text(client.get(reverse("review:case", args=[intake.pk])))
+    assert ">Sign decision</button>" in page
+    assert "Take the case and sign" not in page
+    response = client.post(
+        reverse("review:decide", args=[intake.pk]),
+        {"kind": "proceed", "reason": "", "screening": intake.latest_screening_id},
+        follow=True,
+    )
+    assert "Decision signed: Proceed to procedure, by Ada Lovelace" in text(response)
+    assert "is now yours" not in text(response)
+
+
+def test_an_amendment_of_a_released_case_takes_it_and_says_so(client, default_set, doc):
+    """A decided case released to nobody: the amendment button takes it, named by patient."""
+    intake = named_case()
+    first = decide(intake, doc, DecisionKind.PROCEED)
+    reviews.review_assign(intake=intake, assignee=None, by=doc, expected_assignee_id=doc.pk)
+    client.force_login(doc)
+    page = text(client.get(reverse("review:case", args=[intake.pk])))
+    assert ">Take the case and sign the amendment</button>" in page
+    response = client.post(
+        reverse("review:amend", args=[intake.pk, first.pk]),
+        {
+            "amend-kind": "conservative",
+            "amend-reason": "Improving on physiotherapy.",
+            "amend-screening": first.screening_id,
+        },
+        follow=True,
+    )
+    assert (
+        "The case of Hopper, Grace (MRN MRN-7731) is now yours: nobody had taken it before you "
+        "signed."
+    ) in text(response)
+    intake.refresh_from_db()
+    assert intake.assigned_to == doc

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import csv
 import datetime
+import html
 import io
+import re
 
 import pytest
 import time_machine
@@ -13,9 +15,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from intake.models import IntakeStatus
+from intake.models import DecisionKind, IntakeStatus
 from intake.selectors import exports as export_selectors
 from intake.selectors import queue as queue_selectors
+from intake.services import reviews
 from screener.models import Procedure
 from tests.factories import FrontDeskFactory, IntakeFactory, PatientFactory, PhysicianFactory
 from tests.intake.review.factories import answers_for, submitted_intake
@@ -415,7 +418,8 @@ def test_csv_export_has_every_filtered_case_in_queue_order(client, doc, mixed, f
         "77",
         "Percutaneous vertebroplasty",
         "Submitted",
-        "",  # no physician decision yet: decision, by, at
+        "",  # no physician decision yet: decision, by, at, planned date
+        "",
         "",
         "",
         "Urgent referral",
@@ -427,8 +431,8 @@ def test_csv_export_has_every_filtered_case_in_queue_order(client, doc, mixed, f
         "no",
         "Ada Lovelace",
     ]
-    assert rows[1][10:12] == ["yes", "no"]  # the emergency, no action recorded yet
-    assert rows[-1][15] == "yes"  # contraindicated, 10 days old: past the limit
+    assert rows[1][11:13] == ["yes", "no"]  # the emergency, no action recorded yet
+    assert rows[-1][16] == "yes"  # contraindicated, 10 days old: past the limit
 
 
 def test_csv_export_applies_filters_and_the_search(client, doc, default_set, frozen):
@@ -502,3 +506,134 @@ def test_the_review_factory_screens_each_outcome(default_set, outcome, expected)
     """Guard for these tests: the answers of each kind screen to the outcome they name."""
     intake = submitted_intake(answers=answers_for(outcome))
     assert (intake.outcome, intake.emergency, intake.status) == (*expected, "submitted")
+
+
+# ------------------------------------------------------------------------------------------
+# The decided view
+
+
+def _row_texts(response) -> list[str]:
+    """Each body row of the queue table as a reader sees it (tags dropped, spaces collapsed)."""
+    page = response.content.decode()
+    body = page[page.index("<tbody>") : page.index("</tbody>")]
+    rows = re.findall(r"<tr\b.*?</tr>", body, flags=re.S)
+    return [" ".join(html.unescape(re.sub(r"<[^>]+>", " ", row)).split()) for row in rows]
+
+
+def _headers(response) -> list[str]:
+    page = response.content.decode()
+    head = page[page.index("<thead>") : page.index("</thead>")]
+    cells = re.findall(r"<th\b[^>]*>(.*?)</th>", head, flags=re.S)
+    return [" ".join(html.unescape(re.sub(r"<[^>]+>", " ", cell)).split()) for cell in cells]
+
+
+def test_the_decided_view_shows_the_decision_who_when_and_the_planned_date(
+    client, doc, default_set
+):
+    """Columns for the decision, who signed it, when, and the planned date (blank when none);
+    the wait shown is the one the decision ended, however long ago it was signed."""
+    bo = PhysicianFactory(first_name="Bo", last_name="Baker")
+    planned = submitted_intake(
+        outcome="candidate",
+        submitted_at=ago(hours=30),
+        patient=PatientFactory(last_name="Hopper", first_name="Grace", mrn="MRN-1"),
+    )
+    unplanned = submitted_intake(
+        outcome="conservative",
+        submitted_at=ago(hours=50),
+        patient=PatientFactory(last_name="Keller", first_name="Helen", mrn="MRN-2"),
+    )
+    with time_machine.travel(NOW, tick=False):
+        decision = reviews.review_decide(
+            intake=planned,
+            screening_id=planned.latest_screening_id,
+            kind=DecisionKind.PROCEED,
+            physician=doc,
+            planned_procedure_date=datetime.date(2025, 4, 2),
+        )
+        reviews.review_decide(
+            intake=unplanned,
+            screening_id=unplanned.latest_screening_id,
+            kind=DecisionKind.CONSERVATIVE,
+            physician=bo,
+        )
+    assert decision.planned_procedure_date == datetime.date(2025, 4, 2)
+    with time_machine.travel(NOW + datetime.timedelta(days=10), tick=False):
+        response = client.get(QUEUE, {"status": "decided"})
+    assert _headers(response) == [
+        "Patient",
+        "Age",
+        "Decision",
+        "Decided by",
+        "Decided on",
+        "Planned procedure",
+        "Waited",
+        "Assigned",
+        "Actions",
+    ]
+    assert _row_texts(response) == [
+        "Hopper, Grace MRN MRN-1 · Decided 77 Proceed to procedure The screener suggested: "
+        "Appears to meet criteria Ada Lovelace 20 Mar 2025 09:00 02 Apr 2025 "
+        "30 h until the decision You Open the case of Hopper, Grace",
+        "Keller, Helen MRN MRN-2 · Decided 77 Conservative care The screener suggested: "
+        "Conservative care suggested Bo Baker 20 Mar 2025 09:00 "
+        "2 d 2 h until the decision Bo Baker Open the case of Keller, Helen",
+    ]
+
+
+def test_the_waiting_view_keeps_its_columns(client, doc, mixed, frozen):
+    assert _headers(client.get(QUEUE)) == [
+        "Patient",
+        "Age",
+        "Decision / suggestion",
+        "Key reason",
+        "Waiting",
+        "Assigned",
+        "Actions",
+    ]
+
+
+def test_the_csv_export_has_the_planned_date_and_the_wait_the_decision_ended(
+    client, doc, default_set
+):
+    intake = submitted_intake(outcome="candidate", submitted_at=ago(hours=30))
+    with time_machine.travel(NOW, tick=False):
+        reviews.review_decide(
+            intake=intake,
+            screening_id=intake.latest_screening_id,
+            kind=DecisionKind.PROCEED,
+            physician=doc,
+            planned_procedure_date=datetime.date(2025, 4, 2),
+        )
+    with time_machine.travel(NOW + datetime.timedelta(days=10), tick=False):
+        body = b"".join(client.get(EXPORT, {"status": "decided"}).streaming_content).decode()
+    header, row = list(csv.reader(io.StringIO(body)))
+    cells = dict(zip(header, row, strict=True))
+    assert {name: cells[name] for name in header[6:10]} == {
+        "Physician decision": "Proceed to procedure",
+        "Decided by": "Ada Lovelace",
+        "Decided at": "2025-03-20 09:00",
+        "Planned procedure date": "2025-04-02",
+    }
+    assert cells["Hours waiting (stops at the decision)"] == "30.0"
+
+
+def test_the_decided_view_query_count_does_not_grow_with_the_number_of_cases(
+    client, doc, default_set, frozen
+):
+    def decided_queries(count: int) -> int:
+        for _ in range(count):
+            intake = submitted_intake(outcome="candidate", submitted_at=ago(hours=2))
+            reviews.review_decide(
+                intake=intake,
+                screening_id=intake.latest_screening_id,
+                kind=DecisionKind.PROCEED,
+                physician=doc,
+                planned_procedure_date=datetime.date(2025, 4, 2),
+            )
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(QUEUE, {"status": "decided"})
+        assert "02 Apr 2025" in response.content.decode()
+        return len(queries)
+
+    assert decided_queries(2) == decided_queries(20)

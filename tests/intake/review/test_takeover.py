@@ -245,9 +245,11 @@ def test_the_case_of_another_physician_offers_take_over_instead_of_deciding(
         reverse("review:take-over", args=[intake.pk]), {"expected_holder": ada.pk}, follow=True
     )
     assert taken.redirect_chain == [(reverse("review:case", args=[intake.pk]), 302)]
-    assert f"You have taken over intake {intake.pk} from Ada Lovelace. The change is recorded." in (
-        text(taken)
-    )
+    patient = intake.patient
+    assert (
+        f"You have taken over the case of {patient.last_name}, {patient.first_name} "
+        f"(MRN {patient.mrn}) from Ada Lovelace. The change is recorded."
+    ) in text(taken)
     assert taken.context["decide_form"] is not None
     assert reverse("review:take-over", args=[intake.pk]) not in text(taken)
     event = AuditEvent.objects.get(action="change", part="assignment")
