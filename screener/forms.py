@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -25,7 +26,17 @@ from screener.models import (
     GoldenCase,
     Question,
     Rule,
+    plain_number,
 )
+
+
+class PlainNumberInput(forms.NumberInput):
+    """A decimal's input showing the number as typed (``50``, not ``50.0000`` or ``5E+1``)."""
+
+    def format_value(self, value: Any) -> str | None:
+        if isinstance(value, Decimal):
+            return plain_number(value)
+        return super().format_value(value)
 
 
 class LinesField(forms.CharField):

@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from screener import services, validation
+from screener.admin.inlines import PlainNumbersMixin
 from screener.admin_params import QuerySafeAdminMixin
 from screener.forms import GoldenCaseForm, QuestionForm, RuleForm
 from screener.models import CriteriaSet, CriteriaSetStatus
@@ -92,7 +93,7 @@ class RuleAdmin(PartAdmin):
     ordering = ("criteria_set", "order", "id")
 
 
-class QuestionAdmin(PartAdmin):
+class QuestionAdmin(PlainNumbersMixin, PartAdmin):
     form = QuestionForm
     list_display = ("code", "section", "type", "requirement", "prompt", "set_label")
     list_filter = ("criteria_set", "section", "type", "requirement")
