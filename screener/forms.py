@@ -155,8 +155,8 @@ class RuleForm(DraftOnlyFormMixin, forms.ModelForm):
             "source",
         ]
         widgets = {
-            "condition": forms.Textarea(attrs={"rows": 2, "cols": 48}),
-            "message": forms.Textarea(attrs={"rows": 2, "cols": 48}),
+            "condition": forms.Textarea(attrs={"rows": 3, "cols": 30}),
+            "message": forms.Textarea(attrs={"rows": 3, "cols": 30}),
         }
 
 
