@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.forms.fields import InvalidJSONInput
 
 from screener import adapters, engine
+from screener.labels import OUTCOME_CHOICES_LABELLED
 from screener.models import (
     SHOWN_WITH_CHOICES,
     CodingRow,
@@ -352,6 +353,8 @@ class GoldenCaseForm(DraftOnlyFormMixin, forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["check_missing"].initial = self.instance.expected_missing is not None
+        if "expected_outcome" in self.fields:  # a label a person reads, the code beside it
+            self.fields["expected_outcome"].choices = [("", "---------"), *OUTCOME_CHOICES_LABELLED]
         if "criteria_set" in self.fields:
             self.fields["criteria_set"].queryset = CriteriaSet.objects.filter(
                 status=CriteriaSetStatus.DRAFT

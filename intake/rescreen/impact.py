@@ -59,7 +59,10 @@ class ImpactReport:
                     "intake_id": case.intake_id,
                     "before": case.before,
                     "after": case.after,
-                    "flipped": [[f.code, f.held_before, f.holds_now] for f in case.flipped],
+                    "flipped": [
+                        [f.code, f.held_before, f.holds_now, f.effect, f.message]
+                        for f in case.flipped
+                    ],
                 }
                 for case in self.cases
             ],
@@ -123,7 +126,10 @@ class ImpactTally:
         if after != row.outcome:
             self.counts[(row.outcome, after)] += 1
             if len(self._changed) < MAX_LISTED_CASES:
-                rules = [{"code": rule.code, "holds": rule.holds} for rule in result.rules]
+                rules = [
+                    {"code": rule.code, "holds": rule.holds, "message": rule.message}
+                    for rule in result.rules
+                ]
                 self._changed.append((row.intake_id, row.screening_id, row.outcome, after, rules))
 
     def change_rows(self) -> list[tuple[str, str, int]]:
@@ -142,9 +148,10 @@ class ImpactTally:
         earlier = rule_lookup(screening_ids) if rule_lookup and screening_ids else {}
         cases = []
         for intake_id, screening_id, before, after, rules in self._changed:
-            # Code and result only: a report lists which rules flipped, kept as JSON.
+            # Code, result and message: a report lists which rules flipped, kept as JSON.
             earlier_rules = [
-                {"code": r["code"], "holds": r["holds"]} for r in earlier.get(screening_id, [])
+                {"code": r["code"], "holds": r["holds"], "message": r.get("message", "")}
+                for r in earlier.get(screening_id, [])
             ]
             flips = rule_flips(earlier_rules, rules)
             cases.append(CaseChange(intake_id, before, after, flips))

@@ -20,6 +20,7 @@ from screener.forms import (
     QuestionForm,
     RuleForm,
 )
+from screener.labels import outcome_text
 from screener.models import (
     CodingRow,
     ContentBlock,
@@ -151,7 +152,11 @@ class GoldenCaseInline(ReadOnlyAdmin, admin.TabularInline):
 
     model = GoldenCase
     extra = 0
-    fields = ("order", "name", "description", "expected_outcome", "expected_holding", "as_of")
+    fields = ("order", "name", "description", "expected", "expected_holding", "as_of")
     readonly_fields = fields
     show_change_link = True
     verbose_name_plural = "golden cases (edit each on its own page; run them with the button)"
+
+    @admin.display(description="expected outcome")
+    def expected(self, case: GoldenCase) -> str:
+        return outcome_text(case.expected_outcome)

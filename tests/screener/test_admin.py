@@ -279,7 +279,10 @@ def test_run_golden_cases_shows_pass_and_fail_with_the_difference(client_admin, 
     assert "56 passed, 1 failed." in page
     failing = [r for r in response.context["results"] if not r.passed]
     assert [r.case.name for r in failing] == ["ex-stable-two-findings-on-warfarin"]
-    assert "outcome: expected candidate_with_cautions, got conservative" in page
+    assert (
+        "outcome: expected Appears to meet criteria, cautions to review "
+        "(candidate_with_cautions), got Conservative care suggested (conservative)"
+    ) in page
 
 
 def test_publish_page_refuses_and_says_which(client_admin, default_set):

@@ -9,6 +9,8 @@ from html.parser import HTMLParser
 
 import pytest
 
+from intake.outcomes import OUTCOME_LABELS
+from screener import labels
 from screener.models import Parameter, Rule, plain_number
 from screener.services import criteria_set_clone
 from tests.screener.test_admin import change_form_data, set_page, text, url
@@ -132,3 +134,37 @@ def test_the_change_log_reads_numbers_as_typed(client_admin, default_set):
     assert client_admin.post(page, data).status_code == 302
     page = text(client_admin.get(set_page(draft, "history")))
     assert "Parameter platelets_min: value 50 -&gt; 47.5" in page
+
+
+# -- outcome and rule labels ----------------------------------------------------------------
+
+
+def test_the_criteria_side_names_outcomes_as_the_intake_side_does():
+    """screener keeps its own copy (it never imports intake): the same words."""
+    assert labels.OUTCOME_LABELS == OUTCOME_LABELS
+
+
+def test_golden_cases_read_their_expected_outcome_as_a_label(client_admin, default_set):
+    draft = criteria_set_clone(criteria_set=default_set)
+    case = draft.goldencase_set.get(name="ex-stable-two-findings-on-warfarin")
+    summary = text(client_admin.get(set_page(draft, "golden")))
+    assert "Appears to meet criteria, cautions to review (candidate_with_cautions)" in summary
+    listed = text(client_admin.get(url("goldencase_changelist")))
+    assert "Appears to meet criteria, cautions to review (candidate_with_cautions)" in listed
+    form = text(client_admin.get(url("goldencase_change", case.pk)))
+    assert (
+        '<option value="candidate_with_cautions" selected>Appears to meet criteria, cautions to '
+        "review (candidate_with_cautions)</option>"
+    ) in form
+
+
+def test_a_failing_golden_case_names_the_rule_by_its_message(client_admin, default_set):
+    draft = criteria_set_clone(criteria_set=default_set)
+    case = draft.goldencase_set.get(name="ex-pain-score-missing")
+    case.expected_holding = ["rf_minor"]
+    case.save()
+    page = text(client_admin.get(url("criteriaset_golden", draft.pk)))
+    assert (
+        "rule “The patient is under 18 and outside this pathway. Refer to a paediatric "
+        "specialist.” (rf_minor): expected to hold, but does not"
+    ) in page.replace("&ldquo;", "“").replace("&rdquo;", "”")

@@ -28,7 +28,7 @@ from tests.screener.jobs import (
     warfarin_count,
 )
 from tests.screener.test_admin import text, url
-from tests.screener.test_admin_story import table
+from tests.screener.test_admin_story import CAUTIONS, CONSERVATIVE, table
 
 pytestmark = pytest.mark.django_db
 
@@ -210,9 +210,7 @@ def test_a_rescreen_killed_after_a_batch_resumes_where_it_stopped_with_exact_cou
     ]
     assert "Resumed: the task worker continues it." in done
     assert "7 intakes screened under vertebroplasty v2" in done
-    assert table(done, "outcome-changes") == [
-        ["candidate_with_cautions", "conservative", str(changed)]
-    ]
+    assert table(done, "outcome-changes") == [[CAUTIONS, CONSERVATIVE, str(changed)]]
     assert "Resumed after its worker stopped: run 2." in done
 
 
