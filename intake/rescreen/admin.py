@@ -117,7 +117,7 @@ def enqueue_job(request: HttpRequest, job: CriteriaJob) -> HttpResponseRedirect:
         services.criteria_job_task_set(job_id=job.pk, task_id=str(result.id))
 
     transaction.on_commit(enqueue)
-    messages.info(request, f"{job.get_kind_display()} queued; this page refreshes itself.")
+    messages.info(request, f"{job.get_kind_display()} queued; this page updates itself while it runs.")
     return HttpResponseRedirect(reverse("admin:screener_criteriajob_change", args=[job.pk]))
 
 

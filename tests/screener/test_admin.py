@@ -466,7 +466,8 @@ def test_a_queued_job_says_it_waits_for_the_worker(client_admin, default_set):
     job = CriteriaJob.objects.create(kind=CriteriaJobKind.RESCREEN, criteria_set=default_set)
     page = text(client_admin.get(url("criteriajob_change", job.pk)))
     assert "Waiting for the task worker" in page
-    assert '<meta http-equiv="refresh" content="2">' in page
+    assert "<code>manage.py run_worker</code>" in page and "db_worker" not in page
+    assert 'data-job-running data-refresh-seconds="2"' in page
 
 
 def test_a_task_whose_job_is_gone_does_nothing(default_set):

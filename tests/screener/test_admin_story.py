@@ -126,7 +126,11 @@ def test_threshold_change_from_clone_to_the_physicians_case_view(
     assert (job.status, len(job.task_id)) == ("done", 32)  # the django-tasks result id
     progress = text(client_admin.get(response["Location"]))
     assert "6 / 6 intakes done (100%)." in progress
-    assert 'http-equiv="refresh"' not in progress  # finished: no more refreshing
+    assert 'http-equiv="refresh"' not in progress
+    assert "data-job-running" not in progress and "job_progress" not in progress  # finished
+    assert "6 intakes screened under vertebroplasty v2" in progress
+    assert "<strong>3</strong> changed outcome, 3 did not." in progress
+    assert "would change" not in progress
     assert table(progress, "outcome-changes") == [[CAUTIONS, CONSERVATIVE, "3"]]
     moved = seeded["warfarin"][0]
     moved.refresh_from_db()
@@ -197,7 +201,10 @@ def test_progress_page_refreshes_itself_while_the_job_runs(client_admin, default
         outcome_changes=[["candidate", "conservative", 12]],
     )
     page = text(client_admin.get(url("criteriajob_change", job.pk)))
-    assert '<meta http-equiv="refresh" content="2">' in page
+    assert 'http-equiv="refresh"' not in page  # no meta refresh: a script polls, and a link
+    assert 'data-job-running data-refresh-seconds="2"' in page
+    assert re.search(r'<script src="/static/js/job_progress\.[\w.]*js" defer></script>', page)
+    assert f'<a href="{url("criteriajob_change", job.pk)}" id="job-refresh">Refresh</a>' in page
     assert "250 / 1000 intakes done (25%)." in page
     assert table(page, "outcome-changes") == [
         ["Appears to meet criteria candidate", CONSERVATIVE, "12"]

@@ -106,7 +106,7 @@ def test_a_job_without_heartbeat_for_the_stall_time_shows_stalled(client_admin, 
         "re-screens the rest, each intake once, and the counts cover every run." in page
     )
     assert f'href="{url("criteriajob_resume", job.pk)}"' in page
-    assert '<meta http-equiv="refresh" content="2">' in page  # a worker may resume it
+    assert 'data-job-running data-refresh-seconds="2"' in page  # a worker may resume it
 
 
 def test_the_stall_time_is_a_setting(client_admin, default_set, settings):
