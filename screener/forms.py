@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -15,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.forms.fields import InvalidJSONInput
 
 from screener import adapters, engine
+from screener.labels import OUTCOME_CHOICES_LABELLED
 from screener.models import (
     SHOWN_WITH_CHOICES,
     CodingRow,
@@ -25,7 +27,17 @@ from screener.models import (
     GoldenCase,
     Question,
     Rule,
+    plain_number,
 )
+
+
+class PlainNumberInput(forms.NumberInput):
+    """A decimal's input showing the number as typed (``50``, not ``50.0000`` or ``5E+1``)."""
+
+    def format_value(self, value: Any) -> str | None:
+        if isinstance(value, Decimal):
+            return plain_number(value)
+        return super().format_value(value)
 
 
 class LinesField(forms.CharField):
@@ -144,8 +156,8 @@ class RuleForm(DraftOnlyFormMixin, forms.ModelForm):
             "source",
         ]
         widgets = {
-            "condition": forms.Textarea(attrs={"rows": 2, "cols": 48}),
-            "message": forms.Textarea(attrs={"rows": 2, "cols": 48}),
+            "condition": forms.Textarea(attrs={"rows": 3, "cols": 30}),
+            "message": forms.Textarea(attrs={"rows": 3, "cols": 30}),
         }
 
 
@@ -341,6 +353,8 @@ class GoldenCaseForm(DraftOnlyFormMixin, forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["check_missing"].initial = self.instance.expected_missing is not None
+        if "expected_outcome" in self.fields:  # a label a person reads, the code beside it
+            self.fields["expected_outcome"].choices = [("", "---------"), *OUTCOME_CHOICES_LABELLED]
         if "criteria_set" in self.fields:
             self.fields["criteria_set"].queryset = CriteriaSet.objects.filter(
                 status=CriteriaSetStatus.DRAFT

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from screener import adapters, engine
+from screener.labels import outcome_text
 from screener.models import CriteriaSet, GoldenCase
 
 
@@ -38,18 +39,22 @@ def golden_case_differences(
     outcome = str(result.outcome)
     differences = []
     if outcome != case.expected_outcome:
-        differences.append(f"outcome: expected {case.expected_outcome}, got {outcome}")
+        differences.append(
+            f"outcome: expected {outcome_text(case.expected_outcome)}, got {outcome_text(outcome)}"
+        )
     if case.expected_missing is not None and list(result.missing) != list(case.expected_missing):
         expected = ", ".join(case.expected_missing) or "nothing"
         got = ", ".join(result.missing) or "nothing"
         differences.append(f"missing: expected {expected}, got {got}")
     holding = {rule.code for rule in result.rules if rule.holds}
-    known = {rule.code for rule in result.rules}
+    messages = {rule.code: rule.message for rule in result.rules}
     for code in case.expected_holding or ():
-        if code not in known:
+        if code not in messages:
             differences.append(f"rule {code}: expected to hold, but the set has no such rule")
         elif code not in holding:
-            differences.append(f"rule {code}: expected to hold, but does not")
+            differences.append(
+                f"rule “{messages[code] or code}” ({code}): expected to hold, but does not"
+            )
     return outcome, differences
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -24,6 +25,15 @@ identifier_validator = RegexValidator(
     r"^[A-Za-z][A-Za-z0-9_]*\Z",
     "Use letters, digits and underscores, starting with a letter.",
 )
+
+
+def plain_number(value: Decimal | int | float | None) -> str:
+    """A number as a person types it: ``50``, ``1.5``, ``0.25``; never exponent notation
+    (``Decimal.normalize`` gives ``5E+1``) nor the column's padding (``50.0000``)."""
+    if value is None:
+        return ""
+    number = Decimal(str(value)).normalize()
+    return "0" if number.is_zero() else f"{number:f}"
 
 
 class ImmutableCriteriaError(Exception):
@@ -424,7 +434,7 @@ class Parameter(CriteriaItem):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} = {self.value.normalize()}"
+        return f"{self.name} = {plain_number(self.value)}"
 
 
 class DerivedValue(CriteriaItem):

@@ -21,6 +21,7 @@ from django.core.validators import slug_re
 from django.db import models
 
 from screener import adapters, engine
+from screener.labels import outcome_text
 from screener.models import (
     CodingRow,
     ContentBlock,
@@ -458,9 +459,9 @@ def snapshot_diff(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
                 continue
             for field, value in row.items():
                 if old_rows[name].get(field) != value:
-                    lines.append(
-                        f"{label} {name}: {field} {_show(old_rows[name].get(field))} -> "
-                        f"{_show(value)}"
-                    )
+                    old = old_rows[name].get(field)
+                    if field == "expected_outcome":  # a golden case's: as a person reads it
+                        old, value = outcome_text(old), outcome_text(value)
+                    lines.append(f"{label} {name}: {field} {_show(old)} -> {_show(value)}")
         lines.extend(f"{label} {name} removed" for name in old_rows if name not in new_rows)
     return lines

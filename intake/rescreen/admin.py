@@ -18,7 +18,8 @@ from django.urls import reverse
 
 from intake.rescreen import selectors
 from intake.rescreen.forms import ImpactPreviewForm
-from intake.rescreen.impact import impact_preview
+from intake.rescreen.impact import impact_preview, with_patients
+from intake.roles import PHYSICIAN, has_role
 from screener import services, tasks
 from screener.models import CriteriaJob, CriteriaJobKind, CriteriaSet, CriteriaSetStatus
 from screener.selectors import newest_published_set
@@ -60,7 +61,10 @@ def impact_view(
                 user=request.user,
             )
             return enqueue_job(request, job)
-        report = impact_preview(criteria_set=criteria_set, limit=limit)
+        report = with_patients(
+            impact_preview(criteria_set=criteria_set, limit=limit),
+            can_see_patients=has_role(request.user, PHYSICIAN),
+        )
     return model_admin.render_page(
         request,
         "impact",
@@ -113,7 +117,7 @@ def enqueue_job(request: HttpRequest, job: CriteriaJob) -> HttpResponseRedirect:
         services.criteria_job_task_set(job_id=job.pk, task_id=str(result.id))
 
     transaction.on_commit(enqueue)
-    messages.info(request, f"{job.get_kind_display()} queued; this page refreshes itself.")
+    messages.info(request, f"{job.get_kind_display()} queued; this page updates itself while it runs.")
     return HttpResponseRedirect(reverse("admin:screener_criteriajob_change", args=[job.pk]))
 
 

@@ -14,11 +14,18 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from django.urls import reverse
+
 from intake.history import RuleFlip, rule_flips
-from intake.rescreen.selectors import IntakeRow, earlier_rule_results, submitted_intake_rows
+from intake.rescreen.selectors import (
+    IntakeRow,
+    earlier_rule_results,
+    intake_patients,
+    submitted_intake_rows,
+)
 from screener import adapters, engine
 from screener.models import CriteriaSet
 
@@ -32,6 +39,9 @@ class CaseChange:
     before: str
     after: str
     flipped: tuple[RuleFlip, ...]
+    # Filled for a reader who may see patients (``with_patients``), never stored with a job.
+    patient: str = ""
+    case_url: str = ""
 
 
 @dataclass
@@ -59,7 +69,10 @@ class ImpactReport:
                     "intake_id": case.intake_id,
                     "before": case.before,
                     "after": case.after,
-                    "flipped": [[f.code, f.held_before, f.holds_now] for f in case.flipped],
+                    "flipped": [
+                        [f.code, f.held_before, f.holds_now, f.effect, f.message]
+                        for f in case.flipped
+                    ],
                 }
                 for case in self.cases
             ],
@@ -85,6 +98,26 @@ class ImpactReport:
             changed=data["changed"],
             dropped_answers=data["dropped_answers"],
         )
+
+
+def with_patients(report: ImpactReport, can_see_patients: bool) -> ImpactReport:
+    """The report with each listed case naming its patient ("last, first, MRN") and linking to
+    its case view, for a reader allowed to see patients (physicians); unchanged otherwise
+    (a criteria admin sees intake numbers and outcome changes only)."""
+    if not can_see_patients or not report.cases:
+        return report
+    patients = intake_patients([case.intake_id for case in report.cases])
+    cases = [
+        replace(
+            case,
+            patient=", ".join(patients[case.intake_id]),
+            case_url=reverse("review:case", args=[case.intake_id]),
+        )
+        if case.intake_id in patients
+        else case
+        for case in report.cases
+    ]
+    return replace(report, cases=cases)
 
 
 def screen_row(
@@ -123,7 +156,10 @@ class ImpactTally:
         if after != row.outcome:
             self.counts[(row.outcome, after)] += 1
             if len(self._changed) < MAX_LISTED_CASES:
-                rules = [{"code": rule.code, "holds": rule.holds} for rule in result.rules]
+                rules = [
+                    {"code": rule.code, "holds": rule.holds, "message": rule.message}
+                    for rule in result.rules
+                ]
                 self._changed.append((row.intake_id, row.screening_id, row.outcome, after, rules))
 
     def change_rows(self) -> list[tuple[str, str, int]]:
@@ -142,9 +178,10 @@ class ImpactTally:
         earlier = rule_lookup(screening_ids) if rule_lookup and screening_ids else {}
         cases = []
         for intake_id, screening_id, before, after, rules in self._changed:
-            # Code and result only: a report lists which rules flipped, kept as JSON.
+            # Code, result and message: a report lists which rules flipped, kept as JSON.
             earlier_rules = [
-                {"code": r["code"], "holds": r["holds"]} for r in earlier.get(screening_id, [])
+                {"code": r["code"], "holds": r["holds"], "message": r.get("message", "")}
+                for r in earlier.get(screening_id, [])
             ]
             flips = rule_flips(earlier_rules, rules)
             cases.append(CaseChange(intake_id, before, after, flips))

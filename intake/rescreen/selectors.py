@@ -91,3 +91,14 @@ def earlier_rule_results(screening_ids: list[int]) -> dict[int, list[dict]]:
         chunk = screening_ids[start : start + 1000]
         found.update(Screening.objects.filter(pk__in=chunk).values_list("id", "rule_results"))
     return found
+
+
+def intake_patients(intake_ids: list[int]) -> dict[int, tuple[str, str, str]]:
+    """(last name, first name, MRN) of each intake's patient, by intake id: for users who may
+    see patients (the impact preview names them to physicians only)."""
+    return {
+        intake_id: (last, first, mrn)
+        for intake_id, last, first, mrn in Intake.objects.filter(pk__in=intake_ids).values_list(
+            "id", "patient__last_name", "patient__first_name", "patient__mrn"
+        )
+    }

@@ -30,6 +30,7 @@ from django.db.models import F, Value
 from django.utils import timezone
 
 from intake.models import Intake, Screening, ScreeningKind
+from intake.outcomes import OUTCOME_LABELS
 from intake.rescreen import selectors
 from intake.rescreen.impact import ImpactReport, ImpactTally, screen_row
 from intake.services.emergencies import emergency_still_open
@@ -132,7 +133,10 @@ def rescreen_change_record(
             f"Re-screened {report.evaluated:,} open intakes onto {target}; "
             f"{report.changed:,} changed outcome"
         ),
-        details=[f"{a} -> {b}: {n}" for a, b, n in report.changes],
+        details=[
+            f"{OUTCOME_LABELS.get(a, a)} -> {OUTCOME_LABELS.get(b, b)}: {n}"
+            for a, b, n in report.changes
+        ],
         user=user,
     )
 

@@ -19,7 +19,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html, format_html_join
 
 from screener import services, validation
 from screener.admin.inlines import (
@@ -33,7 +32,7 @@ from screener.admin.inlines import (
     QuestionInline,
     RuleInline,
 )
-from screener.admin.pages import PAGES
+from screener.admin.pages import PAGES, message_with_lines
 from screener.admin.records import CriteriaChangeInline
 from screener.admin_params import QuerySafeAdminMixin, object_pk, refuse_nul
 from screener.hooks import CriteriaSetPage, registry
@@ -170,10 +169,10 @@ class CriteriaSetAdmin(QuerySafeAdminMixin, admin.ModelAdmin):
             )
         messages.error(
             request,
-            format_html(
-                "Nothing was saved: {} expression problem(s), shown on their rows.<ul>{}</ul>",
-                len(check.problems),
-                format_html_join("", "<li>{}</li>", ((str(p),) for p in check.problems)),
+            message_with_lines(
+                f"Nothing was saved: {len(check.problems)} expression problem(s), shown on "
+                "their rows.",
+                ((str(p),) for p in check.problems),
             ),
         )
 

@@ -8,11 +8,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db import models
 from django.http import HttpRequest
 
 from screener import engine
 from screener.admin.records import ReadOnlyAdmin
-from screener.forms import CodingRowForm, ContentBlockForm, QuestionForm, RuleForm
+from screener.forms import (
+    CodingRowForm,
+    ContentBlockForm,
+    PlainNumberInput,
+    QuestionForm,
+    RuleForm,
+)
+from screener.labels import outcome_text
 from screener.models import (
     CodingRow,
     ContentBlock,
@@ -23,9 +31,52 @@ from screener.models import (
     Parameter,
     Question,
     Rule,
+    plain_number,
 )
 
 EFFECTS = [e.value for e in engine.Effect]
+
+
+class PlainNumbersMixin:
+    """A part's decimal fields (a parameter's value, a question's bounds) shown as typed:
+    ``50``, ``1.5``. In their inputs through the widget; read-only (a published set, a
+    view-only user) through ``<field>_shown``, as the admin would show ``50.0000``."""
+
+    formfield_overrides = {models.DecimalField: {"widget": PlainNumberInput}}
+    shown_numbers = {"value": "value_shown", "min_value": "min_shown", "max_value": "max_shown"}
+
+    def get_fields(self, request: HttpRequest, obj: Any = None):
+        fields = super().get_fields(request, obj)  # type: ignore[misc]
+        if self.has_change_permission(request, obj):  # type: ignore[attr-defined]
+            return fields
+        decimals = self._decimal_fields()
+        # dict: Django's own get_fields may list the read-only names already
+        return list(dict.fromkeys(self.shown_numbers[f] if f in decimals else f for f in fields))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
+        readonly = tuple(super().get_readonly_fields(request, obj))  # type: ignore[misc]
+        if self.has_change_permission(request, obj):  # type: ignore[attr-defined]
+            return readonly
+        return (*readonly, *(self.shown_numbers[f] for f in self._decimal_fields()))
+
+    def _decimal_fields(self) -> set[str]:
+        return {
+            f.name
+            for f in self.model._meta.concrete_fields  # type: ignore[attr-defined]
+            if isinstance(f, models.DecimalField) and f.name in self.shown_numbers
+        }
+
+    @admin.display(description="value")
+    def value_shown(self, obj: Any) -> str:
+        return plain_number(obj.value)
+
+    @admin.display(description="min value")
+    def min_shown(self, obj: Any) -> str:
+        return plain_number(obj.min_value) or "-"
+
+    @admin.display(description="max value")
+    def max_shown(self, obj: Any) -> str:
+        return plain_number(obj.max_value) or "-"
 
 
 class FrozenWhenPublishedInline(admin.TabularInline):
@@ -47,7 +98,7 @@ class FrozenWhenPublishedInline(admin.TabularInline):
         return not self._frozen(obj) and super().has_delete_permission(request, obj)
 
 
-class QuestionInline(FrozenWhenPublishedInline):
+class QuestionInline(PlainNumbersMixin, FrozenWhenPublishedInline):
     model = Question
     form = QuestionForm
     fields = tuple(name for name in QuestionForm.Meta.fields if name != "criteria_set")
@@ -58,7 +109,7 @@ class QuestionInline(FrozenWhenPublishedInline):
         return queryset.filter(section=section) if section else queryset
 
 
-class ParameterInline(FrozenWhenPublishedInline):
+class ParameterInline(PlainNumbersMixin, FrozenWhenPublishedInline):
     model = Parameter
     fields = ("order", "name", "value", "label", "meaning")
 
@@ -101,7 +152,11 @@ class GoldenCaseInline(ReadOnlyAdmin, admin.TabularInline):
 
     model = GoldenCase
     extra = 0
-    fields = ("order", "name", "description", "expected_outcome", "expected_holding", "as_of")
+    fields = ("order", "name", "description", "expected", "expected_holding", "as_of")
     readonly_fields = fields
     show_change_link = True
     verbose_name_plural = "golden cases (edit each on its own page; run them with the button)"
+
+    @admin.display(description="expected outcome")
+    def expected(self, case: GoldenCase) -> str:
+        return outcome_text(case.expected_outcome)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from screener import selectors, services
 from screener.forms import ConfirmForm
@@ -22,6 +23,14 @@ from screener.transfer import criteria_set_data
 
 if TYPE_CHECKING:
     from screener.admin.criteria_set import CriteriaSetAdmin
+
+
+def message_with_lines(intro: str, lines) -> SafeString:
+    """A message's text and one line per item, escaped. Not a nested list: the admin styles
+    every ``li`` of its message list as a message of its own (a green tick under a red error)."""
+    return format_html(
+        "{}{}", intro, format_html_join("", '<br><span class="message-line">{}</span>', lines)
+    )
 
 
 def golden_view(model_admin: CriteriaSetAdmin, request: HttpRequest, object_id: str):
@@ -51,10 +60,9 @@ def publish_view(model_admin: CriteriaSetAdmin, request: HttpRequest, object_id:
         except services.PublishRefused as refused:
             messages.error(
                 request,
-                format_html(
-                    "Not published: {} still has problems.<ul>{}</ul>",
-                    criteria_set,
-                    format_html_join("", "<li>{}</li>", ((m,) for m in refused.messages)),
+                message_with_lines(
+                    f"Not published: {criteria_set} still has problems.",
+                    ((m,) for m in refused.messages),
                 ),
             )
             return HttpResponseRedirect(request.path)

@@ -10,9 +10,11 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from screener import services, validation
+from screener.admin.inlines import PlainNumbersMixin
 from screener.admin_params import QuerySafeAdminMixin
 from screener.forms import GoldenCaseForm, QuestionForm, RuleForm
-from screener.models import CriteriaSet, CriteriaSetStatus
+from screener.labels import outcome_text
+from screener.models import CriteriaSet, CriteriaSetStatus, GoldenCase
 from screener.transfer import criteria_set_data
 
 
@@ -92,7 +94,7 @@ class RuleAdmin(PartAdmin):
     ordering = ("criteria_set", "order", "id")
 
 
-class QuestionAdmin(PartAdmin):
+class QuestionAdmin(PlainNumbersMixin, PartAdmin):
     form = QuestionForm
     list_display = ("code", "section", "type", "requirement", "prompt", "set_label")
     list_filter = ("criteria_set", "section", "type", "requirement")
@@ -102,13 +104,17 @@ class QuestionAdmin(PartAdmin):
 
 class GoldenCaseAdmin(PartAdmin):
     form = GoldenCaseForm
-    list_display = ("name", "expected_outcome", "description", "as_of", "set_label")
+    list_display = ("name", "expected", "description", "as_of", "set_label")
     list_filter = ("criteria_set", "expected_outcome")
     search_fields = ("name", "description")
     ordering = ("criteria_set", "order", "id")
 
     def get_fields(self, request: HttpRequest, obj: Any = None):
         return list(GoldenCaseForm.Meta.fields)
+
+    @admin.display(description="expected outcome", ordering="expected_outcome")
+    def expected(self, case: GoldenCase) -> str:
+        return outcome_text(case.expected_outcome)
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         initial = super().get_changeform_initial_data(request)

@@ -24,7 +24,7 @@ from screener.admin_params import (
     refuse_nul,
 )
 from screener.hooks import registry
-from screener.models import CriteriaChange, CriteriaJob
+from screener.models import CriteriaChange, CriteriaJob, CriteriaJobKind
 
 
 class ReadOnlyAdmin:
@@ -110,6 +110,8 @@ class CriteriaJobAdmin(QuerySafeAdminMixin, ReadOnlyAdmin, admin.ModelAdmin):
                 "original": job,
                 "job": job,
                 "report": report,
+                # A re-screen's report says what changed; a preview's what would change.
+                "report_applied": job.kind == CriteriaJobKind.RESCREEN,
                 "title": f"{job.get_kind_display()}: {job.criteria_set}",
                 "refresh_seconds": 2,
                 **self.stall_context(request, job),

@@ -279,7 +279,10 @@ def test_run_golden_cases_shows_pass_and_fail_with_the_difference(client_admin, 
     assert "56 passed, 1 failed." in page
     failing = [r for r in response.context["results"] if not r.passed]
     assert [r.case.name for r in failing] == ["ex-stable-two-findings-on-warfarin"]
-    assert "outcome: expected candidate_with_cautions, got conservative" in page
+    assert (
+        "outcome: expected Appears to meet criteria, cautions to review "
+        "(candidate_with_cautions), got Conservative care suggested (conservative)"
+    ) in page
 
 
 def test_publish_page_refuses_and_says_which(client_admin, default_set):
@@ -463,7 +466,8 @@ def test_a_queued_job_says_it_waits_for_the_worker(client_admin, default_set):
     job = CriteriaJob.objects.create(kind=CriteriaJobKind.RESCREEN, criteria_set=default_set)
     page = text(client_admin.get(url("criteriajob_change", job.pk)))
     assert "Waiting for the task worker" in page
-    assert '<meta http-equiv="refresh" content="2">' in page
+    assert "<code>manage.py run_worker</code>" in page and "db_worker" not in page
+    assert 'data-job-running data-refresh-seconds="2"' in page
 
 
 def test_a_task_whose_job_is_gone_does_nothing(default_set):

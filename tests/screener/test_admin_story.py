@@ -18,6 +18,10 @@ from tests.screener.test_admin import change_form_data, set_page, text, url
 
 pytestmark = pytest.mark.django_db
 
+# Outcomes as the admin's tables read them: the label, then the code in small type.
+CAUTIONS = "Appears to meet criteria, cautions to review candidate_with_cautions"
+CONSERVATIVE = "Conservative care suggested conservative"
+
 
 @pytest.fixture
 def seeded(default_set):
@@ -66,16 +70,18 @@ def test_threshold_change_from_clone_to_the_physicians_case_view(
             "ex-stable-two-findings-on-warfarin Shared example: outpatient, stable NRS 6 with 30% "
             "height loss and RDQ 19 (2 findings); warfarin with INR 3.5",
             "FAIL",
-            "candidate_with_cautions",
-            "conservative",
-            "outcome: expected candidate_with_cautions, got conservative",
+            "Appears to meet criteria, cautions to review candidate_with_cautions",
+            "Conservative care suggested conservative",
+            "outcome: expected Appears to meet criteria, cautions to review "
+            "(candidate_with_cautions), got Conservative care suggested (conservative)",
         ]
     ]
     # ... which publishing refuses, naming it.
     refused = text(client_admin.post(url("criteriaset_publish", draft.pk), follow=True))
     assert (
-        "Golden case ex-stable-two-findings-on-warfarin: outcome: expected "
-        "candidate_with_cautions, got conservative"
+        "Golden case ex-stable-two-findings-on-warfarin: outcome: expected Appears to meet "
+        "criteria, cautions to review (candidate_with_cautions), got Conservative care "
+        "suggested (conservative)"
     ) in refused
 
     # 4. Fix the case: under the new threshold this patient gets conservative care suggested.
@@ -92,11 +98,14 @@ def test_threshold_change_from_clone_to_the_physicians_case_view(
     # 5. Preview the impact on the seeded intakes: exact counts, and the rule that flipped.
     preview = text(client_admin.post(url("criteriaset_impact", draft.pk), {"limit": "500"}))
     assert "7 intakes screened under vertebroplasty v2" in preview
-    assert table(preview, "outcome-changes") == [["candidate_with_cautions", "conservative", "4"]]
+    assert table(preview, "outcome-changes") == [[CAUTIONS, CONSERVATIVE, "4"]]
     changed = table(preview, "changed-cases")
     expected_ids = sorted([i.pk for i in seeded["warfarin"]] + [seeded["decided"].pk])
     assert sorted(int(r[0]) for r in changed) == expected_ids
-    assert {r[2] for r in changed} == {"pw_outpatient_findings: holds -&gt; does not hold"}
+    assert {r[2] for r in changed} == {
+        "Outpatient with persistent pain despite non-surgical care and two or more structural or "
+        "functional findings. pw_outpatient_findings : no longer holds"
+    }
 
     # 6. Publish: new intakes use v2, v1 stays published for the intakes pinned to it.
     confirm = text(client_admin.get(url("criteriaset_publish", draft.pk)))
@@ -117,8 +126,12 @@ def test_threshold_change_from_clone_to_the_physicians_case_view(
     assert (job.status, len(job.task_id)) == ("done", 32)  # the django-tasks result id
     progress = text(client_admin.get(response["Location"]))
     assert "6 / 6 intakes done (100%)." in progress
-    assert 'http-equiv="refresh"' not in progress  # finished: no more refreshing
-    assert table(progress, "outcome-changes") == [["candidate_with_cautions", "conservative", "3"]]
+    assert 'http-equiv="refresh"' not in progress
+    assert "data-job-running" not in progress and "job_progress" not in progress  # finished
+    assert "6 intakes screened under vertebroplasty v2" in progress
+    assert "<strong>3</strong> changed outcome, 3 did not." in progress
+    assert "would change" not in progress
+    assert table(progress, "outcome-changes") == [[CAUTIONS, CONSERVATIVE, "3"]]
     moved = seeded["warfarin"][0]
     moved.refresh_from_db()
     assert (moved.criteria_set_id, moved.outcome) == (draft.pk, "conservative")
@@ -142,8 +155,9 @@ def test_threshold_change_from_clone_to_the_physicians_case_view(
         ("edited", "Parameter nrs_outpatient_min: value 5 -> 7", cadmin.pk),
         (
             "edited",
-            "Golden case ex-stable-two-findings-on-warfarin: expected_outcome "
-            "candidate_with_cautions -> conservative",
+            "Golden case ex-stable-two-findings-on-warfarin: expected_outcome Appears to meet "
+            "criteria, cautions to review (candidate_with_cautions) -> Conservative care "
+            "suggested (conservative)",
             cadmin.pk,
         ),
         ("published", "Published vertebroplasty v2", cadmin.pk),
@@ -152,6 +166,10 @@ def test_threshold_change_from_clone_to_the_physicians_case_view(
             "Re-screened 6 open intakes onto vertebroplasty v2; 3 changed outcome",
             cadmin.pk,
         ),
+    ]
+    rescreened = CriteriaChange.objects.get(criteria_set=draft, action="rescreened")
+    assert rescreened.details == [
+        "Appears to meet criteria, cautions to review -> Conservative care suggested: 3"
     ]
 
 
@@ -168,7 +186,7 @@ def test_a_preview_over_more_intakes_runs_in_the_background(
     progress = text(client_admin.get(response["Location"]))
     assert "5 / 5 intakes done (100%)." in progress
     assert "5 intakes screened under vertebroplasty v2" in progress
-    assert table(progress, "outcome-changes")[0][:2] == ["candidate_with_cautions", "conservative"]
+    assert table(progress, "outcome-changes")[0][:2] == [CAUTIONS, CONSERVATIVE]
 
 
 def test_progress_page_refreshes_itself_while_the_job_runs(client_admin, default_set):
@@ -183,9 +201,14 @@ def test_progress_page_refreshes_itself_while_the_job_runs(client_admin, default
         outcome_changes=[["candidate", "conservative", 12]],
     )
     page = text(client_admin.get(url("criteriajob_change", job.pk)))
-    assert '<meta http-equiv="refresh" content="2">' in page
+    assert 'http-equiv="refresh"' not in page  # no meta refresh: a script polls, and a link
+    assert 'data-job-running data-refresh-seconds="2"' in page
+    assert re.search(r'<script src="/static/js/job_progress\.[\w.]*js" defer></script>', page)
+    assert f'<a href="{url("criteriajob_change", job.pk)}" id="job-refresh">Refresh</a>' in page
     assert "250 / 1000 intakes done (25%)." in page
-    assert table(page, "outcome-changes") == [["candidate", "conservative", "12"]]
+    assert table(page, "outcome-changes") == [
+        ["Appears to meet criteria candidate", CONSERVATIVE, "12"]
+    ]
 
 
 def test_a_failed_job_says_so_and_what_is_left(client_admin, default_set):

@@ -61,7 +61,10 @@ def test_raising_the_outpatient_threshold_fails_exactly_the_warfarin_example(def
     assert [(r.case.name, r.differences) for r in failed] == [
         (
             "ex-stable-two-findings-on-warfarin",
-            ("outcome: expected candidate_with_cautions, got conservative",),
+            (
+                "outcome: expected Appears to meet criteria, cautions to review "
+                "(candidate_with_cautions), got Conservative care suggested (conservative)",
+            ),
         )
     ]
 
@@ -76,7 +79,10 @@ def test_missing_and_holding_expectations_are_checked_and_reported(default_set):
     [result] = golden_cases_run(draft, [case])
     assert result.differences == (
         "missing: expected nothing, got pain_nrs",
-        "rule ca_anticoagulant: expected to hold, but does not",
+        "rule “Takes an anticoagulant. Plan its management with the prescriber, as this is a "
+        "high-bleeding-risk procedure; a mechanical valve, a coronary stent in the last 12 "
+        "months or a clot in the last 3 months needs a cardiology or haematology plan.” "
+        "(ca_anticoagulant): expected to hold, but does not",
         "rule no_such_rule: expected to hold, but the set has no such rule",
     )
 
@@ -97,8 +103,9 @@ def test_publish_refuses_a_failing_golden_case_then_publishes_once_fixed(default
     with pytest.raises(PublishRefused) as refused:
         criteria_set_publish(criteria_set=draft, now=NOW)
     assert refused.value.messages == [
-        "Golden case ex-stable-two-findings-on-warfarin: outcome: expected "
-        "candidate_with_cautions, got conservative"
+        "Golden case ex-stable-two-findings-on-warfarin: outcome: expected Appears to meet "
+        "criteria, cautions to review (candidate_with_cautions), got Conservative care "
+        "suggested (conservative)"
     ]
     draft.refresh_from_db()
     assert draft.status == CriteriaSetStatus.DRAFT

@@ -28,7 +28,7 @@ from tests.screener.jobs import (
     warfarin_count,
 )
 from tests.screener.test_admin import text, url
-from tests.screener.test_admin_story import table
+from tests.screener.test_admin_story import CAUTIONS, CONSERVATIVE, table
 
 pytestmark = pytest.mark.django_db
 
@@ -106,7 +106,7 @@ def test_a_job_without_heartbeat_for_the_stall_time_shows_stalled(client_admin, 
         "re-screens the rest, each intake once, and the counts cover every run." in page
     )
     assert f'href="{url("criteriajob_resume", job.pk)}"' in page
-    assert '<meta http-equiv="refresh" content="2">' in page  # a worker may resume it
+    assert 'data-job-running data-refresh-seconds="2"' in page  # a worker may resume it
 
 
 def test_the_stall_time_is_a_setting(client_admin, default_set, settings):
@@ -210,9 +210,7 @@ def test_a_rescreen_killed_after_a_batch_resumes_where_it_stopped_with_exact_cou
     ]
     assert "Resumed: the task worker continues it." in done
     assert "7 intakes screened under vertebroplasty v2" in done
-    assert table(done, "outcome-changes") == [
-        ["candidate_with_cautions", "conservative", str(changed)]
-    ]
+    assert table(done, "outcome-changes") == [[CAUTIONS, CONSERVATIVE, str(changed)]]
     assert "Resumed after its worker stopped: run 2." in done
 
 

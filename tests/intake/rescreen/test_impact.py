@@ -46,7 +46,15 @@ def test_counts_outcome_changes_and_the_rules_that_flipped(seeded, threshold_7):
         intake.pk for intake in seeded["warfarin"]
     )
     for case in report.cases:
-        assert case.flipped == (RuleFlip("pw_outpatient_findings", True, False),)
+        assert case.flipped == (
+            RuleFlip(
+                "pw_outpatient_findings",
+                True,
+                False,
+                message="Outpatient with persistent pain despite non-surgical care and two or "
+                "more structural or functional findings.",
+            ),
+        )
 
 
 def test_preview_writes_nothing(seeded, threshold_7):

@@ -1,0 +1,60 @@
+"""The criteria admin's draft pages in Chromium at 1366 px: every part's table fits the page
+(no sideways scroll of the page), and the parameter and rule tables show every column."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from screener.services import criteria_set_clone
+
+PARTS = ["parameters", "questions", "rules", "coding", "content", "golden", "history"]
+
+# Right edges of the header cells beyond the page's visible width (a hidden column).
+COLUMNS_CUT_OFF = """() => [...document.querySelectorAll('.inline-group table thead th')]
+    .filter(th => th.getBoundingClientRect().right > document.documentElement.clientWidth)
+    .map(th => th.textContent.trim())"""
+
+
+@pytest.mark.parametrize("part", PARTS)
+def test_a_draft_part_fits_a_1366_px_screen(criteria_admin_page, default_set, screenshot, part):
+    page = criteria_admin_page
+    draft = criteria_set_clone(criteria_set=default_set)
+    page.goto(f"{reverse('admin:screener_criteriaset_change', args=[draft.pk])}?part={part}")
+    assert page.viewport_size == {"width": 1366, "height": 900}
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.evaluate("window.innerWidth"), f"the {part} page is {width} px wide"
+    if part in ("parameters", "rules"):
+        assert page.evaluate(COLUMNS_CUT_OFF) == []
+        assert page.locator(".inline-group table thead th").count() > 5
+    screenshot(page, part)
+
+
+def test_the_job_progress_page_updates_itself_while_the_job_runs_then_stops(
+    criteria_admin_page, default_set, screenshot
+):
+    """No meta refresh: the page's script polls while the job runs, a Refresh link is shown,
+    and once the job is done the page says so (without a reload) and stops polling."""
+    from playwright.sync_api import expect
+
+    from screener.models import CriteriaJob, CriteriaJobKind, CriteriaJobStatus
+
+    page = criteria_admin_page
+    job = CriteriaJob.objects.create(
+        kind=CriteriaJobKind.RESCREEN,
+        criteria_set=default_set,
+        status=CriteriaJobStatus.RUNNING,
+        total=10,
+        done=4,
+    )
+    page.goto(reverse("admin:screener_criteriajob_change", args=[job.pk]))
+    expect(page.locator("#job-progress")).to_have_text("4 / 10 intakes done (40%).")
+    expect(page.get_by_role("link", name="Refresh")).to_be_visible()
+    assert page.locator('meta[http-equiv="refresh"]').count() == 0
+    page.evaluate("window.stillThePage = true")
+    CriteriaJob.objects.filter(pk=job.pk).update(status=CriteriaJobStatus.DONE, done=10)
+    expect(page.locator("#job-progress")).to_have_text("10 / 10 intakes done (100%).")
+    expect(page.locator("#job-status")).to_contain_text("Done")
+    expect(page.get_by_role("link", name="Refresh")).to_have_count(0)
+    assert page.evaluate("window.stillThePage") is True  # updated in place, not reloaded
+    screenshot(page, "job-done")
