@@ -9,7 +9,11 @@
   function poll(content) {
     const seconds = Number(content.dataset.refreshSeconds) || 2;
     window.setTimeout(function () {
-      fetch(window.location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      // Polling is not the admin at work: it does not keep the session from timing out.
+      fetch(window.location.href, {
+        credentials: "same-origin",
+        headers: { Accept: "text/html", "X-Session-Activity": "none" },
+      })
         .then(function (response) {
           if (!response.ok) throw new Error(String(response.status));
           return response.text();
