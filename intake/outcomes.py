@@ -17,20 +17,15 @@ from django.conf import settings
 from django.utils import timezone
 
 from intake.names import person_name
+from screener import labels
 from screener.engine.types import Outcome
 
 if TYPE_CHECKING:
     from intake.models import Decision
 
-# The suggestion itself, as the line "The screener suggested: …" names it.
-OUTCOME_LABELS: dict[str, str] = {
-    Outcome.URGENT.value: "Urgent referral",
-    Outcome.CONTRAINDICATED.value: "Possible contraindication",
-    Outcome.NEEDS_INFO.value: "Information needed",
-    Outcome.CONSERVATIVE.value: "Conservative care suggested",
-    Outcome.CANDIDATE_WITH_CAUTIONS.value: "Appears to meet criteria, cautions to review",
-    Outcome.CANDIDATE.value: "Appears to meet criteria",
-}
+# The suggestion itself, as the line "The screener suggested: …" names it: the criteria
+# side's labels, one wording on every page.
+OUTCOME_LABELS: dict[str, str] = labels.OUTCOME_LABELS
 
 # The same, while no physician has decided: what happens next.
 PENDING_SUFFIX: dict[str, str] = {

@@ -1,8 +1,8 @@
 """What the criteria admin's pages call an outcome: its label, with the engine's code small
 beside it where a criteria admin needs the code (golden cases name outcomes by code).
 
-The same wording as the intake side's ``intake.outcomes.OUTCOME_LABELS`` (a test keeps them
-equal): the criteria side never imports intake, so it keeps its own copy.
+The intake side's pages use these same labels (``intake.outcomes.OUTCOME_LABELS`` is this
+dictionary): one wording everywhere.
 """
 
 from __future__ import annotations

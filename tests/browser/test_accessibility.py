@@ -7,18 +7,14 @@ DevTools protocol, so the app's Content-Security-Policy stays as it is served.
 
 from __future__ import annotations
 
-import datetime
 from pathlib import Path
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 from playwright.sync_api import Page
 
-from intake.models import DecisionKind
-from intake.services import reviews
 from tests.factories import PatientFactory
-from tests.intake.review.factories import submitted_intake
+from tests.intake.review.factories import proceeding_intake, submitted_intake
 
 AXE = (Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js").read_text()
 
@@ -44,14 +40,7 @@ def cases(db, physician_user):
     """A patient with a draft, one with a submitted case, and one proceeding with a handout."""
     draft_patient = PatientFactory(first_name="Dora", last_name="Draft")
     submitted = submitted_intake(outcome="candidate_with_cautions")
-    decided = submitted_intake(outcome="candidate")
-    reviews.review_decide(
-        intake=decided,
-        screening_id=decided.latest_screening_id,
-        kind=DecisionKind.PROCEED,
-        physician=physician_user,
-        planned_procedure_date=timezone.localdate() + datetime.timedelta(days=10),
-    )
+    decided = proceeding_intake(physician_user)
     return {"draft_patient": draft_patient, "submitted": submitted, "decided": decided}
 
 

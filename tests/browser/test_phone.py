@@ -3,16 +3,11 @@ their own box, the page itself does not."""
 
 from __future__ import annotations
 
-import datetime
-
 from django.urls import reverse
-from django.utils import timezone
 from playwright.sync_api import Page
 
-from intake.models import DecisionKind
-from intake.services import reviews
 from tests.factories import IntakeFactory
-from tests.intake.review.factories import submitted_intake
+from tests.intake.review.factories import proceeding_intake, submitted_intake
 
 WIDTHS = "() => [document.documentElement.scrollWidth, window.innerWidth]"
 
@@ -27,14 +22,7 @@ def page_width(page: Page, path: str) -> tuple[str, int, int]:
 def test_the_front_desks_pages_fit_a_phone(new_page, front_desk_user, physician_user):
     page = new_page("phone", user=front_desk_user)
     draft = IntakeFactory()
-    decided = submitted_intake(outcome="candidate")
-    reviews.review_decide(
-        intake=decided,
-        screening_id=decided.latest_screening_id,
-        kind=DecisionKind.PROCEED,
-        physician=physician_user,
-        planned_procedure_date=timezone.localdate() + datetime.timedelta(days=10),
-    )
+    decided = proceeding_intake(physician_user)
     paths = [
         reverse("intake:patient-list"),
         reverse("intake:intake-detail", args=[draft.pk]),

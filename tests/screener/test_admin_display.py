@@ -9,8 +9,6 @@ from html.parser import HTMLParser
 
 import pytest
 
-from intake.outcomes import OUTCOME_LABELS
-from screener import labels
 from screener.models import Parameter, Rule, plain_number
 from screener.services import criteria_set_clone
 from tests.screener.test_admin import change_form_data, set_page, text, url
@@ -138,10 +136,6 @@ def test_the_change_log_reads_numbers_as_typed(client_admin, default_set):
 
 # -- outcome and rule labels ----------------------------------------------------------------
 
-
-def test_the_criteria_side_names_outcomes_as_the_intake_side_does():
-    """screener keeps its own copy (it never imports intake): the same words."""
-    assert labels.OUTCOME_LABELS == OUTCOME_LABELS
 
 
 def test_golden_cases_read_their_expected_outcome_as_a_label(client_admin, default_set):

@@ -70,3 +70,19 @@ def rescreen(
     intake.status = status
     intake.save(update_fields=["status"])
     return screening
+
+
+def proceeding_intake(physician: Any, *, planned_in_days: int = 10) -> Intake:
+    """A candidate the physician decided to proceed with, planned ``planned_in_days`` from today."""
+    from intake.models import DecisionKind
+    from intake.services import reviews
+
+    intake = submitted_intake(outcome="candidate")
+    reviews.review_decide(
+        intake=intake,
+        screening_id=intake.latest_screening_id,
+        kind=DecisionKind.PROCEED,
+        physician=physician,
+        planned_procedure_date=timezone.localdate() + datetime.timedelta(days=planned_in_days),
+    )
+    return intake
