@@ -56,3 +56,47 @@ def test_a_missing_link_takes_focus_to_its_question(front_desk_page):
     expect(page.get_by_label("Pain from the fracture")).to_be_focused()
     page.evaluate(NEXT_FRAMES)
     assert not page.evaluate(FOCUS)["hidden"]
+
+
+def focused(page: Page) -> dict:
+    return page.evaluate(
+        """() => { const el = document.activeElement;
+          return {tag: el.tagName, type: el.type || '', name: el.name || '',
+                  text: (el.innerText || el.value || '').trim().slice(0, 60)}; }"""
+    )
+
+
+def tab_to(page: Page, matches, limit: int = 120) -> dict:
+    """Press Tab until the focused element matches; fail if it never does."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        here = focused(page)
+        if matches(here):
+            return here
+    raise AssertionError(f"not reached by Tab in {limit} presses")
+
+
+def test_a_physician_opens_a_case_from_the_queue_and_decides_by_keyboard(physician_page):
+    from tests.factories import PatientFactory
+    from tests.intake.review.factories import submitted_intake
+
+    page = physician_page
+    submitted_intake(
+        outcome="conservative",
+        patient=PatientFactory(last_name="Keyes", first_name="Kim", mrn="KB-1"),
+    )
+    page.goto(reverse("review:queue"))
+    tab_to(page, lambda el: el["tag"] == "A" and el["text"].startswith("Keyes, Kim"))
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/review/*/")
+    # The decision: its radios by arrow keys, the reason typed, the sign button by Enter.
+    tab_to(page, lambda el: el["type"] == "radio" and el["name"] == "kind")
+    page.keyboard.press("Space")
+    checked = page.evaluate("() => document.querySelector('input[name=kind]:checked').value")
+    assert checked  # the first decision, checked from the keyboard
+    tab_to(page, lambda el: el["name"] == "reason")
+    page.keyboard.type("Discussed with the patient by phone.")
+    tab_to(page, lambda el: el["tag"] == "BUTTON" and "sign" in el["text"].lower())
+    page.keyboard.press("Enter")
+    expect(page.locator(".alert-success")).to_contain_text("Decision signed: Proceed to procedure")
+    expect(page.locator(".alert-success")).to_contain_text("The case of Keyes, Kim (MRN KB-1)")
