@@ -38,19 +38,28 @@ class SuggestedCodes:
         return f"{what}; {self.note}" if self.note else what
 
 
+def _chosen_technique(decision: Decision | None, techniques: dict[str, str]) -> str:
+    """The technique a "proceed" decision chose, when its set lists it ("" otherwise)."""
+    if decision is None or decision.kind != DecisionKind.PROCEED:
+        return ""
+    return decision.technique if decision.technique in techniques else ""
+
+
+def technique_label(screening: Screening, decision: Decision | None) -> str:
+    """How the set names the technique the codes are for: the one the decision chose, else
+    the coding table's first ("" when the set has no coding table). Evaluates nothing."""
+    techniques = adapters.compiled_criteria(screening.criteria_set).spec.techniques()
+    technique = _chosen_technique(decision, techniques) or next(iter(techniques), "")
+    return techniques.get(technique, "")
+
+
 def suggested_codes(screening: Screening, decision: Decision | None = None) -> SuggestedCodes:
     """The codes for the decision's technique when it is a "proceed" naming one, else the
     screening's stored codes (the table's first technique)."""
     compiled = adapters.compiled_criteria(screening.criteria_set)
     techniques = compiled.spec.techniques()
     first = next(iter(techniques), "")
-    chosen = (
-        decision.technique
-        if decision is not None
-        and decision.kind == DecisionKind.PROCEED
-        and decision.technique in techniques
-        else ""
-    )
+    chosen = _chosen_technique(decision, techniques)
     technique = chosen or first
     codes = list(screening.suggested_codes)
     if chosen and chosen != first and screening.suggested_codes:

@@ -210,7 +210,7 @@ def patient_handout(*, intake_id: int) -> Handout | None:
         ),
         sections=sections,
         clinic=clinic_details(),
-        technique=codes.suggested_codes(screening, decision).technique_label
+        technique=codes.technique_label(screening, decision)
         if decision.kind == DecisionKind.PROCEED
         else "",
     )
