@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/python -m pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install install-dev run serve test lint lock clean benchmark
+.PHONY: install install-dev run serve test e2e screenshots lint lock clean benchmark
 # The background task worker (impact previews over many intakes, re-screens).
 WORKER ?= run_worker
 
@@ -60,6 +60,14 @@ lint: install-dev
 # The whole suite. With DATABASE_URL set to a PostgreSQL URL it runs there.
 test: lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The browser tests alone (Debian's Chromium at /usr/bin/chromium; README, "Browser tests").
+e2e: install-dev
+	$(VENV)/bin/pytest tests/browser $(PYTEST_ARGS)
+
+# The README's pictures (docs/screenshots/), taken by the browser flow tests.
+screenshots: install-dev
+	DOCS_SCREENSHOTS=1 $(VENV)/bin/pytest tests/browser -p no:randomly -q $(PYTEST_ARGS)
 
 # Re-lock after changing dependencies in pyproject.toml.
 lock: $(PY)

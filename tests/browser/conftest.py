@@ -16,6 +16,10 @@ Fixtures::
                                   users of each role (any user from tests/factories.py can
                                   be given to new_page: its password is set to PASSWORD)
     screenshot(page, "name")      a full-page PNG in tests/browser/screenshots/ (git-ignored)
+    docs_screenshot(page, "name") the README's picture docs/screenshots/<name>.png, written only
+                                  when DOCS_SCREENSHOTS=1 (`make screenshots`), else a no-op
+    assert_no_axe_violations(page)
+                                  axe-core on the page as it stands: no violation of any impact
     browser_errors.allow(regex)   a console error, an uncaught script error, a failed request
                                   or a 4xx/5xx response of the site fails the test unless allowed
 
@@ -60,6 +64,8 @@ VIEWPORTS = {
     "phone": {"width": 390, "height": 844},
 }
 SCREENSHOTS = HERE / "screenshots"
+DOCS_SCREENSHOTS = HERE.parent.parent / "docs" / "screenshots"
+AXE_SOURCE = HERE / "vendor" / "axe-core-4.14.1" / "axe.min.js"
 PASSWORD = "pw-for-browser-tests-1"
 TIMEOUT_MS = 10_000
 
@@ -345,3 +351,52 @@ def screenshot(request: pytest.FixtureRequest) -> Callable[[Page, str], Path]:
         return _save_png(page, folder / f"{name}-{width}px.png")
 
     return take
+
+
+@pytest.fixture
+def docs_screenshot() -> Callable[[Page, str], Path | None]:
+    """``docs_screenshot(page, "physician-queue")``: the README's picture of a page, as the flow
+    tests reach it. Written to docs/screenshots/ only with DOCS_SCREENSHOTS=1 (`make
+    screenshots`), so an ordinary run leaves the tracked files alone. The viewport's height is
+    the picture's (not the full page), as a person sees the page."""
+
+    def take(page: Page, name: str) -> Path | None:
+        if os.environ.get("DOCS_SCREENSHOTS") != "1":
+            return None
+        DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = DOCS_SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path))
+        return path
+
+    return take
+
+
+# --------------------------------------------------------------------------------------------
+# Accessibility
+
+
+def axe_violations(page: Page) -> list[str]:
+    """Every axe-core violation on the page as it stands, one line each (empty: none), with
+    every rule on. axe is evaluated through the DevTools protocol, so the site's CSP stays."""
+    page.evaluate("(source) => { if (!window.axe) { (0, eval)(source); } }", _axe_source())
+    found = page.evaluate(
+        """async () => (await axe.run(document)).violations.map(v =>
+            `${v.impact} ${v.id}: ${v.help} (${v.nodes.length}x, e.g. ${v.nodes[0].target.join(' ')})`)"""
+    )
+    return list(found)
+
+
+def assert_no_axe_violations(page: Page) -> None:
+    """Fail with axe's findings on the page's current state, naming the page."""
+    page.wait_for_load_state("networkidle")
+    found = axe_violations(page)
+    assert found == [], f"axe on {page.url}:\n  " + "\n  ".join(found)
+
+
+_axe_cache: list[str] = []
+
+
+def _axe_source() -> str:
+    if not _axe_cache:
+        _axe_cache.append(AXE_SOURCE.read_text())
+    return _axe_cache[0]

@@ -7,26 +7,13 @@ DevTools protocol, so the app's Content-Security-Policy stays as it is served.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from django.urls import reverse
 from playwright.sync_api import Page
 
+from tests.browser.conftest import axe_violations as violations
 from tests.factories import PatientFactory
 from tests.intake.review.factories import proceeding_intake, submitted_intake
-
-AXE = (Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js").read_text()
-
-
-def violations(page: Page) -> list[str]:
-    """Every axe violation on the page as it stands, one line each (empty: none)."""
-    page.evaluate("(source) => { if (!window.axe) { (0, eval)(source); } }", AXE)
-    found = page.evaluate(
-        """async () => (await axe.run(document)).violations.map(v =>
-            `${v.impact} ${v.id}: ${v.help} (${v.nodes.length}x, e.g. ${v.nodes[0].target.join(' ')})`)"""
-    )
-    return list(found)
 
 
 def assert_accessible(page: Page, path: str) -> None:
