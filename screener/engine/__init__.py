@@ -17,6 +17,8 @@ The engine uses every answer given, whether or not its question is required at t
 *Missing.* The required questions (``always``, or ``when`` their condition holds) that are blank,
 in checklist order. A rule's ``needs`` lists the missing questions it names, directly or through
 a derived value (a value counting weeks since a date question names that question).
+The questions required ``when`` a condition that does not hold are *not needed* for this
+patient as things stand (``not_needed``; the intake form collapses them while they are blank).
 
 *Dates.* A date answer (onset, imaging, any other) lies between ``EARLIEST_DATE`` (1900-01-01;
 ``parse_answers`` takes another as ``earliest``) and the screening date, both included.

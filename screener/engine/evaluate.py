@@ -175,6 +175,11 @@ def screen(
         if q.spec.requirement == Requirement.ALWAYS
         or (q.condition_index is not None and conditions_hold[q.condition_index])
     )
+    not_needed = tuple(
+        q.spec.code
+        for q in compiled.questions
+        if q.condition_index is not None and not conditions_hold[q.condition_index]
+    )
     missing = tuple(code for code in required if code in blank)
     missing_set = set(missing)
 
@@ -211,6 +216,7 @@ def screen(
         emergency=emergency,
         missing=missing,
         required=required,
+        not_needed=not_needed,
         rules=results,
         suggested_codes=codes,
         as_of=as_of,

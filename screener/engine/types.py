@@ -61,7 +61,9 @@ class QuestionSpec:
     section: str = ""
     prompt: str = ""
     label: str = ""  # a few words naming it when a rule is explained ("pain")
-    filled_by_app: bool = False  # the age, from the date of birth: not asked
+    # Filled by the app (from the patient's record), not asked; which fact fills it is the
+    # app's business (screener.adapters), not the engine's.
+    filled_by_app: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +194,9 @@ class ScreeningResult:
     suggested_codes: tuple[str, ...]
     as_of: datetime.date
     required: tuple[str, ...] = ()  # required now under these answers, answered or not
+    # The questions required "when" a condition that does not hold under these answers
+    # (answered or not), in checklist order: not needed for this patient as things stand.
+    not_needed: tuple[str, ...] = ()
     derived: dict[str, float | bool] = field(default_factory=dict)
     # Why: the codes of the rules that decided the outcome, in the order of precedence, and the
     # one line a physician reads first (a deciding rule's message, the first missing answer, or
