@@ -128,9 +128,18 @@ def seed_intakes(count: int, *, open_share: float = 0.9, chunk: int = 2000) -> d
         screenings = []
         for intake in intakes:
             row = IntakeRow(
-                intake.pk, intake.answers, intake.patient.date_of_birth, AS_OF, None, "", 1
+                intake.pk,
+                intake.answers,
+                intake.patient.date_of_birth,
+                intake.patient.sex,
+                AS_OF,
+                None,
+                "",
+                1,
             )
-            result, screened, _invalid = screen_row(compiled, row)
+            result, screened, _invalid = screen_row(
+                compiled, row, adapters.app_filled_questions(default)
+            )
             screenings.append(
                 Screening(
                     intake=intake,

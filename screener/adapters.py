@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -19,11 +20,13 @@ from screener.models import (
     CriteriaSetStatus,
     DerivedValue,
     Parameter,
+    PatientFact,
     Question,
     Rule,
 )
 
 _cache: dict[int, engine.CompiledCriteria] = {}
+_fills_cache: dict[int, dict[str, str]] = {}
 _cache_lock = threading.Lock()
 
 
@@ -67,7 +70,7 @@ def spec_from_rows(
                 section=q.section,
                 prompt=q.prompt,
                 label=q.label,
-                filled_by_app=q.derived_by_app,
+                filled_by_app=bool(q.filled_from),
             )
             for q in _ordered(questions)
         ),
@@ -139,6 +142,7 @@ def clear_cache() -> None:
     """For tests that build several sets with the same key in one process."""
     with _cache_lock:
         _cache.clear()
+        _fills_cache.clear()
 
 
 # --------------------------------------------------------------------------------------------
@@ -151,13 +155,48 @@ def age_on(date_of_birth: datetime.date, as_of: datetime.date) -> int:
     return as_of.year - date_of_birth.year - before_birthday
 
 
-def age_questions(spec: engine.CriteriaSpec) -> list[str]:
-    """The number questions the app fills from the date of birth (marked "filled by the app")."""
-    return [
-        q.code
-        for q in spec.questions
-        if q.filled_by_app and q.type in (engine.QuestionType.INT, engine.QuestionType.DECIMAL)
-    ]
+@dataclass(frozen=True)
+class PatientRecord:
+    """The facts of a patient's record that fill the questions a set marks filled by the app
+    (``Question.filled_from``): the date of birth (the age) and the recorded sex."""
+
+    date_of_birth: datetime.date | None = None
+    sex: str | None = None
+
+
+def app_filled_questions(criteria_set: CriteriaSet) -> dict[str, str]:
+    """Question code -> the patient fact that fills it (``PatientFact``), cached like the
+    compiled set when the set can no longer change."""
+    if criteria_set.status != CriteriaSetStatus.DRAFT and criteria_set.pk in _fills_cache:
+        return _fills_cache[criteria_set.pk]
+    fills = dict(
+        criteria_set.question_set.exclude(filled_from=PatientFact.ASKED)
+        .order_by("order", "pk")
+        .values_list("code", "filled_from")
+    )
+    if criteria_set.status != CriteriaSetStatus.DRAFT:
+        with _cache_lock:
+            _fills_cache[criteria_set.pk] = fills
+    return fills
+
+
+def app_filled_answers(
+    fills: Mapping[str, str], patient: PatientRecord | None, *, as_of: datetime.date
+) -> dict[str, Any]:
+    """The answers the app fills from the patient's record (stored JSON values), by code.
+
+    The age in whole years on the screening date; the recorded sex as it is written. A fact the
+    record lacks fills nothing (the question stays blank).
+    """
+    if patient is None:
+        return {}
+    filled: dict[str, Any] = {}
+    for code, fact in fills.items():
+        if fact == PatientFact.AGE and patient.date_of_birth is not None:
+            filled[code] = age_on(patient.date_of_birth, as_of)
+        elif fact == PatientFact.SEX and patient.sex:
+            filled[code] = patient.sex
+    return filled
 
 
 def typed_answers(
@@ -165,10 +204,10 @@ def typed_answers(
     stored: dict[str, Any],
     *,
     as_of: datetime.date,
-    date_of_birth: datetime.date | None = None,
+    filled: Mapping[str, Any] | None = None,
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """Stored answers typed for the engine, with the age (the question the set marks as filled
-    by the app) filled from the date of birth.
+    """Stored answers typed for the engine, with the answers the app fills (``filled``, from
+    ``app_filled_answers``) in place of any stored ones.
 
     Returns (answers, invalid): an answer the set does not accept (an unknown code after a
     criteria change, a value now out of range) is left out and listed in ``invalid`` with why,
@@ -178,6 +217,8 @@ def typed_answers(
     typed: dict[str, Any] = {}
     invalid: dict[str, str] = {}
     for code, value in stored.items():
+        if filled and code in filled:
+            continue
         question = questions.get(code)
         if question is None:
             invalid[code] = "not a question of this criteria set"
@@ -191,11 +232,20 @@ def typed_answers(
         if late:
             del typed[code]
             invalid[code] = late
-    if date_of_birth is not None:
-        for code in age_questions(spec):
-            typed[code] = age_on(date_of_birth, as_of)
-            invalid.pop(code, None)
+    for code, value in (filled or {}).items():
+        question = questions.get(code)
+        if question is not None:
+            typed[code] = _filled_value(question, value)
     return typed, invalid
+
+
+def _filled_value(question: engine.QuestionSpec, value: Any) -> Any:
+    """A fact of the record as the engine takes it: a choice the question does not list, or
+    lists as counting as blank, is blank; the age is taken as the record gives it (as the app
+    always has: a record's age is not checked against the question's range)."""
+    if question.type == engine.QuestionType.CHOICE:
+        return value if value in question.choices and value not in question.blank_choices else None
+    return value
 
 
 def stored_answers(typed: dict[str, Any]) -> dict[str, Any]:
@@ -243,11 +293,13 @@ def screen_answers(
     stored: dict[str, Any],
     *,
     as_of: datetime.date,
-    date_of_birth: datetime.date | None = None,
+    patient: PatientRecord | None = None,
     technique: str | None = None,
 ) -> tuple[engine.ScreeningResult, dict[str, Any]]:
-    """Screen stored answers under a set; returns the result and the answers screened."""
+    """Screen stored answers under a set, with the questions the app fills filled from the
+    patient's record; returns the result and the answers screened."""
     compiled = compiled_criteria(criteria_set)
-    typed, _invalid = typed_answers(compiled.spec, stored, as_of=as_of, date_of_birth=date_of_birth)
+    filled = app_filled_answers(app_filled_questions(criteria_set), patient, as_of=as_of)
+    typed, _invalid = typed_answers(compiled.spec, stored, as_of=as_of, filled=filled)
     result = engine.screen(compiled, typed, as_of, technique=technique)
     return result, stored_answers(typed)

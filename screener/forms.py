@@ -117,7 +117,7 @@ class QuestionForm(DraftOnlyFormMixin, forms.ModelForm):
             "requirement",
             "required_when",
             "answer_source",
-            "derived_by_app",
+            "filled_from",
             "help_text",
         ]
 

@@ -379,6 +379,22 @@ class AnswerSource(models.TextChoices):
 
 LABEL_HELP = "A few words naming it when a rule is explained (for example: pain, INR limit)."
 
+# The values of the patient record's sex (intake.models.Sex; the screener never imports the
+# intake side, and a test keeps the two lists equal).
+RECORDED_SEXES = ("female", "male", "other", "unknown")
+
+
+class PatientFact(models.TextChoices):
+    """The fact of the patient's record that fills a question "filled by the app" (not asked).
+
+    Which questions a set fills, and from which fact, is criteria data; the engine only knows
+    that a question is filled by the app (``screener.adapters.app_filled_answers`` fills them).
+    """
+
+    ASKED = "", "Nothing: the question is asked"
+    AGE = "age", "Age in whole years, from the date of birth (a number question)"
+    SEX = "sex", "Sex, from the patient record (a choice of female, male, other, unknown)"
+
 
 class Question(CriteriaItem):
     code = models.CharField(max_length=64, validators=[identifier_validator])
@@ -406,9 +422,13 @@ class Question(CriteriaItem):
     required_when = models.TextField(
         blank=True, help_text="With requirement 'when': the condition under which it is required."
     )
-    derived_by_app = models.BooleanField(
-        default=False,
-        help_text="Filled by the app (for example the age from the date of birth), not asked.",
+    filled_from = models.CharField(
+        "filled by the app from",
+        max_length=10,
+        blank=True,
+        default=PatientFact.ASKED,
+        choices=PatientFact.choices,
+        help_text="A question filled by the app from the patient's record is not asked.",
     )
 
     class Meta(CriteriaItem.Meta):
@@ -418,6 +438,29 @@ class Question(CriteriaItem):
 
     def __str__(self) -> str:
         return self.code
+
+    @property
+    def filled_by_app(self) -> bool:
+        return bool(self.filled_from)
+
+    def clean(self) -> None:
+        super().clean()
+        if self.filled_from == PatientFact.AGE and self.type not in (
+            QuestionType.INT,
+            QuestionType.DECIMAL,
+        ):
+            raise ValidationError(
+                {"filled_from": "The age fills a number question (int or decimal)."}
+            )
+        if self.filled_from == PatientFact.SEX:
+            others = [c for c in self.choices or () if c not in RECORDED_SEXES]
+            if self.type != QuestionType.CHOICE or others:
+                raise ValidationError(
+                    {
+                        "filled_from": "The sex fills a choice question whose choices are the "
+                        f"record's values: {', '.join(RECORDED_SEXES)}."
+                    }
+                )
 
 
 class Parameter(CriteriaItem):

@@ -41,7 +41,10 @@ from screener.validation import row_key
 FORMAT = "spine-screener-criteria"
 # 2: the coding table, follow-up visits and "weeks since" values replaced the CPT columns and
 # the values the code used to build in.
-FORMAT_VERSION = 2
+# 3: a question filled by the app names the patient fact that fills it (``filled_from``, was the
+# yes/no ``derived_by_app``, which meant the age for a number question).
+FORMAT_VERSION = 3
+READABLE_FORMAT_VERSIONS = (2, 3)
 
 # Section of the file -> (model, key field(s), label used in messages). In set order.
 SECTIONS: dict[str, tuple[type[CriteriaItem], str | tuple[str, ...], str]] = {
@@ -349,6 +352,26 @@ def _build(
     return instance
 
 
+def _questions_of_format_2(data: dict[str, Any]) -> dict[str, Any]:
+    """A format 2 file's questions in format 3: ``derived_by_app`` (the app filled a number
+    question so marked with the age) becomes ``filled_from``, as migration 0007 did for
+    stored sets, so the set screens as it did."""
+    questions = data.get("questions")
+    if not isinstance(questions, list):
+        return data
+    converted = []
+    for record in questions:
+        if isinstance(record, dict) and "derived_by_app" in record:
+            record = dict(record)
+            derived = record.pop("derived_by_app")
+            if derived is True and record.get("type") in ("int", "decimal"):
+                record.setdefault("filled_from", "age")
+            elif derived not in (True, False):
+                record["derived_by_app"] = derived  # reported as an unknown field
+        converted.append(record)
+    return {**data, "questions": converted}
+
+
 def parse_criteria_data(data: Any) -> ParsedCriteria:
     """Check a criteria file's data; raise CriteriaFileInvalid listing every problem."""
     if not isinstance(data, dict):
@@ -356,10 +379,11 @@ def parse_criteria_data(data: Any) -> ParsedCriteria:
     errors: list[str] = []
     if data.get("format") != FORMAT:
         errors.append(f"format: expected {FORMAT!r}, got {data.get('format')!r}")
-    if data.get("format_version") != FORMAT_VERSION:
-        errors.append(
-            f"format_version: expected {FORMAT_VERSION}, got {data.get('format_version')!r}"
-        )
+    if data.get("format_version") not in READABLE_FORMAT_VERSIONS:
+        readable = " or ".join(str(v) for v in READABLE_FORMAT_VERSIONS)
+        errors.append(f"format_version: expected {readable}, got {data.get('format_version')!r}")
+    elif data["format_version"] == 2:
+        data = _questions_of_format_2(data)
     procedure = data.get("procedure")
     if (
         not isinstance(procedure, dict)

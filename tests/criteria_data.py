@@ -52,7 +52,7 @@ def default_spec() -> engine.CriteriaSpec:
                 section=f["section"],
                 prompt=f["prompt"],
                 label=f["label"],
-                filled_by_app=f["derived_by_app"],
+                filled_by_app=bool(f["filled_from"]),
             )
             for f in ordered("screener.question")
         ),

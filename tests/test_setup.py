@@ -38,7 +38,7 @@ def test_setup_demo_twice_creates_everything_once(monkeypatch, client):
     assert "already present; not reloaded" in second
     assert CriteriaSet.objects.filter(procedure__slug="vertebroplasty").count() == 1
     assert Rule.objects.count() == 49
-    assert Question.objects.count() == 57
+    assert Question.objects.count() == 58
     assert set(Group.objects.values_list("name", flat=True)) == {
         FRONT_DESK,
         PHYSICIAN,

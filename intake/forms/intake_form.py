@@ -126,7 +126,7 @@ class IntakeForm(forms.Form):
         ask_reason: bool = False,
         ask_note: bool = False,
     ):
-        self.questions = [q for q in questions if not q.derived_by_app]
+        self.questions = [q for q in questions if not q.filled_by_app]
         self.specs = {q.code: q for q in spec.questions}
         self.as_of = as_of
         self.required_codes = frozenset(required)

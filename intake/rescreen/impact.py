@@ -13,7 +13,7 @@ stored as JSON on a background job, ``ImpactReport.as_dict``).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -121,15 +121,18 @@ def with_patients(report: ImpactReport, can_see_patients: bool) -> ImpactReport:
 
 
 def screen_row(
-    compiled: engine.CompiledCriteria, row: IntakeRow
+    compiled: engine.CompiledCriteria, row: IntakeRow, fills: Mapping[str, str]
 ) -> tuple[engine.ScreeningResult, dict[str, Any], dict[str, str]]:
     """(result, answers screened, answers the set does not accept) of one intake.
 
     The same path as ``adapters.screen_answers``: answers typed leniently (an answer the set no
-    longer accepts is left out and reported), age from the date of birth at ``as_of``.
+    longer accepts is left out and reported), the questions the app fills (``fills``, from
+    ``adapters.app_filled_questions``) filled from the patient's record at ``as_of``.
     """
+    patient = adapters.PatientRecord(date_of_birth=row.date_of_birth, sex=row.sex)
+    filled = adapters.app_filled_answers(fills, patient, as_of=row.as_of)
     typed, invalid = adapters.typed_answers(
-        compiled.spec, row.answers or {}, as_of=row.as_of, date_of_birth=row.date_of_birth
+        compiled.spec, row.answers or {}, as_of=row.as_of, filled=filled
     )
     return engine.screen(compiled, typed, row.as_of), adapters.stored_answers(typed), invalid
 
@@ -197,10 +200,10 @@ class ImpactTally:
 
 
 def evaluate_rows(
-    compiled: engine.CompiledCriteria, rows: Iterable[IntakeRow]
+    compiled: engine.CompiledCriteria, rows: Iterable[IntakeRow], fills: Mapping[str, str]
 ) -> Iterator[tuple[IntakeRow, engine.ScreeningResult, dict[str, Any], dict[str, str]]]:
     for row in rows:
-        result, screened, invalid = screen_row(compiled, row)
+        result, screened, invalid = screen_row(compiled, row, fills)
         yield row, result, screened, invalid
 
 
@@ -219,7 +222,9 @@ def impact_preview(
     rows = submitted_intake_rows(procedure=criteria_set.procedure, limit=limit)
     total = len(rows)
     tally = ImpactTally(criteria_set)
-    for done, (row, result, _screened, invalid) in enumerate(evaluate_rows(compiled, rows), 1):
+    for done, (row, result, _screened, invalid) in enumerate(
+        evaluate_rows(compiled, rows, adapters.app_filled_questions(criteria_set)), 1
+    ):
         tally.add(row, result, invalid)
         if progress and (done % every == 0 or done == total):
             progress(done, total, tally)

@@ -19,6 +19,7 @@ class IntakeRow(NamedTuple):
     intake_id: int
     answers: dict[str, Any]
     date_of_birth: datetime.date | None
+    sex: str | None
     as_of: datetime.date
     screening_id: int | None
     outcome: str
@@ -29,6 +30,7 @@ _ROW_FIELDS = (
     "id",
     "answers",
     "patient__date_of_birth",
+    "patient__sex",
     "latest_screening__as_of",
     "latest_screening_id",
     "latest_screening__outcome",
@@ -39,10 +41,12 @@ _ROW_FIELDS = (
 
 
 def _row(values: tuple) -> IntakeRow:
-    (intake_id, answers, dob, as_of, screening_id, outcome, version, submitted, created) = values
+    (intake_id, answers, dob, sex, as_of, screening_id, outcome, version, submitted, created) = (
+        values
+    )
     if as_of is None:  # never screened: the day it was submitted (or started)
         as_of = timezone.localdate(submitted or created)
-    return IntakeRow(intake_id, answers, dob, as_of, screening_id, outcome or "", version)
+    return IntakeRow(intake_id, answers, dob, sex, as_of, screening_id, outcome or "", version)
 
 
 def submitted_intake_rows(*, procedure: Procedure, limit: int) -> list[IntakeRow]:

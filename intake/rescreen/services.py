@@ -83,6 +83,7 @@ def intakes_rescreen(
     change-log entry (``rescreen_change_record``).
     """
     compiled = adapters.compiled_criteria(target)
+    fills = adapters.app_filled_questions(target)
     set_ids = older_set_ids(target)
     ids = list(
         selectors.open_intakes_to_rescreen(target, set_ids)
@@ -101,7 +102,7 @@ def intakes_rescreen(
                 selectors.open_intakes_to_rescreen(target, set_ids).filter(pk__in=batch)
             )
             for row in rows:
-                result, _screened, invalid = screen_row(compiled, row)
+                result, _screened, invalid = screen_row(compiled, row, fills)
                 tally.add(row, result, invalid)
         else:
             _rescreen_batch(
@@ -168,7 +169,7 @@ def _rescreen_batch(
     counts_before = (Counter(tally.counts), tally.dropped_answers)
     screenings = []
     for row in rows:
-        result, screened, invalid = screen_row(compiled, row)
+        result, screened, invalid = screen_row(compiled, row, adapters.app_filled_questions(target))
         tally.add(row, result, invalid)
         screenings.append(
             Screening(

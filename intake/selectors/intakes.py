@@ -16,7 +16,7 @@ from typing import Any
 from django.db.models import Case, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 
 from intake.explain import value_pairs
-from intake.models import Decision, DecisionKind, Intake, IntakeStatus, Screening
+from intake.models import Decision, DecisionKind, Intake, IntakeStatus, Patient, Screening
 from intake.names import person_name
 from intake.outcomes import (
     Badge,
@@ -322,17 +322,22 @@ class Preview:
     required: frozenset[str]  # questions required now, answered or not (the engine says)
 
 
+def patient_record(patient: Patient) -> adapters.PatientRecord:
+    """The facts of a patient's record that fill the questions marked filled by the app."""
+    return adapters.PatientRecord(date_of_birth=patient.date_of_birth, sex=patient.sex)
+
+
 def intake_preview(
     *,
     criteria_set: CriteriaSet,
     answers: Mapping[str, Any],
     as_of: datetime.date,
-    date_of_birth: datetime.date | None,
+    patient: adapters.PatientRecord | None,
     prompts: Mapping[str, str],
 ) -> Preview:
     """Screen answers without saving anything (the live panel and the form's first render)."""
     result, _screened = adapters.screen_answers(
-        criteria_set, dict(answers), as_of=as_of, date_of_birth=date_of_birth
+        criteria_set, dict(answers), as_of=as_of, patient=patient
     )
     summary = summarize(
         outcome=str(result.outcome),

@@ -140,12 +140,10 @@ def validate_answer_changes(
     """Check changes (question code -> JSON value, or None to clear) against the set.
 
     Returns them as stored JSON values (whole numbers as int, dates as text); raises a
-    ValidationError naming every bad field. Questions the app derives (the age) are refused.
+    ValidationError naming every bad field. Questions the app fills from the patient's record are refused.
     """
     spec = adapters.compiled_criteria(criteria_set).spec
-    derived = set(
-        criteria_set.question_set.filter(derived_by_app=True).values_list("code", flat=True)
-    )
+    derived = {q.code for q in spec.questions if q.filled_by_app}
     clean: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for code, value in changes.items():

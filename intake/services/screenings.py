@@ -32,7 +32,9 @@ def screening_record(
         criteria_set,
         intake.answers,
         as_of=as_of,
-        date_of_birth=intake.patient.date_of_birth,
+        patient=adapters.PatientRecord(
+            date_of_birth=intake.patient.date_of_birth, sex=intake.patient.sex
+        ),
     )
     screening = Screening(
         intake=intake,

@@ -192,7 +192,7 @@ def _render_form(
         criteria_set=intake.criteria_set,
         answers=answers,
         as_of=as_of,
-        date_of_birth=intake.patient.date_of_birth,
+        patient=selectors.patient_record(intake.patient),
         prompts=prompts,
     )
     form.mark_required(preview.required)
@@ -481,7 +481,7 @@ def intake_panel(request: HttpRequest, intake_id: int) -> HttpResponse:
         criteria_set=intake.criteria_set,
         answers=_answers_in_form(intake, form),
         as_of=as_of,
-        date_of_birth=intake.patient.date_of_birth,
+        patient=selectors.patient_record(intake.patient),
         prompts={q.code: q.prompt for q in questions},
     )
     return render(

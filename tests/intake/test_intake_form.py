@@ -29,7 +29,7 @@ def make_form(default_set, data=None, answers=None, required=()):
 
 def test_every_asked_question_is_a_field_named_by_its_code_in_checklist_order(default_set):
     form = make_form(default_set)
-    codes = [q.code for q in default_set.question_set.order_by("order") if not q.derived_by_app]
+    codes = [q.code for q in default_set.question_set.order_by("order") if not q.filled_by_app]
     assert [name for name in form.fields if not name.startswith("_")] == codes
     html = render_crispy_form(form)
     for code in codes:

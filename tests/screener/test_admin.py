@@ -163,7 +163,12 @@ def test_rule_and_question_inlines_filter_by_effect_and_section(client_admin, de
     ]
     response = client_admin.get(f"{set_page(draft, 'questions')}&section=Setting")
     [questions] = [fs.formset for fs in response.context["inline_admin_formsets"]]
-    assert [f.instance.code for f in questions.forms] == ["age_years", "hospitalized", "pregnant"]
+    assert [f.instance.code for f in questions.forms] == [
+        "age_years",
+        "patient_sex",
+        "hospitalized",
+        "pregnant",
+    ]
 
 
 def test_a_filtered_save_still_checks_the_rows_not_shown(client_admin, default_set):
@@ -171,7 +176,7 @@ def test_a_filtered_save_still_checks_the_rows_not_shown(client_admin, default_s
     draft = criteria_set_clone(criteria_set=default_set)
     page = f"{set_page(draft, 'questions')}&section=Setting"
     data = change_form_data(client_admin, page)
-    data["question_set-1-code"] = "inpatient"  # was hospitalized
+    data["question_set-2-code"] = "inpatient"  # was hospitalized
     response = client_admin.post(page, data)
     assert response.status_code == 200
     page_text = text(response)
@@ -231,7 +236,7 @@ def test_question_choices_are_edited_one_per_line(client_admin, default_set):
     }
     data["choices"] = "worsening\n\nstable\nimproving\nunsure  \n"
     data["blank_choices"] = "unsure"
-    data["derived_by_app"] = ""
+    data["filled_from"] = ""
     response = client_admin.post(url("question_change", question.pk), data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     question.refresh_from_db()
@@ -276,7 +281,7 @@ def test_run_golden_cases_shows_pass_and_fail_with_the_difference(client_admin, 
     Parameter.objects.filter(criteria_set=draft, name="nrs_outpatient_min").update(value=7)
     response = client_admin.get(url("criteriaset_golden", draft.pk))
     page = text(response)
-    assert "56 passed, 1 failed." in page
+    assert "59 passed, 1 failed." in page
     failing = [r for r in response.context["results"] if not r.passed]
     assert [r.case.name for r in failing] == ["ex-stable-two-findings-on-warfarin"]
     assert (
@@ -307,7 +312,7 @@ def test_clone_and_retire_through_their_confirmation_pages(client_admin, cadmin,
     draft = CriteriaSet.objects.get(version=2)
     assert response["Location"] == url("criteriaset_change", draft.pk)
     assert (draft.status, draft.notes) == ("draft", "Raise the outpatient threshold")
-    assert draft.goldencase_set.count() == 57
+    assert draft.goldencase_set.count() == 60
 
     page = text(client_admin.get(url("criteriaset_retire", default_set.pk)))
     assert "will have no published version" in page
@@ -437,7 +442,7 @@ def test_export_downloads_the_set_as_json(client_admin, default_set):
 
     response = client_admin.get(url("criteriaset_export", default_set.pk))
     assert response["Content-Disposition"] == 'attachment; filename="vertebroplasty-v1.json"'
-    assert len(json.loads(response.content)["golden_cases"]) == 57
+    assert len(json.loads(response.content)["golden_cases"]) == 60
 
 
 def test_adding_a_set_makes_a_draft_with_the_next_version(client_admin, cadmin, default_set):
@@ -518,3 +523,29 @@ def test_the_coding_table_and_follow_ups_are_a_part_of_the_set_page(client_admin
     assert "Coding rows" in page and "Follow-up visits" in page
     assert 'value="22513"' in page and 'value="+22515"' not in page and 'value="22515"' in page
     assert 'value="Visit at one month"' in page
+
+
+def test_which_patient_fact_fills_a_question_is_one_labelled_choice(client_admin, default_set):
+    """Criteria admins say which fact of the record fills a question; a fact the question
+    cannot take is refused on the field."""
+    draft = criteria_set_clone(criteria_set=default_set)
+    question = draft.question_set.get(code="levels_count")
+    response = client_admin.get(url("question_change", question.pk))
+    page = text(response)
+    assert "Filled by the app from" in page
+    assert "Sex, from the patient record (a choice of female, male, other, unknown)" in page
+    data = {
+        f: ("" if v is None else v)
+        for f, v in response.context["adminform"].form.initial.items()
+        if f != "criteria_set"
+    }
+    data["filled_from"] = "sex"
+    response = client_admin.post(url("question_change", question.pk), data)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["filled_from"] == [
+        "The sex fills a choice question whose choices are the record's values: "
+        "female, male, other, unknown."
+    ]
+    data["filled_from"] = "age"
+    assert client_admin.post(url("question_change", question.pk), data).status_code == 302
+    assert draft.question_set.get(code="levels_count").filled_from == "age"

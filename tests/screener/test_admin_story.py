@@ -64,7 +64,7 @@ def test_threshold_change_from_clone_to_the_physicians_case_view(
 
     # 3. The golden case that now fails, with the difference.
     golden = text(client_admin.get(url("criteriaset_golden", draft.pk)))
-    assert "56 passed, 1 failed." in golden
+    assert "59 passed, 1 failed." in golden
     assert [r for r in table(golden, "golden-results") if r[1] == "FAIL"] == [
         [
             "ex-stable-two-findings-on-warfarin Shared example: outpatient, stable NRS 6 with 30% "
@@ -93,7 +93,7 @@ def test_threshold_change_from_clone_to_the_physicians_case_view(
     fields["expected_missing"] = ""
     fields["check_missing"] = "on"
     assert client_admin.post(url("goldencase_change", case.pk), fields).status_code == 302
-    assert "57 passed, 0 failed." in text(client_admin.get(url("criteriaset_golden", draft.pk)))
+    assert "60 passed, 0 failed." in text(client_admin.get(url("criteriaset_golden", draft.pk)))
 
     # 5. Preview the impact on the seeded intakes: exact counts, and the rule that flipped.
     preview = text(client_admin.post(url("criteriaset_impact", draft.pk), {"limit": "500"}))
@@ -109,7 +109,7 @@ def test_threshold_change_from_clone_to_the_physicians_case_view(
 
     # 6. Publish: new intakes use v2, v1 stays published for the intakes pinned to it.
     confirm = text(client_admin.get(url("criteriaset_publish", draft.pk)))
-    assert "all 57 golden cases pass" in confirm
+    assert "all 60 golden cases pass" in confirm
     client_admin.post(url("criteriaset_publish", draft.pk))
     draft.refresh_from_db()
     default_set.refresh_from_db()

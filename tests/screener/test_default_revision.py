@@ -120,14 +120,14 @@ def test_default_data_reads_the_fixture_without_a_database():
     }
     assert list(data["criteria_set"]) == list(SET_FIELDS)
     assert {section: len(data[section]) for section in SECTIONS} == {
-        "questions": 57,
+        "questions": 58,
         "parameters": 11,
         "derived_values": 3,
         "rules": 49,
         "coding_table": 4,
         "follow_up_visits": 3,
         "content_blocks": 11,
-        "golden_cases": 57,
+        "golden_cases": 60,
     }
     age = data["questions"][0]
     assert (age["code"], age["min_value"], age["max_value"]) == ("age_years", 0, 120)
@@ -218,7 +218,7 @@ def test_older_install_gets_revision_2_as_a_draft(revision_1_install, tmp_path):
     output = run("--default", SLUG)
     assert output == (
         f"Imported the default criteria {FIXTURE} as draft vertebroplasty v2 "
-        "(57 questions, 49 rules, 57 golden cases).\n"
+        "(58 questions, 49 rules, 60 golden cases).\n"
     )
     draft = CriteriaSet.objects.get(procedure__slug=SLUG, version=2)
     assert draft.status == CriteriaSetStatus.DRAFT
@@ -231,12 +231,12 @@ def test_older_install_gets_revision_2_as_a_draft(revision_1_install, tmp_path):
     change = CriteriaChange.objects.get(criteria_set=draft)
     assert (change.action, change.summary) == (
         "imported",
-        "Imported as draft vertebroplasty v2 (57 questions, 11 parameters, 3 derived values, "
-        "49 rules, 4 coding rows, 3 follow-up visits, 11 content blocks, 57 golden cases)",
+        "Imported as draft vertebroplasty v2 (58 questions, 11 parameters, 3 derived values, "
+        "49 rules, 4 coding rows, 3 follow-up visits, 11 content blocks, 60 golden cases)",
     )
 
     results = golden_cases_run(draft)
-    assert len(results) == 57
+    assert len(results) == 60
     assert [r.case.name for r in results if not r.passed] == []
 
     out = io.StringIO()
@@ -307,7 +307,7 @@ def test_fresh_install_has_nothing_to_take(default_set):
 
 def test_empty_database_gets_the_procedure_and_a_draft_v1(empty_database):
     output = run("--default", SLUG)
-    assert "as draft vertebroplasty v1 (57 questions, 49 rules, 57 golden cases)" in output
+    assert "as draft vertebroplasty v1 (58 questions, 49 rules, 60 golden cases)" in output
     procedure = Procedure.objects.get()
     assert (procedure.slug, procedure.name) == (SLUG, "Percutaneous vertebroplasty")
     draft = procedure.criteria_sets.get()

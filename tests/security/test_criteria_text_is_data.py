@@ -188,7 +188,7 @@ def start_intake(client: Client, procedure: Procedure, mrn: str) -> Intake:
 
 def asked(criteria_set: CriteriaSet) -> list[Question]:
     return list(
-        Question.objects.filter(criteria_set=criteria_set, derived_by_app=False).order_by(
+        Question.objects.filter(criteria_set=criteria_set, filled_from="").order_by(
             "order", "id"
         )
     )
