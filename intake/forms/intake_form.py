@@ -3,7 +3,10 @@
 Each field's HTML ``name`` is its question code (a stable interface for browser tests and
 integrations); the form's own fields start with an underscore, which no question code can.
 Every field is optional to the form (a draft may be incomplete); which questions are required
-*now* comes from the server's evaluation (``required``) and is shown beside the label. Typing
+*now* comes from the server's evaluation (``required``) and is shown beside the label. A
+question required only *when* a condition holds sits in a ``<details>``: closed, as one line
+("not needed for this patient") that opens it, while the condition does not hold and it has no
+answer (``collapsed``, from the same evaluation); it is still answerable. Typing
 follows ``manage.py screen``: the text of each field becomes the JSON value the command takes,
 and ``screener.engine.parse_answers`` checks it, so the messages are the engine's own.
 """
@@ -17,7 +20,7 @@ from typing import Any
 
 from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Field, Fieldset, Layout
+from crispy_forms.layout import Field, Fieldset, Layout, LayoutObject
 from crispy_forms.utils import TEMPLATE_PACK
 from django import forms
 from django.template.loader import render_to_string
@@ -25,7 +28,7 @@ from django.utils.html import escape, format_html
 
 from intake.models import Patient
 from screener import engine
-from screener.engine.types import QuestionType
+from screener.engine.types import QuestionType, Requirement
 from screener.models import Procedure, Question
 
 YES, NO = "true", "false"
@@ -110,6 +113,38 @@ class TextFieldset(Fieldset):
         return render_to_string(self.get_template_name(template_pack), context.flatten())
 
 
+NOT_NEEDED = "not needed for this patient"
+
+
+class ConditionalQuestion(LayoutObject):
+    """A question required only when its condition holds, inside a ``<details>``.
+
+    Collapsed (closed, its summary showing the prompt and "not needed for this patient") while
+    the condition does not hold and it has no answer; otherwise open with the summary hidden,
+    so it reads as any other question. Opening the summary shows the question, answerable.
+    The prompt is criteria text: escaped by ``format_html``.
+    """
+
+    def __init__(self, field: Field, *, code: str, prompt: str, collapsed: bool):
+        self.fields = [field]
+        self.code, self.prompt, self.collapsed = code, prompt, collapsed
+
+    def render(self, form, context, template_pack=TEMPLATE_PACK, **kwargs):  # type: ignore[no-untyped-def]
+        inner = self.get_rendered_fields(form, context, template_pack, **kwargs)
+        return format_html(
+            '<details class="conditional-question{}" id="when_{}"{}>'
+            '<summary class="conditional-summary">'
+            '<span class="conditional-prompt">{}</span> '
+            '<span class="conditional-note">{}</span></summary>{}</details>',
+            " conditional-collapsed" if self.collapsed else "",
+            self.code,
+            "" if self.collapsed else " open",
+            self.prompt,
+            NOT_NEEDED,
+            inner,
+        )
+
+
 class IntakeForm(forms.Form):
     """One field per asked question, grouped by section; plus the version (and a reason)."""
 
@@ -123,6 +158,7 @@ class IntakeForm(forms.Form):
         answers: Mapping[str, Any],
         version: int,
         required: Iterable[str] = (),
+        collapsed: Iterable[str] = (),
         ask_reason: bool = False,
         ask_note: bool = False,
     ):
@@ -130,6 +166,7 @@ class IntakeForm(forms.Form):
         self.specs = {q.code: q for q in spec.questions}
         self.as_of = as_of
         self.required_codes = frozenset(required)
+        self.collapsed_codes = frozenset(collapsed)
         initial = {q.code: to_text(answers.get(q.code)) for q in self.questions}
         initial[VERSION_FIELD] = version
         super().__init__(data, initial=initial)
@@ -155,9 +192,11 @@ class IntakeForm(forms.Form):
         self._ask_reason, self._ask_note = ask_reason, ask_note
         self.helper = self._helper()
 
-    def mark_required(self, codes: Iterable[str]) -> None:
-        """Show these questions as required now (the server's evaluation of the answers)."""
+    def mark_required(self, codes: Iterable[str], *, collapsed: Iterable[str] = ()) -> None:
+        """Show these questions as required now, and those ``collapsed`` (conditional questions
+        not needed now and not answered) closed: the server's evaluation of the answers."""
         self.required_codes = frozenset(codes)
+        self.collapsed_codes = frozenset(collapsed)
         self.helper = self._helper()
 
     # ---------------------------------------------------------------- fields and layout
@@ -218,9 +257,15 @@ class IntakeForm(forms.Form):
                 if isinstance(self.fields[question.code].widget, forms.RadioSelect)
                 else Field
             )
-            sections.setdefault(question.section, []).append(
-                layout_field(question.code, wrapper_class=css)
-            )
+            shown: Any = layout_field(question.code, wrapper_class=css)
+            if question.requirement == Requirement.WHEN:
+                shown = ConditionalQuestion(
+                    shown,
+                    code=question.code,
+                    prompt=question.prompt,
+                    collapsed=question.code in self.collapsed_codes,
+                )
+            sections.setdefault(question.section, []).append(shown)
         top: list[Any] = [Field(VERSION_FIELD)]
         if self._ask_reason:
             top.append(Field(REASON_FIELD, wrapper_class="reason-field"))

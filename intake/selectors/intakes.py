@@ -320,6 +320,8 @@ def set_labels(criteria_set: CriteriaSet) -> dict[str, str]:
 class Preview:
     summary: Summary
     required: frozenset[str]  # questions required now, answered or not (the engine says)
+    # Questions required "when" a condition that does not hold now, answered or not.
+    not_needed: frozenset[str] = frozenset()
 
 
 def patient_record(patient: Patient) -> adapters.PatientRecord:
@@ -348,7 +350,11 @@ def intake_preview(
         prompts=prompts,
         labels=set_labels(criteria_set),
     )
-    return Preview(summary=summary, required=frozenset(result.required))
+    return Preview(
+        summary=summary,
+        required=frozenset(result.required),
+        not_needed=frozenset(result.not_needed),
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ passed to the services; nothing here reads answers or decides outcomes itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any
@@ -156,6 +156,14 @@ def _answers_in_form(intake: Intake, form: IntakeForm) -> dict[str, Any]:
     return answers
 
 
+def _collapsed(
+    preview: selectors.Preview, answers: Mapping[str, Any], form: IntakeForm
+) -> frozenset[str]:
+    """The conditional questions shown collapsed: not needed now (the engine says), with no
+    answer and nothing typed that needs correcting."""
+    return preview.not_needed - set(answers) - set(form.errors)
+
+
 def _conflicts(current: Intake, form: IntakeForm) -> list[Conflict]:
     """Answers where what the user typed differs from what someone else has saved since."""
     rows = []
@@ -195,7 +203,8 @@ def _render_form(
         patient=selectors.patient_record(intake.patient),
         prompts=prompts,
     )
-    form.mark_required(preview.required)
+    collapsed = _collapsed(preview, answers, form)
+    form.mark_required(preview.required, collapsed=collapsed)
     info_request = (
         selectors.latest_info_request(intake=intake)
         if intake.status == IntakeStatus.INFO_REQUESTED
@@ -211,6 +220,7 @@ def _render_form(
             "mode": mode,
             "summary": preview.summary,
             "required": sorted(preview.required),
+            "collapsed": sorted(collapsed),
             "invalid": form.error_list() if form.is_bound else [],
             "conflicts": conflicts or [],
             "info_request": info_request,
@@ -477,9 +487,10 @@ def intake_panel(request: HttpRequest, intake_id: int) -> HttpResponse:
     questions = selectors.set_questions(criteria_set=intake.criteria_set)
     form = _build_form(intake, request.POST, as_of=as_of, questions=questions)
     form.is_valid()
+    answers = _answers_in_form(intake, form)
     preview = selectors.intake_preview(
         criteria_set=intake.criteria_set,
-        answers=_answers_in_form(intake, form),
+        answers=answers,
         as_of=as_of,
         patient=selectors.patient_record(intake.patient),
         prompts={q.code: q.prompt for q in questions},
@@ -490,6 +501,7 @@ def intake_panel(request: HttpRequest, intake_id: int) -> HttpResponse:
         {
             "summary": preview.summary,
             "required": sorted(preview.required),
+            "collapsed": sorted(_collapsed(preview, answers, form)),
             "invalid": form.error_list(),
             "as_of": as_of,
         },

@@ -3,8 +3,14 @@
  *
  * As answers change, the current form is posted to the panel URL; the server evaluates the
  * unsaved answers with the screening engine and returns the panel's HTML, including which
- * questions are required now (data-required). No expression is evaluated here: the server is
- * the authority. Nothing is saved by the panel.
+ * questions are required now (data-required) and which conditional questions are not needed
+ * and not answered (data-collapsed). No expression is evaluated here: the server is the
+ * authority. Nothing is saved by the panel.
+ *
+ * A conditional question sits in a <details> (intake/forms/intake_form.py): it opens when the
+ * server says it is needed (or it has an answer), and closes again, as one line "not needed for
+ * this patient", when it becomes not needed without an answer. A question the user opened by
+ * hand stays open while it stays not needed, and focus is never left inside a closed one.
  *
  * Also: a warning before leaving with unsaved answers, and one submission per click.
  */
@@ -39,6 +45,47 @@
       var code = wrapper.id.replace(/^div_id_/, "");
       wrapper.classList.toggle("question-required", required[code] === true);
     });
+  }
+
+  function codeSet(attribute) {
+    var codes = {};
+    (attribute || "").split(" ").forEach(function (code) {
+      if (code) {
+        codes[code] = true;
+      }
+    });
+    return codes;
+  }
+
+  function setCollapsed(details, collapsed) {
+    details.classList.toggle("conditional-collapsed", collapsed);
+    details.open = !collapsed;
+  }
+
+  // Collapsed as the server rendered them; a question changes state only when the server's
+  // answer changes (a question opened by hand is left open).
+  var wasCollapsed = {};
+  form.querySelectorAll("details.conditional-question").forEach(function (details) {
+    if (details.classList.contains("conditional-collapsed")) {
+      wasCollapsed[details.id.replace(/^when_/, "")] = true;
+    }
+  });
+
+  function applyCollapsed() {
+    var state = panel.querySelector("[data-collapsed]");
+    if (!state) {
+      return;
+    }
+    var collapsed = codeSet(state.getAttribute("data-collapsed"));
+    form.querySelectorAll("details.conditional-question").forEach(function (details) {
+      var code = details.id.replace(/^when_/, "");
+      if (!collapsed[code]) {
+        setCollapsed(details, false);
+      } else if (!wasCollapsed[code] && !details.contains(document.activeElement)) {
+        setCollapsed(details, true);
+      }
+    });
+    wasCollapsed = collapsed;
   }
 
   // An emergency: the warning goes beside the first red-flag question that raised it, and the
@@ -94,6 +141,7 @@
         }
         panel.innerHTML = html;
         applyRequired();
+        applyCollapsed();
         applyEmergency();
         if (offline) {
           offline.classList.add("d-none");
@@ -231,6 +279,10 @@
       return;
     }
     event.preventDefault();
+    var details = question.closest("details");
+    if (details) {
+      details.open = true;
+    }
     question.scrollIntoView({ block: "center", behavior: "instant" });
     field.focus({ preventScroll: true });
     if (window.history && window.history.replaceState) {

@@ -102,6 +102,7 @@ def test_pregnancy_is_asked_only_when_the_age_and_sex_make_it_possible(
     result, screened = adapters.screen_answers(default_set, {}, as_of=AS_OF, patient=patient)
     assert ("pregnant" in result.missing) is asked
     assert ("pregnant" in result.required) is asked
+    assert ("pregnant" in result.not_needed) is not asked
     assert screened["age_years"] == age
     assert screened.get("patient_sex") == (
         sex if sex in (Sex.MALE, Sex.FEMALE, Sex.OTHER) else None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from screener import engine
-from tests.criteria_data import AS_OF
+from tests.criteria_data import AS_OF, default_compiled
 
 Q = engine.QuestionSpec
 T = engine.QuestionType
@@ -49,3 +49,12 @@ def test_not_needed_are_the_conditional_questions_whose_condition_does_not_hold(
     result = engine.screen(engine.compile_criteria(SPEC), answers, AS_OF)
     assert (result.required, result.not_needed) == (required, not_needed)
     assert "not_needed" not in result.as_dict()
+
+
+def test_an_82_year_old_without_a_recorded_sex_is_not_asked_about_pregnancy():
+    result = engine.screen(default_compiled(), {"age_years": 82}, AS_OF)
+    assert "pregnant" in result.not_needed
+    result = engine.screen(default_compiled(), {"age_years": 40}, AS_OF)
+    assert "pregnant" not in result.not_needed and "pregnant" in result.missing
+    result = engine.screen(default_compiled(), {"age_years": 40, "patient_sex": "male"}, AS_OF)
+    assert "pregnant" in result.not_needed and "pregnant" not in result.missing
