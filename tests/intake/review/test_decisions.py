@@ -326,7 +326,8 @@ def test_front_desk_users_cannot_decide(client, default_set):
 
 
 def test_physicians_decide_through_the_case_page(client, default_set, doc, frozen):
-    intake = submitted_intake(outcome="urgent")
+    """The confirmation names the patient, what was signed, by whom and when."""
+    intake = named_case("urgent")
     client.force_login(doc)
     response = client.post(
         reverse("review:decide", args=[intake.pk]),
@@ -342,8 +343,8 @@ def test_physicians_decide_through_the_case_page(client, default_set, doc, froze
         (reverse("review:case", args=[intake.pk]) + "#decisions", 302)
     ]
     assert (
-        "Decision signed: Refer to Infectious diseases, by Ada Lovelace at 09:00 on 20 Mar 2025."
-        in text(response)
+        "Decision signed for Hopper, Grace (MRN MRN-7731): Refer to Infectious diseases, by Ada "
+        "Lovelace at 09:00 on 20 Mar 2025." in text(response)
     )
     decision = Decision.objects.get(intake=intake)
     assert (decision.kind, decision.refer_to, decision.physician) == (
@@ -578,9 +579,9 @@ def test_a_case_nobody_holds_is_taken_by_signing_and_the_button_says_so(
         follow=True,
     )
     assert (
-        "Decision signed: Proceed to procedure, by Ada Lovelace at 09:00 on 20 Mar 2025. "
-        "The case of Hopper, Grace (MRN MRN-7731) is now yours: nobody had taken it before you "
-        "signed."
+        "Decision signed for Hopper, Grace (MRN MRN-7731): Proceed to procedure, by Ada "
+        "Lovelace at 09:00 on 20 Mar 2025. The case is now yours: nobody had taken it before "
+        "you signed."
     ) in text(response)
     assert "<strong>You</strong> have this case since 20 Mar 2025" in text(response)
     intake.refresh_from_db()
@@ -600,7 +601,9 @@ def test_a_case_one_holds_is_signed_without_a_take(client, default_set, doc, fro
         {"kind": "proceed", "reason": "", "screening": intake.latest_screening_id},
         follow=True,
     )
-    assert "Decision signed: Proceed to procedure, by Ada Lovelace" in text(response)
+    assert (
+        "Decision signed for Hopper, Grace (MRN MRN-7731): Proceed to procedure, by Ada Lovelace"
+    ) in text(response)
     assert "is now yours" not in text(response)
 
 
@@ -622,8 +625,8 @@ def test_an_amendment_of_a_released_case_takes_it_and_says_so(client, default_se
         follow=True,
     )
     assert (
-        "The case of Hopper, Grace (MRN MRN-7731) is now yours: nobody had taken it before you "
-        "signed."
+        "Amendment signed for Hopper, Grace (MRN MRN-7731): Conservative care, by Ada Lovelace"
     ) in text(response)
+    assert "The case is now yours: nobody had taken it before you signed." in text(response)
     intake.refresh_from_db()
     assert intake.assigned_to == doc
