@@ -109,6 +109,10 @@ def queue(request: HttpRequest) -> HttpResponse:
             # Decided cases: the decision, who, when and the planned date get their own columns.
             "decided_view": filters.status == IntakeStatus.DECIDED,
             "counts": queue_selectors.queue_counts(filters=filters, user=request.user),
+            # On a phone the filters and the search fold away behind a "Filters" button; they
+            # stay open while they narrow the queue, or have an error to show.
+            "filters_active": filters.narrowing_count(),
+            "filters_open": bool(filters.narrowing_count() or filters.search or form.errors),
             "page": page,
             "rows": queue_selectors.queue_rows(page.object_list, now=now),
             "queue_url": _queue_url(request),
