@@ -298,6 +298,21 @@ def _kept_input(form: DecisionForm) -> dict[str, Any]:
     return kept | {"planned_procedure_date": typed["planned_procedure_date"] or None}
 
 
+# Said after the service's message ("... Nothing was saved."), so that a form filled in again
+# below it does not read as if the refused entry had been signed after all.
+KEPT_ENTRY = {
+    reviews.EntryOffer.AS_SENT: "What you entered is kept in the form below.",
+    reviews.EntryOffer.DECISION: (
+        "What you entered is kept in the form below: check it against the case as it is now, "
+        "then sign."
+    ),
+    reviews.EntryOffer.AMENDMENT: (
+        "What you entered is kept below as an amendment of that decision: sign it only if the "
+        "decision should change."
+    ),
+}
+
+
 def _conflict_response(
     request: HttpRequest,
     intake_id: int,
@@ -307,9 +322,10 @@ def _conflict_response(
 ) -> HttpResponse:
     """The case page (409) after a refused decision, amendment or plan, with the service's
     message and the physician's entry where the service offers it (``exc.offer``)."""
-    messages.error(request, exc.message)
     if form is None or exc.offer == reviews.EntryOffer.NOTHING:
+        messages.error(request, exc.message)
         return render_case(request, intake_id, status=409)
+    messages.error(request, f"{exc.message} {KEPT_ENTRY[exc.offer]}")
     if exc.offer == reviews.EntryOffer.AS_SENT:
         key = "amend_form" if isinstance(form, AmendForm) else "decide_form"
         return render_case(request, intake_id, status=409, **{key: form})

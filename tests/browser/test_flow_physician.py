@@ -250,7 +250,8 @@ def test_two_physicians_deciding_one_case(db, clock, new_page, browser_errors, s
     expect(second.get_by_role("alert")).to_contain_text(
         re.compile(
             r"Hana First already recorded “Proceed to procedure” on this case at 09:\d\d on "
-            r"17 Mar 2025\. Your decision was not saved\."
+            r"17 Mar 2025\. Your decision was not saved\. What you entered is kept below as an "
+            r"amendment of that decision: sign it only if the decision should change\."
         )
     )
     expect(second.locator(".decision-in-force")).to_contain_text(

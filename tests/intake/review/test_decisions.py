@@ -292,6 +292,32 @@ def test_the_second_decision_is_refused_showing_the_first(default_set, doc, froz
     assert list(Decision.objects.filter(intake=intake)) == [first]
 
 
+def test_the_second_decision_on_the_page_says_its_entry_is_kept_as_an_amendment(
+    client, default_set, doc, frozen
+):
+    """409: the first decision, "not saved", and where the typed entry went."""
+    other = PhysicianFactory(first_name="Bo", last_name="Baker")
+    intake = submitted_intake(outcome="candidate")
+    decide(intake, doc, DecisionKind.PROCEED)
+    client.force_login(other)
+    response = client.post(
+        reverse("review:decide", args=[intake.pk]),
+        {
+            "kind": "not_candidate",
+            "reason": "Too frail.",
+            "screening": intake.latest_screening_id,
+        },
+    )
+    assert response.status_code == 409
+    assert (
+        "Ada Lovelace already recorded “Proceed to procedure” on this case at 09:00 on "
+        "20 Mar 2025. Your decision was not saved. What you entered is kept below as an "
+        "amendment of that decision: sign it only if the decision should change."
+    ) in text(response)
+    assert response.context["amend_form"].initial["reason"] == "Too frail."
+    assert Decision.objects.filter(intake=intake).count() == 1
+
+
 def test_a_decision_on_an_outdated_screening_is_refused(default_set, doc):
     intake = submitted_intake(outcome="candidate")
     seen = intake.latest_screening_id
@@ -471,7 +497,10 @@ def test_a_conflicting_amendment_keeps_what_was_typed(client, default_set, doc):
     assert response.status_code == 409
     page = text(response)
     assert "Bo Baker recorded “Conservative care”" in page
-    assert "Your amendment was not saved." in page
+    assert (
+        "Your amendment was not saved. What you entered is kept below as an amendment of that "
+        "decision: sign it only if the decision should change."
+    ) in page
     assert response.context["amend_form"].initial["reason"] == "Prone position impossible."
     assert "Prone position impossible." in page
     assert Decision.objects.filter(intake=intake).count() == 2
