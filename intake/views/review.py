@@ -109,8 +109,8 @@ def queue(request: HttpRequest) -> HttpResponse:
             # Decided cases: the decision, who, when and the planned date get their own columns.
             "decided_view": filters.status == IntakeStatus.DECIDED,
             "counts": queue_selectors.queue_counts(filters=filters, user=request.user),
-            # On a phone the filters and the search fold away behind a "Filters" button; they
-            # stay open while they narrow the queue, or have an error to show.
+            # On a phone the counts, the filters and the search fold away behind a "Filters"
+            # button; they stay open while a filter or the search is on, or to show an error.
             "filters_active": filters.narrowing_count(),
             "filters_open": bool(filters.narrowing_count() or filters.search or form.errors),
             "page": page,

@@ -42,7 +42,7 @@ def submitted(outcome: str, last_name: str, first_name: str, mrn: str, hours_ago
 
 
 @pytest.fixture
-def day_of_cases(db, clock):
+def day_of_cases(default_set, clock):
     """An urgent referral (the newest), two candidates, one with cautions, and a conservative
     case: the urgent one must still head the queue."""
     return {
@@ -218,7 +218,7 @@ def test_a_physicians_day(day_of_cases, new_page, physician_user, screenshot, do
     assert_no_axe_violations(page)
 
 
-def test_two_physicians_deciding_one_case(db, clock, new_page, browser_errors, screenshot):
+def test_two_physicians_deciding_one_case(default_set, clock, new_page, browser_errors, screenshot):
     """The first to sign wins; the second is told who decided what, and nothing is
     overwritten."""
     browser_errors.allow(r"^409 POST .*/review/\d+/decide/$")  # the refused decision
