@@ -61,6 +61,20 @@ class QueueFilters:
     assigned: str = ""
     search: str = ""
 
+    def narrowing_count(self) -> int:
+        """How many filters narrow the queue from its default (cases waiting for review, any
+        outcome, procedure, date or assignee); the patient search is not counted."""
+        return sum(
+            [
+                bool(self.outcome),
+                self.status != IntakeStatus.SUBMITTED.value,
+                bool(self.procedure),
+                self.submitted_from is not None,
+                self.submitted_to is not None,
+                bool(self.assigned),
+            ]
+        )
+
 
 def queue_rank() -> Case:
     """Emergencies nobody has acted on yet, then the other emergencies, then by outcome."""

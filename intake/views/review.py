@@ -109,6 +109,10 @@ def queue(request: HttpRequest) -> HttpResponse:
             # Decided cases: the decision, who, when and the planned date get their own columns.
             "decided_view": filters.status == IntakeStatus.DECIDED,
             "counts": queue_selectors.queue_counts(filters=filters, user=request.user),
+            # On a phone the counts, the filters and the search fold away behind a "Filters"
+            # button; they stay open while a filter or the search is on, or to show an error.
+            "filters_active": filters.narrowing_count(),
+            "filters_open": bool(filters.narrowing_count() or filters.search or form.errors),
             "page": page,
             "rows": queue_selectors.queue_rows(page.object_list, now=now),
             "queue_url": _queue_url(request),
@@ -294,6 +298,21 @@ def _kept_input(form: DecisionForm) -> dict[str, Any]:
     return kept | {"planned_procedure_date": typed["planned_procedure_date"] or None}
 
 
+# Said after the service's message ("... Nothing was saved."), so that a form filled in again
+# below it does not read as if the refused entry had been signed after all.
+KEPT_ENTRY = {
+    reviews.EntryOffer.AS_SENT: "What you entered is kept in the form below.",
+    reviews.EntryOffer.DECISION: (
+        "What you entered is kept in the form below: check it against the case as it is now, "
+        "then sign."
+    ),
+    reviews.EntryOffer.AMENDMENT: (
+        "What you entered is kept below as an amendment of that decision: sign it only if the "
+        "decision should change."
+    ),
+}
+
+
 def _conflict_response(
     request: HttpRequest,
     intake_id: int,
@@ -303,9 +322,10 @@ def _conflict_response(
 ) -> HttpResponse:
     """The case page (409) after a refused decision, amendment or plan, with the service's
     message and the physician's entry where the service offers it (``exc.offer``)."""
-    messages.error(request, exc.message)
     if form is None or exc.offer == reviews.EntryOffer.NOTHING:
+        messages.error(request, exc.message)
         return render_case(request, intake_id, status=409)
+    messages.error(request, f"{exc.message} {KEPT_ENTRY[exc.offer]}")
     if exc.offer == reviews.EntryOffer.AS_SENT:
         key = "amend_form" if isinstance(form, AmendForm) else "decide_form"
         return render_case(request, intake_id, status=409, **{key: form})
@@ -323,20 +343,28 @@ def _conflict_response(
 def case_name(intake: Intake) -> str:
     """The case as a person reads it in a message: "the case of Lovelace, Ada (MRN 0042)".
     Messages live in the session, never in a URL or a log, so the patient may be named."""
+    return f"the case of {patient_named(intake)}"
+
+
+def patient_named(intake: Intake) -> str:
+    """The intake's patient as messages name them: "Lovelace, Ada (MRN 0042)"."""
     patient = intake.patient
-    return f"the case of {patient.last_name}, {patient.first_name} (MRN {patient.mrn})"
+    return f"{patient.last_name}, {patient.first_name} (MRN {patient.mrn})"
 
 
-def _signed_message(decision: Decision, *, what: str = "Decision", taken: str = "") -> str:
-    """What was signed, by whom and when; ``taken`` names the case when nobody held it before
-    (the service gives it to the physician who signs, so it is now theirs)."""
+def _signed_message(
+    decision: Decision, intake: Intake, *, what: str = "Decision", taken: bool = False
+) -> str:
+    """For whom, what was signed, by whom and when (a physician working through the queue
+    reads which patient it was); ``taken`` when nobody held the case before (the service gives
+    it to the physician who signs, so it is now theirs)."""
     when = timezone.localtime(decision.signed_at)
-    text = f"{what} signed: {decision.get_kind_display()}"
+    text = f"{what} signed for {patient_named(intake)}: {decision.get_kind_display()}"
     if decision.refer_to:
         text += f" to {decision.refer_to}"
     text += f", by {person_name(decision.physician)} at {when:%H:%M on %d %b %Y}."
     if taken:
-        text += f" {capfirst(taken)} is now yours: nobody had taken it before you signed."
+        text += " The case is now yours: nobody had taken it before you signed."
     if decision.kind == DecisionKind.REQUEST_INFO:
         text += " The case is back on the front desk's list with your note."
     return text
@@ -354,7 +382,7 @@ def decide(request: HttpRequest, intake_id: int) -> HttpResponse:
     data = form.cleaned_data
     # Nobody holds the case: signing takes it (the service assigns it under the row lock; a
     # colleague taking it meanwhile makes the service refuse, CaseHeldByAnother).
-    taken = case_name(intake) if intake.assigned_to_id is None else ""
+    taken = intake.assigned_to_id is None
     try:
         decision = reviews.review_decide(
             intake=intake,
@@ -373,7 +401,7 @@ def decide(request: HttpRequest, intake_id: int) -> HttpResponse:
     except reviews.ReviewConflict as exc:
         return _conflict_response(request, intake_id, exc, form=form)
     _audit_decision(request, intake, decision, previous=None)
-    messages.success(request, _signed_message(decision, taken=taken))
+    messages.success(request, _signed_message(decision, intake, taken=taken))
     return redirect(_case_url(intake_id, "decisions"))
 
 
@@ -411,7 +439,7 @@ def amend(request: HttpRequest, intake_id: int, decision_id: int) -> HttpRespons
     data = form.cleaned_data
     # Nobody holds the case: signing takes it (the service assigns it under the row lock; a
     # colleague taking it meanwhile makes the service refuse, CaseHeldByAnother).
-    taken = case_name(intake) if intake.assigned_to_id is None else ""
+    taken = intake.assigned_to_id is None
     try:
         amendment = reviews.review_amend(
             decision=decision,
@@ -430,7 +458,7 @@ def amend(request: HttpRequest, intake_id: int, decision_id: int) -> HttpRespons
     except reviews.ReviewConflict as exc:
         return _conflict_response(request, intake_id, exc, form=form)
     _audit_decision(request, intake, amendment, previous=decision)
-    messages.success(request, _signed_message(amendment, what="Amendment", taken=taken))
+    messages.success(request, _signed_message(amendment, intake, what="Amendment", taken=taken))
     return redirect(_case_url(intake_id, "decisions"))
 
 

@@ -102,7 +102,9 @@ def test_the_front_desk_reads_the_decision_in_force_first(
     physician.get_by_label("Not a candidate").check()
     physician.get_by_role("textbox", name="Reason").fill("On examination the pain comes from the hip.")
     physician.get_by_role("button", name="Take the case and sign").click()
-    expect(physician.locator(".alert-success")).to_contain_text("Decision signed: Not a candidate")
+    expect(physician.locator(".alert-success")).to_contain_text(
+        re.compile(r"Decision signed for .+ \(MRN .+\): Not a candidate, by Pat Spine")
+    )
     screenshot(physician, "01-case-decided")
 
     desk = new_page("desktop", user=front_desk_user)

@@ -98,5 +98,6 @@ def test_a_physician_opens_a_case_from_the_queue_and_decides_by_keyboard(physici
     page.keyboard.type("Discussed with the patient by phone.")
     tab_to(page, lambda el: el["tag"] == "BUTTON" and "sign" in el["text"].lower())
     page.keyboard.press("Enter")
-    expect(page.locator(".alert-success")).to_contain_text("Decision signed: Proceed to procedure")
-    expect(page.locator(".alert-success")).to_contain_text("The case of Keyes, Kim (MRN KB-1)")
+    expect(page.locator(".alert-success")).to_contain_text(
+        "Decision signed for Keyes, Kim (MRN KB-1): Proceed to procedure"
+    )

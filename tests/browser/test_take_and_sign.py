@@ -27,7 +27,10 @@ def test_signing_a_case_nobody_holds_takes_it(new_page, physician_user, screensh
     screenshot(page, "01-take-and-sign")
     sign.click()
     expect(page.locator(".alert-success")).to_contain_text(
-        "The case of Hopper, Grace (MRN MRN-1) is now yours: nobody had taken it before you signed."
+        "Decision signed for Hopper, Grace (MRN MRN-1): Conservative care, by Pat Spine at "
+    )
+    expect(page.locator(".alert-success")).to_contain_text(
+        "The case is now yours: nobody had taken it before you signed."
     )
     expect(page.locator("#assignment-heading + p")).to_contain_text("You have this case")
     screenshot(page, "02-signed")

@@ -180,6 +180,10 @@ def test_the_case_page_puts_a_refused_entry_back_where_the_service_offers_it(
     )
     assert response.status_code == 409
     assert "nobody has recorded the action taken yet" in response.content.decode()
+    assert (
+        "Nothing was saved. What you entered is kept in the form below: check it against the "
+        "case as it is now, then sign." in response.content.decode()
+    )
     kept = response.context["decide_form"]
     assert (kept.initial["kind"], kept.initial["reason"], kept.initial["screening"]) == (
         "not_candidate",

@@ -292,6 +292,32 @@ def test_the_second_decision_is_refused_showing_the_first(default_set, doc, froz
     assert list(Decision.objects.filter(intake=intake)) == [first]
 
 
+def test_the_second_decision_on_the_page_says_its_entry_is_kept_as_an_amendment(
+    client, default_set, doc, frozen
+):
+    """409: the first decision, "not saved", and where the typed entry went."""
+    other = PhysicianFactory(first_name="Bo", last_name="Baker")
+    intake = submitted_intake(outcome="candidate")
+    decide(intake, doc, DecisionKind.PROCEED)
+    client.force_login(other)
+    response = client.post(
+        reverse("review:decide", args=[intake.pk]),
+        {
+            "kind": "not_candidate",
+            "reason": "Too frail.",
+            "screening": intake.latest_screening_id,
+        },
+    )
+    assert response.status_code == 409
+    assert (
+        "Ada Lovelace already recorded “Proceed to procedure” on this case at 09:00 on "
+        "20 Mar 2025. Your decision was not saved. What you entered is kept below as an "
+        "amendment of that decision: sign it only if the decision should change."
+    ) in text(response)
+    assert response.context["amend_form"].initial["reason"] == "Too frail."
+    assert Decision.objects.filter(intake=intake).count() == 1
+
+
 def test_a_decision_on_an_outdated_screening_is_refused(default_set, doc):
     intake = submitted_intake(outcome="candidate")
     seen = intake.latest_screening_id
@@ -326,7 +352,8 @@ def test_front_desk_users_cannot_decide(client, default_set):
 
 
 def test_physicians_decide_through_the_case_page(client, default_set, doc, frozen):
-    intake = submitted_intake(outcome="urgent")
+    """The confirmation names the patient, what was signed, by whom and when."""
+    intake = named_case("urgent")
     client.force_login(doc)
     response = client.post(
         reverse("review:decide", args=[intake.pk]),
@@ -342,8 +369,8 @@ def test_physicians_decide_through_the_case_page(client, default_set, doc, froze
         (reverse("review:case", args=[intake.pk]) + "#decisions", 302)
     ]
     assert (
-        "Decision signed: Refer to Infectious diseases, by Ada Lovelace at 09:00 on 20 Mar 2025."
-        in text(response)
+        "Decision signed for Hopper, Grace (MRN MRN-7731): Refer to Infectious diseases, by Ada "
+        "Lovelace at 09:00 on 20 Mar 2025." in text(response)
     )
     decision = Decision.objects.get(intake=intake)
     assert (decision.kind, decision.refer_to, decision.physician) == (
@@ -470,7 +497,10 @@ def test_a_conflicting_amendment_keeps_what_was_typed(client, default_set, doc):
     assert response.status_code == 409
     page = text(response)
     assert "Bo Baker recorded “Conservative care”" in page
-    assert "Your amendment was not saved." in page
+    assert (
+        "Your amendment was not saved. What you entered is kept below as an amendment of that "
+        "decision: sign it only if the decision should change."
+    ) in page
     assert response.context["amend_form"].initial["reason"] == "Prone position impossible."
     assert "Prone position impossible." in page
     assert Decision.objects.filter(intake=intake).count() == 2
@@ -578,9 +608,9 @@ def test_a_case_nobody_holds_is_taken_by_signing_and_the_button_says_so(
         follow=True,
     )
     assert (
-        "Decision signed: Proceed to procedure, by Ada Lovelace at 09:00 on 20 Mar 2025. "
-        "The case of Hopper, Grace (MRN MRN-7731) is now yours: nobody had taken it before you "
-        "signed."
+        "Decision signed for Hopper, Grace (MRN MRN-7731): Proceed to procedure, by Ada "
+        "Lovelace at 09:00 on 20 Mar 2025. The case is now yours: nobody had taken it before "
+        "you signed."
     ) in text(response)
     assert "<strong>You</strong> have this case since 20 Mar 2025" in text(response)
     intake.refresh_from_db()
@@ -600,7 +630,9 @@ def test_a_case_one_holds_is_signed_without_a_take(client, default_set, doc, fro
         {"kind": "proceed", "reason": "", "screening": intake.latest_screening_id},
         follow=True,
     )
-    assert "Decision signed: Proceed to procedure, by Ada Lovelace" in text(response)
+    assert (
+        "Decision signed for Hopper, Grace (MRN MRN-7731): Proceed to procedure, by Ada Lovelace"
+    ) in text(response)
     assert "is now yours" not in text(response)
 
 
@@ -622,8 +654,8 @@ def test_an_amendment_of_a_released_case_takes_it_and_says_so(client, default_se
         follow=True,
     )
     assert (
-        "The case of Hopper, Grace (MRN MRN-7731) is now yours: nobody had taken it before you "
-        "signed."
+        "Amendment signed for Hopper, Grace (MRN MRN-7731): Conservative care, by Ada Lovelace"
     ) in text(response)
+    assert "The case is now yours: nobody had taken it before you signed." in text(response)
     intake.refresh_from_db()
     assert intake.assigned_to == doc

@@ -637,3 +637,73 @@ def test_the_decided_view_query_count_does_not_grow_with_the_number_of_cases(
         return len(queries)
 
     assert decided_queries(2) == decided_queries(20)
+
+
+# ------------------------------------------------------------------------------------------
+# The filters panel on a phone: folded unless something narrows the queue
+
+
+@pytest.mark.parametrize(
+    ("filters", "count"),
+    [
+        (queue_selectors.QueueFilters(), 0),
+        (queue_selectors.QueueFilters(status=IntakeStatus.SUBMITTED.value), 0),
+        (queue_selectors.QueueFilters(search="quist"), 0),
+        (queue_selectors.QueueFilters(outcome="candidate"), 1),
+        (queue_selectors.QueueFilters(status=queue_selectors.STATUS_ALL), 1),
+        (
+            queue_selectors.QueueFilters(
+                outcome="urgent",
+                status=IntakeStatus.DECIDED.value,
+                procedure="vertebroplasty",
+                submitted_from=datetime.date(2025, 3, 1),
+                submitted_to=datetime.date(2025, 3, 9),
+                assigned=queue_selectors.ASSIGNED_MINE,
+            ),
+            6,
+        ),
+    ],
+)
+def test_narrowing_count_counts_the_filters_that_differ_from_the_default_queue(filters, count):
+    """The default status ("waiting for review") and the search are not counted."""
+    assert filters.narrowing_count() == count
+
+
+def filters_panel(response) -> tuple[str, str]:
+    """The "Filters" button's aria-expanded and its panel's classes, as the page has them."""
+    page = response.content.decode()
+    expanded = re.search(r'aria-controls="queue-filters"\s+aria-expanded="(\w+)"', page)
+    panel = re.search(r'<div id="queue-filters" class="([^"]*)"', page)
+    assert expanded and panel, "the Filters button or its panel is missing"
+    return expanded.group(1), panel.group(1)
+
+
+def test_the_filters_panel_is_folded_on_a_phone_while_nothing_narrows_the_queue(
+    client, doc, mixed, frozen
+):
+    """Folded below md (no "show"), always shown from md up ("d-md-block")."""
+    assert filters_panel(client.get(QUEUE)) == ("false", "collapse d-md-block")
+    assert filters_panel(client.get(QUEUE, {"status": "submitted"})) == (
+        "false",
+        "collapse d-md-block",
+    )
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"outcome": "candidate"}, {"status": "decided"}, {"submitted_from": "yesterday"}],
+    ids=["a filter", "another status", "an invalid filter"],
+)
+def test_the_filters_panel_is_open_while_a_filter_is_on_or_wrong(client, doc, mixed, frozen, query):
+    response = client.get(QUEUE, query)
+    assert filters_panel(response) == ("true", "collapse d-md-block show")
+
+
+def test_the_filters_button_says_how_many_filters_are_on_and_the_search(client, doc, mixed, frozen):
+    response = client.get(QUEUE, {"outcome": "candidate", "assigned": "mine"})
+    assert '<span class="badge text-bg-primary">2 active</span>' in response.content.decode()
+    client.post(QUEUE, {"q": "quist"})
+    response = client.get(QUEUE)
+    assert filters_panel(response) == ("true", "collapse d-md-block show")
+    assert '<span class="badge text-bg-primary">search on</span>' in response.content.decode()
+    assert "active</span>" not in response.content.decode()
