@@ -236,6 +236,16 @@ def test_detail_lists_intakes_and_offers_to_start_one(desk_client, default_set):
     assert "Start a percutaneous vertebroplasty intake" in body
 
 
+def test_detail_puts_the_link_into_each_intake_first_in_its_row(desk_client, default_set):
+    """On a phone the intakes table scrolls sideways: its way in must not be the last column."""
+    patient = PatientFactory()
+    intake = IntakeFactory(patient=patient)
+    body = desk_client.get(f"/patients/{patient.pk}/").content.decode()
+    first_cell = re.search(r"<tbody>\s*<tr>\s*<td>(.*?)</td>", body, re.S)
+    assert first_cell is not None
+    assert first_cell.group(1).startswith(f'<a href="/intakes/{intake.pk}/">Continue<')
+
+
 def test_edit_prefills_and_saves(desk_client):
     patient = PatientFactory(mrn="A-1", first_name="Ann", last_name="Lee", phone="1")
     form = desk_client.get(f"/patients/{patient.pk}/edit/")
