@@ -17,7 +17,7 @@ import time_machine
 from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.conftest import PASSWORD, assert_no_axe_violations
-from tests.factories import PatientFactory
+from tests.factories import IntakeFactory, PatientFactory
 
 # A Friday morning. The patient registered below is a woman of 80 on that day.
 CLINIC_DAY = datetime.datetime(2025, 3, 14, 9, 30, tzinfo=datetime.UTC)
@@ -183,11 +183,10 @@ def test_the_front_desk_registers_fills_resumes_submits_and_prints_an_intake(
     screenshot(page, "04-intake-empty")
     answer(page, FIRST_PART)
 
-    # A pain score out of range, and a number typed with a letter in it (1e1 is a number to
-    # the browser, not to the clinic): each is kept as typed and named beside its field.
+    # A pain score out of range, and a number typed with a letter in it (the letter O for a
+    # zero): each is kept as typed and named beside its field.
     field(page, PAIN).fill("15")
-    weeks = field(page, "Weeks of non-surgical care so far")
-    weeks.press_sequentially("1e1")
+    field(page, "Weeks of non-surgical care so far").press_sequentially("1O")
     page.get_by_role("button", name="Save draft").click()
     expect(page.get_by_role("status").first).to_contain_text(
         "2 answers were not saved: correct them below and save again."
@@ -198,7 +197,7 @@ def test_the_front_desk_registers_fills_resumes_submits_and_prints_an_intake(
     expect(field(page, PAIN)).to_have_accessible_description(
         re.compile("15 is above the maximum 10.")
     )
-    expect(field(page, "Weeks of non-surgical care so far")).to_have_value("1e1")
+    expect(field(page, "Weeks of non-surgical care so far")).to_have_value("1O")
     expect(page.locator("#div_id_conservative_weeks")).to_contain_text("Enter a number")
     expect(page.get_by_role("alert").filter(has_text="2 answers to correct")).to_be_visible()
     assert_no_axe_violations(page)
@@ -306,6 +305,28 @@ def test_the_front_desk_registers_fills_resumes_submits_and_prints_an_intake(
     assert "Save draft" not in printed and "Log out" not in printed
     assert_no_axe_violations(page)
     screenshot(page, "14-print")
+
+
+def test_a_number_typed_wrong_over_a_saved_answer_is_named_and_the_answer_kept(
+    new_page, front_desk_user, browser_errors, screenshot
+):
+    """Typed "8-" (no number): the page says so beside the field; the saved 7 is not blanked."""
+    browser_errors.allow(r"^400 POST http://[^/]+/intakes/\d+/$")
+    intake = IntakeFactory(answers={"pain_nrs": 7})
+    page = new_page("phone", user=front_desk_user)
+    page.goto(f"/intakes/{intake.pk}/")
+    pain = field(page, PAIN)
+    expect(pain).to_have_value("7")
+    pain.fill("")
+    pain.press_sequentially("8-")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_role("status").first).to_contain_text("1 answer was not saved")
+    expect(field(page, PAIN)).to_have_value("8-")
+    expect(field(page, PAIN)).to_have_accessible_description(re.compile("Enter a number"))
+    assert_no_axe_violations(page)
+    screenshot(page, "01-named-and-kept")
+    intake.refresh_from_db()
+    assert intake.answers["pain_nrs"] == 7
 
 
 # --------------------------------------------------------------------------------------------
