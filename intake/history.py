@@ -21,10 +21,14 @@ from intake.explain import value_text
 
 
 def answer_text(value: Any) -> str:
-    """An answer as a person reads it: Yes/No for booleans, "not answered" for a blank, and a
-    number as it was typed (an INR of 1.0, never "Yes")."""
+    """An answer as a person reads it: Yes/No for booleans, "not answered" for a blank, a
+    number as it was typed (an INR of 1.0, never "Yes"), and a choice as the form labels it
+    ("high_energy" reads "High energy", "stable" "Stable"; a date or "L1" stays as it is)."""
     if isinstance(value, bool):
         return "Yes" if value else "No"
+    if isinstance(value, str) and value[:1].isalpha():
+        label = value.replace("_", " ")
+        return label[:1].upper() + label[1:]
     return value_text(value, as_typed=True)
 
 

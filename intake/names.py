@@ -79,6 +79,16 @@ def similar_names(first_a: str, last_a: str, first_b: str, last_b: str) -> bool:
     return same_order or swapped or joined
 
 
+def names_swapped(first_a: str, last_a: str, first_b: str, last_b: str) -> bool:
+    """Whether name a is name b with first and last name the other way round (a typo in each
+    part allowed), and not also similar in the same order: what the desk is told to check."""
+    fa, la, fb, lb = (name_key(part) for part in (first_a, last_a, first_b, last_b))
+    if not (fa and la and fb and lb):
+        return False
+    same_order = within_one_edit(fa, fb) and within_one_edit(la, lb)
+    return not same_order and within_one_edit(fa, lb) and within_one_edit(la, fb)
+
+
 def _trigrams(key: str) -> list[str]:
     """pg_trgm's trigrams of one word, in order: padded with two spaces before, one after."""
     if not key:

@@ -217,13 +217,13 @@ class IntakeForm(forms.Form):
         if question.type == QuestionType.BOOL:
             widget = forms.RadioSelect(choices=[(YES, "Yes"), (NO, "No"), ("", NOT_ANSWERED)])
         elif question.type in (QuestionType.INT, QuestionType.DECIMAL):
-            if question.min_value is not None:
-                attrs["min"] = f"{question.min_value.normalize():f}"
-            if question.max_value is not None:
-                attrs["max"] = f"{question.max_value.normalize():f}"
-            attrs["step"] = "1" if question.type == QuestionType.INT else "any"
+            # A text field with a number keypad, not type="number": for text it cannot read as
+            # a number ("8-", "1O") a number field sends "", which saved a blank over the answer
+            # without a word. As text it reaches the server, which names what is wrong and keeps
+            # it as typed. The range is in the help text.
             attrs["inputmode"] = "numeric" if question.type == QuestionType.INT else "decimal"
-            widget = forms.NumberInput(attrs=attrs)
+            attrs["spellcheck"] = "false"
+            widget = forms.TextInput(attrs=attrs)
         elif question.type == QuestionType.CHOICE:
             blanks = set(question.blank_choices or ())
             options = [(c, choice_label(c, c in blanks)) for c in question.choices]

@@ -316,7 +316,7 @@ def _draft_post(request: HttpRequest, intake: Intake, as_of, questions) -> HttpR
         answered = sum(value is not None for value in saved.answers.values())
         messages.warning(
             request,
-            f"Draft saved with {answered} answers. {bad} answer"
+            f"Draft saved with {answered} answer{'' if answered == 1 else 's'}. {bad} answer"
             f"{' was' if bad == 1 else 's were'} not saved: correct "
             f"{'it' if bad == 1 else 'them'} below and save again."
             + (" The intake was not submitted." if request.POST.get("_action") == "submit" else ""),

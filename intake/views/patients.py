@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import datetime
-from typing import NamedTuple
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from intake.forms.patients import PatientForm, PatientSearchForm
 from intake.models import AuditAction, AuditOutcome, Patient
+from intake.names import names_swapped
 from intake.permissions import role_required
 from intake.roles import FRONT_DESK, PHYSICIAN, has_role
 from intake.selectors import intakes as intake_selectors
@@ -75,14 +76,24 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 
 class LikelyMatch(NamedTuple):
     patient: Patient
-    # Born on the entered date with day and month swapped: the page says why it was offered.
+    # Born on the entered date with day and month swapped, or named with first and last name
+    # the other way round: the page says why it was offered.
     dob_swapped: bool
+    names_swapped: bool
 
 
-def _likely_matches(matches: list[Patient], entered: datetime.date) -> list[LikelyMatch]:
-    swapped = patient_selectors.day_month_swapped(entered)
+def _likely_matches(matches: list[Patient], entered: Mapping[str, Any]) -> list[LikelyMatch]:
+    """Each match with what differs from the entered name and date of birth (the form's
+    cleaned data)."""
+    swapped = patient_selectors.day_month_swapped(entered["date_of_birth"])
     return [
-        LikelyMatch(patient, swapped is not None and patient.date_of_birth == swapped)
+        LikelyMatch(
+            patient,
+            dob_swapped=swapped is not None and patient.date_of_birth == swapped,
+            names_swapped=names_swapped(
+                entered["first_name"], entered["last_name"], patient.first_name, patient.last_name
+            ),
+        )
         for patient in matches
     ]
 
@@ -109,7 +120,7 @@ def _save_patient(
         form.add_error("mrn", exc.error_dict["mrn"])
         return None, {"mrn_owner": exc.existing}
     except patient_services.PossibleDuplicates as exc:
-        rows = _likely_matches(exc.matches, form.cleaned_data["date_of_birth"])
+        rows = _likely_matches(exc.matches, form.cleaned_data)
         return None, {
             "matches": exc.matches,
             "match_rows": rows,

@@ -58,11 +58,13 @@ def test_widgets_follow_the_question_types(default_set):
     assert re.search(r'type="radio"[^>]*name="hospitalized" value="true"', html)
     assert re.search(r'type="radio"[^>]*name="hospitalized" value="false"', html)
     assert re.search(r'type="radio"[^>]*name="hospitalized" value=""', html)
-    # numbers with their range
-    pain = re.search(r'<input type="number" name="pain_nrs"[^>]*>', html).group(0)
-    assert 'min="0"' in pain and 'max="10"' in pain and 'step="1"' in pain
-    inr = re.search(r'<input type="number" name="inr"[^>]*>', html).group(0)
-    assert 'min="0.5"' in inr and 'max="10"' in inr and 'step="any"' in inr
+    # numbers as text with a number keypad (a type="number" field sends "" for "8-" or "1O",
+    # and a blank would be saved over the answer); their range in the help text
+    pain = re.search(r'<input type="text" name="pain_nrs"[^>]*>', html).group(0)
+    assert 'inputmode="numeric"' in pain
+    inr = re.search(r'<input type="text" name="inr"[^>]*>', html).group(0)
+    assert 'inputmode="decimal"' in inr
+    assert "From 0.5 to 10." in html
     # a long choice list as a select, a short one as radios
     assert '<select name="fracture_level"' in html
     assert re.search(r'type="radio"[^>]*name="pain_trend" value="worsening"', html)

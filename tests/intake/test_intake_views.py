@@ -89,6 +89,12 @@ def test_save_draft_keeps_every_answer_and_confirms(desk_client, draft):
     assert (intake.status, intake.version) == ("draft", 2)
 
 
+def test_draft_saved_with_one_answer_and_one_to_correct_says_so_in_the_singular(desk_client, draft):
+    data = form_data({"hospitalized": True, "pain_nrs": "8-"}, version=1)
+    body = desk_client.post(intake_url(draft), data).content.decode()
+    assert "Draft saved with 1 answer. 1 answer was not saved: correct it below" in body
+
+
 def test_draft_with_a_bad_value_keeps_and_saves_the_other_answers(desk_client, draft):
     data = form_data({"hospitalized": True, "pain_nrs": 11, "mri_done": False}, version=1)
     response = desk_client.post(intake_url(draft), data)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import User
 
-from intake.names import name_key, person_name, similar_names, within_one_edit
+from intake.names import name_key, names_swapped, person_name, similar_names, within_one_edit
 
 
 @pytest.mark.parametrize(
@@ -81,6 +81,26 @@ def test_swapped_first_and_last_name_with_a_typo_in_each_are_similar(first, last
     """First and last name typed the other way round, one typo in each, still match (both ways)."""
     assert similar_names("Maria", "Garcia Lopez", first, last)
     assert similar_names(first, last, "Maria", "Garcia Lopez")
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "swapped"),
+    [
+        ("Garcia Lopez", "Maria", True),
+        ("Garcia Lopes", "Mraia", True),  # swapped, with a typo in each
+        ("Maria", "Garcia Lopez", False),  # the same order
+        ("Mario", "Garcia Lopez", False),  # a typo, not a swap
+        ("Maria", "Garcia-Lopez", False),
+        ("Garcia Lopez", "", False),
+    ],
+)
+def test_names_swapped_says_when_first_and_last_name_are_the_other_way_round(first, last, swapped):
+    """What the registration page points out beside a likely duplicate."""
+    assert names_swapped(first, last, "Maria", "Garcia Lopez") is swapped
+
+
+def test_a_name_the_same_either_way_round_is_not_called_swapped():
+    assert names_swapped("Anna", "Anna", "Anna", "Anna") is False
 
 
 def test_swapped_names_with_two_typos_in_one_part_are_not_similar():

@@ -197,6 +197,30 @@ def test_swapped_names_with_a_typo_in_each_are_offered_as_a_duplicate(desk_clien
     assert Patient.objects.count() == 1
 
 
+def test_first_and_last_name_swapped_is_offered_as_a_duplicate_with_the_reason(desk_client):
+    """Names typed the other way round find the patient, and the page says what to check."""
+    existing = PatientFactory(
+        mrn="A-8", first_name="Edna", last_name="Holloway", date_of_birth=BORN
+    )
+    typed = new_patient(first_name="Holloway", last_name="Edna")
+    body = desk_client.post("/patients/new/", typed).content.decode()
+    assert (
+        f'<a href="/patients/{existing.pk}/" target="_blank" rel="noopener">Holloway, Edna</a>, '
+        "MRN A-8, born 1947-05-02: <strong>first and last name swapped?</strong> "
+        "You entered first name Holloway, last name Edna.</li>"
+    ) in body
+    assert "day and month swapped" not in body
+
+
+def test_a_typo_offered_as_a_duplicate_says_nothing_is_swapped(desk_client):
+    PatientFactory(first_name="Edna", last_name="Holloway", date_of_birth=BORN)
+    body = desk_client.post(
+        "/patients/new/", new_patient(first_name="Edna", last_name="Hollowey")
+    ).content.decode()
+    assert "This may be a patient who is already registered" in body
+    assert "swapped?" not in body
+
+
 def test_day_and_month_swapped_is_offered_as_a_duplicate_with_the_reason(desk_client):
     """A date of birth typed the other way round finds the patient, and the page says why."""
     existing = PatientFactory(
@@ -234,6 +258,16 @@ def test_detail_lists_intakes_and_offers_to_start_one(desk_client, default_set):
     assert f'href="/intakes/{intake.pk}/"' in body
     assert 'action="/intakes/start/"' in body
     assert "Start a percutaneous vertebroplasty intake" in body
+
+
+def test_detail_puts_the_link_into_each_intake_first_in_its_row(desk_client, default_set):
+    """On a phone the intakes table scrolls sideways: its way in must not be the last column."""
+    patient = PatientFactory()
+    intake = IntakeFactory(patient=patient)
+    body = desk_client.get(f"/patients/{patient.pk}/").content.decode()
+    first_cell = re.search(r"<tbody>\s*<tr>\s*<td>(.*?)</td>", body, re.S)
+    assert first_cell is not None
+    assert first_cell.group(1).startswith(f'<a href="/intakes/{intake.pk}/">Continue<')
 
 
 def test_edit_prefills_and_saves(desk_client):

@@ -42,6 +42,18 @@ def test_booleans_read_yes_and_no():
     assert [(c.before_text, c.after_text) for c in diff.answers] == [("No", "Yes")]
 
 
+def test_choices_read_as_the_form_labels_them_and_dates_as_stored():
+    """A choice's code is shown as its label on the form, never with an underscore."""
+    before = snap({"injury_mechanism": "high_energy", "pain_trend": "stable", "level": "L1"})
+    after = snap({"injury_mechanism": "minor", "pain_trend": None, "level": "2025-02-07"})
+    diff = diff_screenings(before, after)
+    assert [(c.before_text, c.after_text) for c in diff.answers] == [
+        ("High energy", "Minor"),
+        ("L1", "2025-02-07"),
+        ("Stable", "not answered"),
+    ]
+
+
 def test_rules_that_flipped_both_ways_and_only_those():
     before = snap(rules=[rule("ca_a", True), rule("ca_b", False), rule("ca_c", True)])
     after = snap(rules=[rule("ca_a", False), rule("ca_b", True), rule("ca_c", True)])
