@@ -12,6 +12,11 @@
  * this patient", when it becomes not needed without an answer. A question the user opened by
  * hand stays open while it stays not needed, and focus is never left inside a closed one.
  *
+ * A date typed in part (a day and a month without the year, say) is no value to the browser:
+ * it would be sent as a blank and clear the saved answer without a word. Saving or submitting
+ * stops at such a field with a message beside it, and the panel and the save before a
+ * time-out send the field's saved value instead.
+ *
  * Also: a warning before leaving with unsaved answers, and one submission per click.
  */
 (function () {
@@ -119,13 +124,68 @@
     }
   }
 
+  function unfinishedDates() {
+    return Array.prototype.filter.call(
+      form.querySelectorAll('input[type="date"]'),
+      function (input) {
+        return input.validity && input.validity.badInput;
+      }
+    );
+  }
+
+  // The form's data, with a date typed in part replaced by its saved value (never a blank).
+  function formData() {
+    var data = new FormData(form);
+    unfinishedDates().forEach(function (input) {
+      data.set(input.name, input.defaultValue);
+    });
+    return data;
+  }
+
+  function markUnfinished(input) {
+    var id = input.id + "-unfinished";
+    if (!document.getElementById(id)) {
+      var message = document.createElement("div");
+      message.id = id;
+      message.className = "invalid-feedback d-block unfinished-date";
+      message.textContent =
+        "This date is not complete: enter the day, the month and the year, or clear it.";
+      input.insertAdjacentElement("afterend", message);
+      var described = input.getAttribute("aria-describedby");
+      input.setAttribute("aria-describedby", described ? described + " " + id : id);
+    }
+    input.classList.add("is-invalid");
+    input.setAttribute("aria-invalid", "true");
+  }
+
+  function clearUnfinished(input) {
+    var message = document.getElementById(input.id + "-unfinished");
+    if (!message) {
+      return;
+    }
+    message.remove();
+    var described = (input.getAttribute("aria-describedby") || "")
+      .split(" ")
+      .filter(function (token) {
+        return token && token !== message.id;
+      })
+      .join(" ");
+    if (described) {
+      input.setAttribute("aria-describedby", described);
+    } else {
+      input.removeAttribute("aria-describedby");
+    }
+    input.classList.remove("is-invalid");
+    input.removeAttribute("aria-invalid");
+  }
+
   function refresh() {
     sequence += 1;
     var mine = sequence;
     panel.setAttribute("aria-busy", "true");
     fetch(url, {
       method: "POST",
-      body: new FormData(form),
+      body: formData(),
       credentials: "same-origin",
       headers: { "X-Requested-With": "fetch" },
     })
@@ -170,6 +230,9 @@
 
   form.addEventListener("input", function (event) {
     dirty = true;
+    if (event.target.type === "date" && !event.target.validity.badInput) {
+      clearUnfinished(event.target);
+    }
     // Yes/no and choices are final at once (a red flag shows immediately); typing waits.
     schedule(isChoice(event.target) ? 50 : 400);
   });
@@ -181,6 +244,17 @@
   form.addEventListener("submit", function (event) {
     if (submitting) {
       event.preventDefault(); // a second click: the first submission is on its way
+      return;
+    }
+    var unfinished = unfinishedDates();
+    if (unfinished.length) {
+      event.preventDefault(); // sent, the half-typed date would clear the saved answer
+      unfinished.forEach(markUnfinished);
+      var details = unfinished[0].closest("details");
+      if (details) {
+        details.open = true;
+      }
+      unfinished[0].focus();
       return;
     }
     submitting = true;
@@ -231,7 +305,7 @@
       dirty = false;
       return;
     }
-    var data = new FormData(form);
+    var data = formData();
     data.set("_action", "save");
     event.detail.waitFor(
       fetch(form.getAttribute("action"), {
