@@ -40,6 +40,21 @@ class PlainNumberInput(forms.NumberInput):
         return super().format_value(value)
 
 
+class OneLineTextarea(forms.Textarea):
+    """A one-line text (a prompt, a title) wrapped over a few lines, so a narrow column shows
+    all of it; a line break typed or pasted becomes a space."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None):
+        super().__init__({"rows": 2, "cols": 30, **(attrs or {})})
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        value = super().value_from_datadict(data, files, name)
+        return _LINE_BREAKS.sub(" ", value) if isinstance(value, str) else value
+
+
+_LINE_BREAKS = re.compile(r"[ \t]*[\r\n]+[ \t]*")
+
+
 class LinesField(forms.CharField):
     """A JSON list of strings edited as text, one item per line (blank lines ignored)."""
 
@@ -120,11 +135,18 @@ class QuestionForm(DraftOnlyFormMixin, forms.ModelForm):
             "derived_by_app",
             "help_text",
         ]
+        widgets = {
+            "prompt": OneLineTextarea,
+            "help_text": forms.Textarea(attrs={"rows": 2, "cols": 30}),
+            "required_when": forms.Textarea(attrs={"rows": 2, "cols": 30}),
+        }
 
 
 class CodingRowForm(DraftOnlyFormMixin, forms.ModelForm):
     levels = LinesField(
-        label="levels", help_text="The answers of the level question in this region, one a line."
+        label="levels",
+        help_text="The answers of the level question in this region, one a line.",
+        widget=forms.Textarea(attrs={"rows": 5, "cols": 24}),
     )
 
     class Meta:
@@ -187,7 +209,7 @@ class ContentBlockForm(DraftOnlyFormMixin, forms.ModelForm):
     class Meta:
         model = ContentBlock
         fields = ["criteria_set", "order", "kind", "title", "body", "readers", "shown_with"]
-        widgets = {"body": forms.Textarea(attrs={"rows": 4, "cols": 60})}
+        widgets = {"title": OneLineTextarea, "body": forms.Textarea(attrs={"rows": 16, "cols": 60})}
         help_texts = {
             "body": "One item a line. {parameter} is replaced by the parameter's value, "
             "{date_after_onset:parameter} by the date that many weeks after the onset.",
