@@ -14,6 +14,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.fields import InvalidJSONInput
+from django.utils.html import format_html
 
 from screener import adapters, engine
 from screener.labels import OUTCOME_CHOICES_LABELLED
@@ -53,6 +54,22 @@ class OneLineTextarea(forms.Textarea):
 
 
 _LINE_BREAKS = re.compile(r"[ \t]*[\r\n]+[ \t]*")
+
+
+class CheckboxGroup(forms.CheckboxSelectMultiple):
+    """Checkboxes in a group that takes the field's ``aria-label`` ("Readers of content block
+    Handout"), while each box keeps its own label ("Physicians")."""
+
+    def create_option(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(*args, **kwargs)
+        option["attrs"].pop("aria-label", None)
+        return option
+
+    def render(self, name: str, value: Any, attrs: Any = None, renderer: Any = None) -> str:
+        html = super().render(name, value, attrs, renderer)
+        if label := self.attrs.get("aria-label"):
+            return format_html('<div role="group" aria-label="{}">{}</div>', label, html)
+        return html
 
 
 class LinesField(forms.CharField):
@@ -186,7 +203,7 @@ class RuleForm(DraftOnlyFormMixin, forms.ModelForm):
 class ListChoiceField(forms.MultipleChoiceField):
     """A JSON list of fixed values edited as checkboxes."""
 
-    widget = forms.CheckboxSelectMultiple
+    widget = CheckboxGroup
 
     def __init__(self, **kwargs: Any):
         for name in ("encoder", "decoder", "max_length"):

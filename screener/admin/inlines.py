@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.db import models
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
+from django.utils.text import capfirst
 
 from screener import engine
 from screener.admin.records import ReadOnlyAdmin
@@ -89,6 +92,30 @@ class PlainNumbersMixin:
         return plain_number(obj.max_value) or "-"
 
 
+class RowLabelledFormSet(BaseInlineFormSet):
+    """A part's rows, each input named for its column and its row ("Condition of rule
+    rf_minor", "Delete rule rf_minor"): in a table the column's header is not the label of
+    the inputs under it, and without a name a screen reader announces a bare "edit text"."""
+
+    def add_fields(self, form: forms.BaseForm, index: int | None) -> None:
+        super().add_fields(form, index)
+        row = self.row_name(form)
+        for name, field in form.fields.items():
+            if field.widget.is_hidden:
+                continue
+            if name == "DELETE":
+                field.widget.attrs["aria-label"] = f"Delete {row}"
+            else:
+                field.widget.attrs["aria-label"] = f"{capfirst(field.label or name)} of {row}"
+
+    def row_name(self, form: forms.BaseForm) -> str:
+        """The row as its heading shows it, after the kind of row: "rule rf_minor"; a row
+        not saved yet is "new rule"."""
+        kind = self.model._meta.verbose_name
+        instance = form.instance  # type: ignore[attr-defined]
+        return f"{kind} {instance}" if instance.pk is not None else f"new {kind}"
+
+
 class FrozenWhenPublishedInline(admin.TabularInline):
     """Inline rows of a set: editable on a draft, read-only once published or retired.
 
@@ -98,6 +125,7 @@ class FrozenWhenPublishedInline(admin.TabularInline):
 
     extra = 0
     show_change_link = False
+    formset = RowLabelledFormSet
     template = "admin/screener/edit_inline/tabular.html"
 
     def _frozen(self, obj: CriteriaSet | None) -> bool:
