@@ -94,7 +94,7 @@ class PlainNumbersMixin:
 
 class RowLabelledFormSet(BaseInlineFormSet):
     """A part's rows, each input named for its column and its row ("Condition of rule
-    rf_minor", "Delete rule rf_minor"): in a table the column's header is not the label of
+    <code>", "Delete rule <code>"): in a table the column's header is not the label of
     the inputs under it, and without a name a screen reader announces a bare "edit text"."""
 
     def add_fields(self, form: forms.BaseForm, index: int | None) -> None:
@@ -109,7 +109,7 @@ class RowLabelledFormSet(BaseInlineFormSet):
                 field.widget.attrs["aria-label"] = f"{capfirst(field.label or name)} of {row}"
 
     def row_name(self, form: forms.BaseForm) -> str:
-        """The row as its heading shows it, after the kind of row: "rule rf_minor"; a row
+        """The row as its heading shows it, after the kind of row: "rule <code>"; a row
         not saved yet is "new rule"."""
         kind = self.model._meta.verbose_name
         instance = form.instance  # type: ignore[attr-defined]
