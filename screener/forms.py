@@ -14,6 +14,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.fields import InvalidJSONInput
+from django.utils.html import format_html
 
 from screener import adapters, engine
 from screener.labels import OUTCOME_CHOICES_LABELLED
@@ -38,6 +39,37 @@ class PlainNumberInput(forms.NumberInput):
         if isinstance(value, Decimal):
             return plain_number(value)
         return super().format_value(value)
+
+
+class OneLineTextarea(forms.Textarea):
+    """A one-line text (a prompt, a title) wrapped over a few lines, so a narrow column shows
+    all of it; a line break typed or pasted becomes a space."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None):
+        super().__init__({"rows": 2, "cols": 30, **(attrs or {})})
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        value = super().value_from_datadict(data, files, name)
+        return _LINE_BREAKS.sub(" ", value) if isinstance(value, str) else value
+
+
+_LINE_BREAKS = re.compile(r"[ \t]*[\r\n]+[ \t]*")
+
+
+class CheckboxGroup(forms.CheckboxSelectMultiple):
+    """Checkboxes in a group that takes the field's ``aria-label`` ("Readers of content block
+    Handout"), while each box keeps its own label ("Physicians")."""
+
+    def create_option(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(*args, **kwargs)
+        option["attrs"].pop("aria-label", None)
+        return option
+
+    def render(self, name: str, value: Any, attrs: Any = None, renderer: Any = None) -> str:
+        html = super().render(name, value, attrs, renderer)
+        if label := self.attrs.get("aria-label"):
+            return format_html('<div role="group" aria-label="{}">{}</div>', label, html)
+        return html
 
 
 class LinesField(forms.CharField):
@@ -120,11 +152,18 @@ class QuestionForm(DraftOnlyFormMixin, forms.ModelForm):
             "filled_from",
             "help_text",
         ]
+        widgets = {
+            "prompt": OneLineTextarea,
+            "help_text": forms.Textarea(attrs={"rows": 2, "cols": 30}),
+            "required_when": forms.Textarea(attrs={"rows": 2, "cols": 30}),
+        }
 
 
 class CodingRowForm(DraftOnlyFormMixin, forms.ModelForm):
     levels = LinesField(
-        label="levels", help_text="The answers of the level question in this region, one a line."
+        label="levels",
+        help_text="The answers of the level question in this region, one a line.",
+        widget=forms.Textarea(attrs={"rows": 5, "cols": 24}),
     )
 
     class Meta:
@@ -164,7 +203,7 @@ class RuleForm(DraftOnlyFormMixin, forms.ModelForm):
 class ListChoiceField(forms.MultipleChoiceField):
     """A JSON list of fixed values edited as checkboxes."""
 
-    widget = forms.CheckboxSelectMultiple
+    widget = CheckboxGroup
 
     def __init__(self, **kwargs: Any):
         for name in ("encoder", "decoder", "max_length"):
@@ -187,7 +226,7 @@ class ContentBlockForm(DraftOnlyFormMixin, forms.ModelForm):
     class Meta:
         model = ContentBlock
         fields = ["criteria_set", "order", "kind", "title", "body", "readers", "shown_with"]
-        widgets = {"body": forms.Textarea(attrs={"rows": 4, "cols": 60})}
+        widgets = {"title": OneLineTextarea, "body": forms.Textarea(attrs={"rows": 16, "cols": 60})}
         help_texts = {
             "body": "One item a line. {parameter} is replaced by the parameter's value, "
             "{date_after_onset:parameter} by the date that many weeks after the onset.",

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.db import models
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
+from django.utils.text import capfirst
 
 from screener import engine
 from screener.admin.records import ReadOnlyAdmin
@@ -50,8 +53,18 @@ class PlainNumbersMixin:
         if self.has_change_permission(request, obj):  # type: ignore[attr-defined]
             return fields
         decimals = self._decimal_fields()
-        # dict: Django's own get_fields may list the read-only names already
-        return list(dict.fromkeys(self.shown_numbers[f] if f in decimals else f for f in fields))
+
+        def shown(name: str) -> str:
+            return self.shown_numbers[name] if name in decimals else name
+
+        # A tuple is fields stacked in one cell. dict: Django's own get_fields may list the
+        # read-only names already.
+        return list(
+            dict.fromkeys(
+                tuple(shown(f) for f in line) if isinstance(line, list | tuple) else shown(line)
+                for line in fields
+            )
+        )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
         readonly = tuple(super().get_readonly_fields(request, obj))  # type: ignore[misc]
@@ -79,11 +92,41 @@ class PlainNumbersMixin:
         return plain_number(obj.max_value) or "-"
 
 
+class RowLabelledFormSet(BaseInlineFormSet):
+    """A part's rows, each input named for its column and its row ("Condition of rule
+    <code>", "Delete rule <code>"): in a table the column's header is not the label of
+    the inputs under it, and without a name a screen reader announces a bare "edit text"."""
+
+    def add_fields(self, form: forms.BaseForm, index: int | None) -> None:
+        super().add_fields(form, index)
+        row = self.row_name(form)
+        for name, field in form.fields.items():
+            if field.widget.is_hidden:
+                continue
+            if name == "DELETE":
+                field.widget.attrs["aria-label"] = f"Delete {row}"
+            else:
+                field.widget.attrs["aria-label"] = f"{capfirst(field.label or name)} of {row}"
+
+    def row_name(self, form: forms.BaseForm) -> str:
+        """The row as its heading shows it, after the kind of row: "rule <code>"; a row
+        not saved yet is "new rule"."""
+        kind = self.model._meta.verbose_name
+        instance = form.instance  # type: ignore[attr-defined]
+        return f"{kind} {instance}" if instance.pk is not None else f"new {kind}"
+
+
 class FrozenWhenPublishedInline(admin.TabularInline):
-    """Inline rows of a set: editable on a draft, read-only once published or retired."""
+    """Inline rows of a set: editable on a draft, read-only once published or retired.
+
+    Shown as a table whose cells may hold several fields, one above the other (a tuple in
+    ``fields``), each with its own label: a part with many fields fits the screen without
+    scrolling sideways (``templates/admin/screener/edit_inline/tabular.html``)."""
 
     extra = 0
     show_change_link = False
+    formset = RowLabelledFormSet
+    template = "admin/screener/edit_inline/tabular.html"
 
     def _frozen(self, obj: CriteriaSet | None) -> bool:
         return obj is not None and not obj.is_draft
@@ -101,7 +144,16 @@ class FrozenWhenPublishedInline(admin.TabularInline):
 class QuestionInline(PlainNumbersMixin, FrozenWhenPublishedInline):
     model = Question
     form = QuestionForm
-    fields = tuple(name for name in QuestionForm.Meta.fields if name != "criteria_set")
+    # Sixteen columns cannot fit a screen: related fields share a cell, one above the other.
+    fields = (
+        "order",
+        ("code", "section"),
+        ("prompt", "label", "help_text"),
+        ("type", "min_value", "max_value"),
+        ("choices", "blank_choices"),
+        ("requirement", "required_when"),
+        ("answer_source", "derived_by_app"),
+    )
 
     def get_queryset(self, request: HttpRequest):
         section = request.GET.get("section")
@@ -133,7 +185,14 @@ class RuleInline(FrozenWhenPublishedInline):
 class CodingRowInline(FrozenWhenPublishedInline):
     model = CodingRow
     form = CodingRowForm
-    fields = tuple(name for name in CodingRowForm.Meta.fields if name != "criteria_set")
+    fields = (
+        "order",
+        ("technique", "technique_label"),
+        "region",
+        "levels",
+        ("primary_code", "addon_code"),
+        "cap_parameter",
+    )
 
 
 class FollowUpVisitInline(FrozenWhenPublishedInline):
@@ -144,7 +203,7 @@ class FollowUpVisitInline(FrozenWhenPublishedInline):
 class ContentBlockInline(FrozenWhenPublishedInline):
     model = ContentBlock
     form = ContentBlockForm
-    fields = tuple(name for name in ContentBlockForm.Meta.fields if name != "criteria_set")
+    fields = ("order", ("kind", "title"), "body", ("readers", "shown_with"))
 
 
 class GoldenCaseInline(ReadOnlyAdmin, admin.TabularInline):

@@ -45,6 +45,7 @@ class CriteriaChangeInline(ReadOnlyAdmin, admin.TabularInline):
 
     model = CriteriaChange
     extra = 0
+    template = "admin/screener/edit_inline/tabular.html"  # no empty header cells
     fields = ("at", "user", "action", "what_changed")
     readonly_fields = fields
     verbose_name_plural = "change log"
