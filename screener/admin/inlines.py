@@ -152,7 +152,7 @@ class QuestionInline(PlainNumbersMixin, FrozenWhenPublishedInline):
         ("type", "min_value", "max_value"),
         ("choices", "blank_choices"),
         ("requirement", "required_when"),
-        ("answer_source", "derived_by_app"),
+        ("answer_source", "filled_from"),
     )
 
     def get_queryset(self, request: HttpRequest):
