@@ -119,11 +119,6 @@ def test_a_new_case_by_question_is_stored_as_json_and_logged(client_admin, draft
         "symptom_onset_date": "2025-02-01",
         "pain_nrs": 8,
     }
-    assert list(case.answers) == [
-        q
-        for q in draft.question_set.order_by("order").values_list("code", flat=True)
-        if q in case.answers
-    ]
     assert case.expected_holding == ["pw_inpatient"]
     assert case.expected_missing == ["hospitalized", "pain_nrs"]  # the checklist's order
     assert CriteriaChange.objects.filter(criteria_set=draft, summary__contains="typed-by-hand")
