@@ -1,4 +1,5 @@
-"""Forms of criteria admin: friendlier list fields, golden cases, confirmations.
+"""Forms of criteria admin: friendlier list fields, golden-case answers as JSON, confirmations
+(the golden case form itself is ``screener.golden_form``).
 
 Forms validate shape only; whole-set checks (expressions) run in ``screener.validation``.
 """
@@ -16,8 +17,6 @@ from django.core.exceptions import ValidationError
 from django.forms.fields import InvalidJSONInput
 from django.utils.html import format_html
 
-from screener import adapters, engine
-from screener.labels import OUTCOME_CHOICES_LABELLED
 from screener.models import (
     SHOWN_WITH_CHOICES,
     CodingRow,
@@ -25,7 +24,6 @@ from screener.models import (
     ContentReader,
     CriteriaSet,
     CriteriaSetStatus,
-    GoldenCase,
     Question,
     Rule,
     plain_number,
@@ -347,91 +345,6 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def _cut(text: str, length: int = 20) -> str:
     return text if len(text) <= length else f"{text[:length]}…"
-
-
-class GoldenCaseForm(DraftOnlyFormMixin, forms.ModelForm):
-    """A golden case; its answers are checked against the questions of its set."""
-
-    answers = AnswersField(
-        label="answers",
-        help_text=GoldenCase._meta.get_field("answers").help_text,
-        error_messages={
-            "required": "Give the answers as a JSON object: question code to answer ({} for none)."
-        },
-        widget=forms.Textarea(attrs={"rows": 16, "cols": 70}),
-    )
-
-    expected_holding = LinesField(
-        label="rules expected to hold", help_text="Rule codes, one a line (others may hold too)."
-    )
-    check_missing = forms.BooleanField(
-        required=False,
-        label="check the missing list",
-        help_text="Tick to check the missing list below exactly (empty: nothing may be missing).",
-    )
-    expected_missing = LinesField(
-        label="expected missing", help_text="Question codes expected blank, one a line."
-    )
-
-    class Meta:
-        model = GoldenCase
-        fields = [
-            "criteria_set",
-            "order",
-            "name",
-            "description",
-            "as_of",
-            "answers",
-            "expected_outcome",
-            "expected_holding",
-            "check_missing",
-            "expected_missing",
-        ]
-        widgets = {"answers": forms.Textarea(attrs={"rows": 16, "cols": 70})}
-
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.fields["check_missing"].initial = self.instance.expected_missing is not None
-        if "expected_outcome" in self.fields:  # a label a person reads, the code beside it
-            self.fields["expected_outcome"].choices = [("", "---------"), *OUTCOME_CHOICES_LABELLED]
-        if "criteria_set" in self.fields:
-            self.fields["criteria_set"].queryset = CriteriaSet.objects.filter(
-                status=CriteriaSetStatus.DRAFT
-            ).select_related("procedure")
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        if not cleaned.get("check_missing"):
-            cleaned["expected_missing"] = None
-        answers = cleaned.get("answers")
-        criteria_set = cleaned.get("criteria_set") or (
-            self.instance.criteria_set if self.instance.criteria_set_id else None
-        )
-        if answers is not None and not isinstance(answers, dict):
-            self.add_error("answers", "Give the answers as a JSON object: question code to answer.")
-        elif answers is not None and criteria_set is not None and cleaned.get("as_of"):
-            spec = adapters.criteria_spec(criteria_set)
-            try:
-                engine.parse_answers(spec, answers, cleaned["as_of"])
-            except engine.AnswerError as exc:
-                self.add_error("answers", f"{exc.field}: {exc.message}")
-            questions = {q.code for q in spec.questions}
-            rules = {r.code for r in spec.rules}
-            unknown_rules = [c for c in cleaned.get("expected_holding") or [] if c not in rules]
-            if unknown_rules:
-                self.add_error(
-                    "expected_holding", f"Not a rule of this set: {', '.join(unknown_rules)}."
-                )
-            unknown = [c for c in cleaned.get("expected_missing") or [] if c not in questions]
-            if unknown:
-                self.add_error(
-                    "expected_missing", f"Not a question of this set: {', '.join(unknown)}."
-                )
-        return cleaned
-
-    def _post_clean(self) -> None:
-        super()._post_clean()
-        self.instance.expected_missing = self.cleaned_data.get("expected_missing")
 
 
 class ConfirmForm(forms.Form):

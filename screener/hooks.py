@@ -63,13 +63,14 @@ class JobHandler:
     ``run(job_run)`` does the work of one run of the job (``screener.tasks.JobRun``): it writes
     its progress through ``job_run.progress`` and finishes the job with
     ``services.criteria_job_finish``. ``resume_effect`` says, on a stalled job's page, what
-    resuming it does. ``report(job.result)`` turns the stored result of a finished job into what
-    its progress page shows (``templates/admin/screener/_impact_report.html``).
+    resuming it does. ``report(job.result, request)`` turns the stored result of a finished job
+    into what its progress page shows to the request's user
+    (``templates/admin/screener/_impact_report.html``).
     """
 
     run: Callable[[JobRun], None]
     resume_effect: str
-    report: Callable[[dict[str, Any]], Any]
+    report: Callable[[dict[str, Any], HttpRequest], Any]
 
 
 class Registry:

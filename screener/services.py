@@ -163,6 +163,61 @@ def criteria_set_check(criteria_set: CriteriaSet) -> list[engine.CriteriaProblem
     )
 
 
+class GoldenCaseRefused(ValidationError):
+    """A golden case cannot be added: its set is not a draft (the message says which)."""
+
+
+@transaction.atomic
+def golden_case_create(
+    *,
+    criteria_set: CriteriaSet,
+    name: str,
+    as_of: datetime.date,
+    answers: dict[str, Any],
+    expected_outcome: str,
+    expected_holding: list[str],
+    expected_missing: list[str] | None,
+    description: str = "",
+    user: AbstractBaseUser | None = None,
+) -> GoldenCase:
+    """A new golden case at the end of a draft's cases, recorded in its change log.
+
+    ``name`` is made unique within the set (``-2``, ``-3`` ... added when it is taken). The
+    case is stored as the admin's form stores one (answers as ``manage.py screen`` takes them);
+    it is not run here: the set's golden cases run on demand and before publishing.
+    """
+    locked = CriteriaSet.objects.select_for_update().select_related("procedure").get(
+        pk=criteria_set.pk
+    )
+    if not locked.is_draft:
+        raise GoldenCaseRefused(
+            f"{locked} is {locked.status}: golden cases are added to a draft; clone it first."
+        )
+    before = transfer.criteria_set_data(locked)
+    taken = set(locked.goldencase_set.values_list("name", flat=True))
+    unique, number = name, 1
+    while unique in taken:
+        number += 1
+        suffix = f"-{number}"
+        unique = f"{name[: 80 - len(suffix)]}{suffix}"
+    last = locked.goldencase_set.order_by("-order").values_list("order", flat=True).first()
+    case = GoldenCase(
+        criteria_set=locked,
+        order=(last or 0) + 10,
+        name=unique,
+        description=description[:300],
+        as_of=as_of,
+        answers=answers,
+        expected_outcome=expected_outcome,
+        expected_holding=expected_holding,
+        expected_missing=expected_missing,
+    )
+    case.full_clean()
+    case.save()
+    criteria_set_edit_record(criteria_set=locked, before=before, user=user)
+    return case
+
+
 def _next_version_locked(procedure_id: int) -> tuple[Procedure, int]:
     """The procedure, its row locked until the caller's transaction ends, and the version
     number its next set takes.

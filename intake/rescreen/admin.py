@@ -16,10 +16,13 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
+from intake.models import AuditAction
 from intake.rescreen import selectors
-from intake.rescreen.forms import ImpactPreviewForm
-from intake.rescreen.impact import impact_preview, with_patients
+from intake.rescreen.forms import GoldenCaseFromIntakeForm, ImpactPreviewForm
+from intake.rescreen.golden_cases import IntakeNotCopyable, golden_case_from_intake
+from intake.rescreen.impact import ImpactReport, impact_preview, with_patients
 from intake.roles import PHYSICIAN, has_role
+from intake.services.audit import audit_record, patients_of_intakes
 from screener import services, tasks
 from screener.models import CriteriaJob, CriteriaJobKind, CriteriaSet, CriteriaSetStatus
 from screener.selectors import newest_published_set
@@ -61,9 +64,8 @@ def impact_view(
                 user=request.user,
             )
             return enqueue_job(request, job)
-        report = with_patients(
-            impact_preview(criteria_set=criteria_set, limit=limit),
-            can_see_patients=has_role(request.user, PHYSICIAN),
+        report = report_for_reader(
+            request, impact_preview(criteria_set=criteria_set, limit=limit), "impact preview"
         )
     return model_admin.render_page(
         request,
@@ -73,6 +75,89 @@ def impact_view(
         form=form,
         report=report,
         problems=problems,
+        golden_set=criteria_set if may_add_golden_case(request, criteria_set) else None,
+    )
+
+
+def report_for_reader(request: HttpRequest, report: ImpactReport, what: str) -> ImpactReport:
+    """The report as its reader may see it: each changed case naming its patient and linking
+    to its case for a physician (``with_patients``), the intake number only otherwise. A report
+    that names patients is a list of patients' records: audited as such."""
+    shown = with_patients(report, can_see_patients=has_role(request.user, PHYSICIAN))
+    named = [case.intake_id for case in shown.cases if case.patient]
+    if named:
+        audit_record(
+            action=AuditAction.LIST,
+            request=request,
+            patients_shown=patients_of_intakes(named),
+            part=what,
+            detail=f"{len(named)} changed cases of {report.criteria_set}",
+        )
+    return shown
+
+
+def job_report_for_reader(result: dict, request: HttpRequest) -> ImpactReport:
+    """A finished job's stored report (``ImpactReport.as_dict``), as its reader may see it."""
+    return report_for_reader(request, ImpactReport.from_dict(result), "background job report")
+
+
+def may_add_golden_case(request: HttpRequest, criteria_set: CriteriaSet) -> bool:
+    """Golden cases are added to a draft, by a user who may change it (a criteria admin)."""
+    return (
+        criteria_set.is_draft
+        and request.user.has_perm("screener.change_criteriaset")
+        and request.user.has_perm("screener.add_goldencase")
+    )
+
+
+def golden_from_intake_view(
+    model_admin: CriteriaSetAdmin, request: HttpRequest, object_id: str
+) -> HttpResponse:
+    """Make a golden case of the draft from a real intake (its number), then open it to edit:
+    the answers and the current result are copied, no patient identity."""
+    criteria_set = model_admin.criteria_set_or_404(request, object_id, "change")
+    if not may_add_golden_case(request, criteria_set):
+        messages.error(
+            request,
+            f"Golden cases are added to a draft by a criteria admin; {criteria_set} is "
+            f"{criteria_set.status}.",
+        )
+        return model_admin.redirect_to_set(criteria_set)
+    form = GoldenCaseFromIntakeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            made = golden_case_from_intake(
+                criteria_set=criteria_set,
+                intake_id=form.cleaned_data["intake"],
+                user=request.user,
+                request=request,
+            )
+        except IntakeNotCopyable as refused:
+            form.add_error("intake", f"Intake number: {refused.message}")
+        except services.GoldenCaseRefused as refused:
+            messages.error(request, refused.message)
+            return model_admin.redirect_to_set(criteria_set)
+        else:
+            left_out = (
+                f" Answers to questions this draft no longer has were left out: "
+                f"{', '.join(made.left_out)}."
+                if made.left_out
+                else ""
+            )
+            messages.success(
+                request,
+                f"Golden case {made.case.name} made from intake {form.cleaned_data['intake']}: "
+                f"check its answers and expected result, then save.{left_out}",
+            )
+            return HttpResponseRedirect(
+                reverse("admin:screener_goldencase_change", args=[made.case.pk])
+            )
+    return model_admin.render_page(
+        request,
+        "golden_from_intake",
+        criteria_set,
+        "Golden case from an intake",
+        form=form,
     )
 
 
@@ -117,7 +202,9 @@ def enqueue_job(request: HttpRequest, job: CriteriaJob) -> HttpResponseRedirect:
         services.criteria_job_task_set(job_id=job.pk, task_id=str(result.id))
 
     transaction.on_commit(enqueue)
-    messages.info(request, f"{job.get_kind_display()} queued; this page updates itself while it runs.")
+    messages.info(
+        request, f"{job.get_kind_display()} queued; this page updates itself while it runs."
+    )
     return HttpResponseRedirect(reverse("admin:screener_criteriajob_change", args=[job.pk]))
 
 

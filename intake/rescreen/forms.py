@@ -16,3 +16,18 @@ class ImpactPreviewForm(forms.Form):
             "the background with a progress page."
         ),
     )
+
+
+class GoldenCaseFromIntakeForm(forms.Form):
+    intake = forms.IntegerField(
+        label="Intake number",
+        min_value=1,
+        max_value=999_999_999_999,
+        help_text="The number in the intake's address or on the impact preview "
+        "(“intake 123”). Its answers and current result are copied; no name, MRN or date "
+        "of birth.",
+        error_messages={
+            "required": "Intake number: give the number of the intake to copy.",
+            "invalid": "Intake number: give a whole number, such as 123.",
+        },
+    )

@@ -1,8 +1,9 @@
 """What impact preview and re-screen add to the criteria side (``screener.hooks``).
 
 ``register()`` runs in ``intake.apps.IntakeConfig.ready``: the criteria set admin then shows
-the two pages (their buttons and list actions), the task worker runs the two job kinds, and the
-message after a publish offers the re-screen.
+the impact preview, the golden case from an intake and the re-screen (their buttons, and list
+actions for the first and last), the task worker runs the two job kinds (their progress pages
+name patients to those who may see them), and the message after a publish offers the re-screen.
 """
 
 from __future__ import annotations
@@ -10,17 +11,27 @@ from __future__ import annotations
 from intake.rescreen.admin import (
     action_preview_impact,
     action_rescreen,
+    golden_from_intake_view,
     impact_view,
     is_newest_published,
+    job_report_for_reader,
     rescreen_view,
 )
-from intake.rescreen.impact import ImpactReport
 from intake.rescreen.tasks import impact_preview_run, rescreen_run
 from screener.hooks import CriteriaSetPage, JobHandler, registry
 from screener.models import CriteriaJobKind, CriteriaSet
 
 
 def register() -> None:
+    registry.add_page(
+        CriteriaSetPage(
+            "golden_from_intake",
+            golden_from_intake_view,
+            "Golden case from an intake",
+            shown=lambda criteria_set: criteria_set.is_draft,
+            after="golden",
+        )
+    )
     registry.add_page(
         CriteriaSetPage(
             "impact",
@@ -46,7 +57,7 @@ def register() -> None:
         JobHandler(
             run=impact_preview_run,
             resume_effect="Resuming runs the preview again from the start.",
-            report=ImpactReport.from_dict,
+            report=job_report_for_reader,
         ),
     )
     registry.add_job_handler(
@@ -57,7 +68,7 @@ def register() -> None:
                 "Intakes already re-screened stay re-screened; resuming re-screens the rest, "
                 "each intake once, and the counts cover every run."
             ),
-            report=ImpactReport.from_dict,
+            report=job_report_for_reader,
         ),
     )
     registry.add_publish_note("rescreen", publish_note)

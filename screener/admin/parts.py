@@ -4,15 +4,18 @@ section, and each edit checked against the whole set as the set's own page check
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.html import format_html
 
 from screener import services, validation
 from screener.admin.inlines import PlainNumbersMixin
-from screener.admin_params import QuerySafeAdminMixin
-from screener.forms import GoldenCaseForm, QuestionForm, RuleForm
+from screener.admin_params import OBJECT_ID, QuerySafeAdminMixin
+from screener.forms import QuestionForm, RuleForm
+from screener.golden_form import GoldenCaseForm
 from screener.labels import outcome_text
 from screener.models import CriteriaSet, CriteriaSetStatus, GoldenCase
 from screener.transfer import criteria_set_data
@@ -103,14 +106,96 @@ class QuestionAdmin(PlainNumbersMixin, PartAdmin):
 
 
 class GoldenCaseAdmin(PartAdmin):
+    """A golden case on its own page: by question for a draft's case (``golden_form``), or its
+    answers as JSON text with ``?answers=json`` (and for a new case whose set is not chosen
+    yet). The stored JSON is shown read-only below the form by question."""
+
     form = GoldenCaseForm
     list_display = ("name", "expected", "description", "as_of", "set_label")
     list_filter = ("criteria_set", "expected_outcome")
     search_fields = ("name", "description")
     ordering = ("criteria_set", "order", "id")
 
-    def get_fields(self, request: HttpRequest, obj: Any = None):
-        return list(GoldenCaseForm.Meta.fields)
+    CASE_FIELDS = ["criteria_set", "order", "name", "description", "as_of"]
+    EXPECTED_FIELDS = ["expected_outcome", "expected_holding", "check_missing", "expected_missing"]
+
+    def answers_set(self, request: HttpRequest, obj: GoldenCase | None) -> CriteriaSet | None:
+        """The draft whose questions the form asks, or None for the JSON form: a published
+        set's case (read-only), ``?answers=json``, or a new case without ``?criteria_set=``."""
+        if request.GET.get("answers") == "json":
+            return None
+        if obj is not None:
+            return obj.criteria_set if obj.criteria_set.is_draft else None
+        text = request.GET.get("criteria_set", "")
+        if not OBJECT_ID.fullmatch(text):
+            return None
+        return (
+            CriteriaSet.objects.filter(pk=int(text), status=CriteriaSetStatus.DRAFT)
+            .select_related("procedure")
+            .first()
+        )
+
+    def by_question(self, request: HttpRequest, obj: GoldenCase | None) -> bool:
+        allowed = (
+            self.has_change_permission(request, obj)
+            if obj is not None
+            else self.has_add_permission(request)
+        )
+        return allowed and self.answers_set(request, obj) is not None
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs):
+        kwargs["fields"] = [
+            name
+            for name in GoldenCaseForm.Meta.fields
+            if name not in self.get_readonly_fields(request, obj)
+        ]
+        form_class = super().get_form(request, obj, change, **kwargs)
+        if not self.by_question(request, obj):
+            return form_class
+        return form_class.for_set(self.answers_set(request, obj))
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None):
+        if not self.by_question(request, obj):
+            return [(None, {"fields": list(GoldenCaseForm.Meta.fields)})]
+        criteria_set = self.answers_set(request, obj)
+        assert criteria_set is not None
+        sections = GoldenCaseForm.for_set(criteria_set)(instance=obj).question_fieldsets()
+        return [
+            (None, {"fields": self.CASE_FIELDS}),
+            *(
+                (f"Answers: {section}", {"fields": names, "classes": ["golden-answers"]})
+                for section, names in sections
+            ),
+            ("Expected result", {"fields": self.EXPECTED_FIELDS}),
+            (
+                "Answers as JSON (read only)",
+                {
+                    "fields": ["answers_json"],
+                    "description": self.json_link(request, obj),
+                },
+            ),
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        return (*readonly, "answers_json")
+
+    def json_link(self, request: HttpRequest, obj: GoldenCase | None) -> str:
+        query = request.GET.copy()
+        query["answers"] = "json"
+        return format_html(
+            '<span class="golden-json-note">As <code>manage.py screen</code> and the export '
+            'read them; the form above writes them. <a href="?{}">Edit the answers as JSON '
+            "instead</a>.</span>",
+            query.urlencode(),
+        )
+
+    @admin.display(description="answers as JSON")
+    def answers_json(self, case: GoldenCase) -> str:
+        return format_html(
+            '<details class="golden-json"><summary>Show the JSON</summary><pre>{}</pre></details>',
+            json.dumps(case.answers, indent=2, ensure_ascii=False),
+        )
 
     @admin.display(description="expected outcome", ordering="expected_outcome")
     def expected(self, case: GoldenCase) -> str:

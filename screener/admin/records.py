@@ -101,7 +101,7 @@ class CriteriaJobAdmin(QuerySafeAdminMixin, ReadOnlyAdmin, admin.ModelAdmin):
         if job is None:
             raise Http404("No such job.")
         handler = registry.job_handler(job.kind)
-        report = handler.report(job.result) if job.result and handler else None
+        report = handler.report(job.result, request) if job.result and handler else None
         return TemplateResponse(
             request,
             "admin/screener/criteriajob/progress.html",

@@ -247,6 +247,7 @@ def test_question_choices_are_edited_one_per_line(client_admin, default_set):
 
 
 def test_golden_case_form_checks_answers_and_rule_codes(client_admin, default_set):
+    """The answers as JSON (``?answers=json``): each field's problem on it."""
     draft = criteria_set_clone(criteria_set=default_set)
     case = draft.goldencase_set.get(name="rule-pw_inpatient")
     data = {
@@ -260,14 +261,17 @@ def test_golden_case_form_checks_answers_and_rule_codes(client_admin, default_se
         "check_missing": "on",
         "expected_missing": "pain_level",
     }
-    response = client_admin.post(url("goldencase_change", case.pk), data)
+    response = client_admin.post(url("goldencase_change", case.pk) + "?answers=json", data)
     assert response.context["adminform"].form.errors == {
         "answers": ["answers.pain_nrs: 11 is above the maximum 10"],
         "expected_holding": ["Not a rule of this set: pw_nowhere."],
         "expected_missing": ["Not a question of this set: pain_level."],
     }
     data.update(answers='{"pain_nrs": 9}', expected_holding="pw_inpatient", expected_missing="")
-    assert client_admin.post(url("goldencase_change", case.pk), data).status_code == 302
+    assert (
+        client_admin.post(url("goldencase_change", case.pk) + "?answers=json", data).status_code
+        == 302
+    )
     case.refresh_from_db()
     assert (case.answers, case.expected_holding, case.expected_missing) == (
         {"pain_nrs": 9},
@@ -365,7 +369,8 @@ def test_published_parts_cannot_be_changed_through_their_own_pages(client_admin,
 
 
 def test_forms_refuse_parts_of_a_published_set(default_set):
-    from screener.forms import GoldenCaseForm, RuleForm
+    from screener.forms import RuleForm
+    from screener.golden_form import GoldenCaseForm
 
     rule = default_set.rule_set.get(code="rf_minor")
     form = RuleForm(

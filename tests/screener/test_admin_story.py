@@ -89,10 +89,11 @@ def test_threshold_change_from_clone_to_the_physicians_case_view(
     form = client_admin.get(url("goldencase_change", case.pk)).context["adminform"].form
     fields = {name: form[name].value() for name in form.fields if name != "criteria_set"}
     fields["expected_outcome"] = "conservative"
-    fields["expected_holding"] = ""
-    fields["expected_missing"] = ""
+    fields["expected_holding"] = []  # no box ticked
+    fields["expected_missing"] = []
     fields["check_missing"] = "on"
-    assert client_admin.post(url("goldencase_change", case.pk), fields).status_code == 302
+    response = client_admin.post(url("goldencase_change", case.pk), fields)
+    assert response.status_code == 302, response.context["adminform"].form.errors
     assert "60 passed, 0 failed." in text(client_admin.get(url("criteriaset_golden", draft.pk)))
 
     # 5. Preview the impact on the seeded intakes: exact counts, and the rule that flipped.

@@ -128,6 +128,7 @@ PAGE_TABLE: dict[str, list[tuple[Outcome, Outcome]]] = {
     # A criteria set's pages (screener/admin/pages.py, intake/rescreen/admin.py): criteria admins.
     "admin:screener_criteriaset_golden":   [(L, L),     (AL, AL),   (AL, AL),   (AL, AL),   (200, X),   (403, 403)],
     "admin:screener_criteriaset_impact":   [(L, L),     (AL, AL),   (AL, AL),   (AL, AL),   (200, X),   (403, 403)],
+    "admin:screener_criteriaset_golden_from_intake": [(L, L), (AL, AL), (AL, AL), (AL, AL), (200, X), (403, 403)],
     "admin:screener_criteriaset_publish":  [(L, L),     (AL, AL),   (AL, AL),   (AL, AL),   (200, X),   (403, 403)],
     "admin:screener_criteriaset_clone":    [(L, L),     (AL, AL),   (AL, AL),   (AL, AL),   (200, X),   (403, 403)],
     "admin:screener_criteriaset_retire":   [(L, L),     (AL, AL),   (AL, AL),   (AL, AL),   (200, X),   (403, 403)],

@@ -310,7 +310,8 @@ def test_golden_case_answers_that_cannot_be_stored_are_a_form_error(
     case = draft.goldencase_set.get(name="rule-pw_inpatient")
     stored = case.answers
     response = admin_client.post(
-        reverse("admin:screener_goldencase_change", args=[case.pk]), golden_data(case, answers)
+        reverse("admin:screener_goldencase_change", args=[case.pk]) + "?answers=json",
+        golden_data(case, answers),
     )
     assert response.status_code == 200
     assert response.context["adminform"].form.errors == {"answers": [message]}
@@ -322,7 +323,7 @@ def test_a_new_golden_case_with_blank_answers_is_not_created(admin_client, defau
     case = draft.goldencase_set.get(name="rule-pw_inpatient")
     count = GoldenCase.objects.count()
     data = golden_data(case, "") | {"criteria_set": str(draft.pk), "name": "blank-answers"}
-    response = admin_client.post(reverse("admin:screener_goldencase_add"), data)
+    response = admin_client.post(reverse("admin:screener_goldencase_add") + "?answers=json", data)
     assert response.context["adminform"].form.errors == {
         "answers": ["Give the answers as a JSON object: question code to answer ({} for none)."]
     }
@@ -333,7 +334,9 @@ def test_a_nul_in_a_line_list_is_a_form_error(admin_client, default_set):
     draft = criteria_set_clone(criteria_set=default_set)
     case = draft.goldencase_set.get(name="rule-pw_inpatient")
     data = golden_data(case, json.dumps(case.answers)) | {"expected_holding": "pw_in\x00patient"}
-    response = admin_client.post(reverse("admin:screener_goldencase_change", args=[case.pk]), data)
+    response = admin_client.post(
+        reverse("admin:screener_goldencase_change", args=[case.pk]) + "?answers=json", data
+    )
     assert response.context["adminform"].form.errors == {
         "expected_holding": ["Remove the NUL character (\\u0000) from these lines."]
     }

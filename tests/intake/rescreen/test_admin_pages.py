@@ -25,6 +25,7 @@ def tools(page: str) -> list[tuple[str, str]]:
 def expected(criteria_set: CriteriaSet, *pages: str) -> list[tuple[str, str]]:
     labels = {
         "golden": "Run golden cases",
+        "golden_from_intake": "Golden case from an intake",
         "impact": "Preview impact",
         "publish": "Publish",
         "clone": "Clone as new draft",
@@ -44,7 +45,9 @@ def draft_of(default_set: CriteriaSet) -> CriteriaSet:
 def test_a_draft_offers_golden_cases_impact_publish_and_export(client_admin, default_set):
     draft = draft_of(default_set)
     page = text(client_admin.get(url("criteriaset_change", draft.pk)))
-    assert tools(page) == expected(draft, "golden", "impact", "publish", "export")
+    assert tools(page) == expected(
+        draft, "golden", "golden_from_intake", "impact", "publish", "export"
+    )
 
 
 def test_only_the_newest_published_version_offers_the_rescreen(client_admin, default_set):
