@@ -20,14 +20,10 @@ from playwright.sync_api import Page, expect
 
 from screener.models import Rule
 from screener.services import criteria_set_clone
-from tests.browser.conftest import assert_no_axe_violations
+from tests.browser.conftest import AXE_PRELOAD_REFUSED_BY_CSP, assert_no_axe_violations
 
 # The golden part is left out here: its form is checked with its own pages.
 PARTS = ["parameters", "questions", "rules", "coding", "content", "history"]
-AXE_PRELOAD_REFUSED_BY_CSP = (
-    r"^console error: Applying inline style violates the following Content Security Policy",
-    r"^console error: Couldn't load preload assets",
-)
 
 
 @pytest.fixture

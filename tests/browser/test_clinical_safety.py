@@ -100,7 +100,9 @@ def test_the_front_desk_reads_the_decision_in_force_first(
     physician.goto(f"/review/{intake.pk}/")
     expect(physician.locator(".guidance-evidence_summary")).to_contain_text("What the studies show")
     physician.get_by_label("Not a candidate").check()
-    physician.get_by_role("textbox", name="Reason").fill("On examination the pain comes from the hip.")
+    physician.get_by_role("textbox", name="Reason").fill(
+        "On examination the pain comes from the hip."
+    )
     physician.get_by_role("button", name="Take the case and sign").click()
     expect(physician.locator(".alert-success")).to_contain_text(
         re.compile(r"Decision signed for .+ \(MRN .+\): Not a candidate, by Pat Spine")

@@ -25,14 +25,9 @@ from playwright.sync_api import Page, expect
 
 from intake.roles import PHYSICIAN
 from screener.models import CriteriaSet
-from tests.browser.conftest import assert_no_axe_violations
+from tests.browser.conftest import AXE_PRELOAD_REFUSED_BY_CSP, assert_no_axe_violations
 from tests.factories import CriteriaAdminFactory
 from tests.screener.helpers import MILD, WARFARIN, submitted_intake
-
-AXE_PRELOAD_REFUSED_BY_CSP = (
-    r"^console error: Applying inline style violates the following Content Security Policy",
-    r"^console error: Couldn't load preload assets",
-)
 
 
 @pytest.fixture
