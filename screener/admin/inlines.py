@@ -214,6 +214,7 @@ class GoldenCaseInline(ReadOnlyAdmin, admin.TabularInline):
     fields = ("order", "name", "description", "expected", "expected_holding", "as_of")
     readonly_fields = fields
     show_change_link = True
+    template = FrozenWhenPublishedInline.template  # no empty header cell (the change link's)
     verbose_name_plural = "golden cases (edit each on its own page; run them with the button)"
 
     @admin.display(description="expected outcome")

@@ -142,3 +142,23 @@ def test_the_rule_and_question_lists_and_pages_have_no_accessibility_violation(a
         reverse("admin:screener_question_change", args=[question.pk]),
     ]:
         assert_accessible(page, path)
+
+
+def test_the_golden_case_pages_have_no_accessibility_violation(admin_page, draft, screenshot):
+    """The draft's golden part, the run of its golden cases, one case's form, a new case's form,
+    and the page that makes a golden case from an intake (empty, then refused)."""
+    page = admin_page
+    case = draft.goldencase_set.order_by("order").first()
+    for path in [
+        set_page(draft, "golden"),
+        reverse("admin:screener_criteriaset_golden", args=[draft.pk]),
+        reverse("admin:screener_goldencase_change", args=[case.pk]),
+        reverse("admin:screener_goldencase_add") + f"?criteria_set={draft.pk}",
+        reverse("admin:screener_criteriaset_golden_from_intake", args=[draft.pk]),
+    ]:
+        assert_accessible(page, path)
+    page.get_by_label("Intake number").fill("999999")
+    page.get_by_role("button", name=re.compile("golden case", re.I)).click()
+    expect(page.get_by_text("There is no intake 999999.")).to_be_visible()
+    assert_no_axe_violations(page)
+    screenshot(page, "golden-from-intake-refused")
