@@ -16,24 +16,20 @@ texts, which the admin prints as they are).
 from __future__ import annotations
 
 import datetime
-import re
 from typing import Any
 
 from django import forms
 from django.utils.html import escape
 
 from screener import adapters, engine
+from screener.answer_text import NO, NOT_ANSWERED, YES, answer_json, answer_text, choice_label
 from screener.engine.types import QuestionType
 from screener.forms import AnswersField, DraftOnlyFormMixin, LinesField
 from screener.labels import OUTCOME_CHOICES_LABELLED
 from screener.models import CriteriaSet, CriteriaSetStatus, GoldenCase, plain_number
 
 ANSWER_PREFIX = "answer_"  # a question's field: ``answer_<code>`` (codes are identifiers)
-YES, NO = "true", "false"
-NOT_ANSWERED = "Not answered"
 
-# A number as a person types it: ASCII digits, an optional sign and at most one decimal point.
-PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]{1,15}(?:\.[0-9]{0,15})?|\.[0-9]{1,15})")
 
 
 def answer_field_name(code: str) -> str:
@@ -43,40 +39,6 @@ def answer_field_name(code: str) -> str:
 def question_name(question: engine.QuestionSpec) -> str:
     """A question as a person reads it in a message: its label, or its code."""
     return question.label or question.code
-
-
-def answer_text(value: Any) -> str:
-    """A stored JSON answer as its field shows it."""
-    if value is None:
-        return ""
-    if value is True:
-        return YES
-    if value is False:
-        return NO
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def answer_json(question: engine.QuestionSpec, text: str) -> Any:
-    """A field's text as the JSON value ``manage.py screen`` takes (None when blank). Text that
-    is not a number is passed on as text: the engine then says what it expected."""
-    text = text.strip()
-    if text == "":
-        return None
-    if question.type == QuestionType.BOOL:
-        return {YES: True, NO: False}.get(text, text)
-    if question.type in (QuestionType.INT, QuestionType.DECIMAL):
-        if not PLAIN_NUMBER.fullmatch(text):
-            return text
-        return int(text) if text.lstrip("+-").isdigit() else float(text)
-    return text
-
-
-def _choice_label(value: str, blank: bool) -> str:
-    label = value.replace("_", " ")
-    label = label[:1].upper() + label[1:]
-    return f"{label} (counts as not documented)" if blank else label
 
 
 def _range_text(question: engine.QuestionSpec) -> str:
@@ -113,7 +75,7 @@ def answer_form_field(question: engine.QuestionSpec) -> forms.Field:
         widget = forms.NumberInput(attrs=attrs)
     elif question.type == QuestionType.CHOICE:
         blanks = set(question.blank_choices)
-        options = [(c, _choice_label(c, c in blanks)) for c in question.choices]
+        options = [(c, choice_label(c, c in blanks)) for c in question.choices]
         widget = forms.Select(choices=[("", f"— {NOT_ANSWERED.lower()} —"), *options])
     else:  # a date
         attrs["type"] = "date"

@@ -14,7 +14,6 @@ and ``screener.engine.parse_answers`` checks it, so the messages are the engine'
 from __future__ import annotations
 
 import datetime
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -28,39 +27,21 @@ from django.utils.html import escape, format_html
 
 from intake.models import Patient
 from screener import engine
+from screener.answer_text import (
+    NO,
+    NOT_ANSWERED,
+    PLAIN_NUMBER,
+    YES,
+    choice_label,
+)
+from screener.answer_text import answer_json as to_json
+from screener.answer_text import answer_text as to_text
 from screener.engine.types import QuestionType, Requirement
 from screener.models import Procedure, Question
-
-YES, NO = "true", "false"
-NOT_ANSWERED = "Not answered"
 
 VERSION_FIELD = "_version"
 REASON_FIELD = "_reason"
 NOTE_FIELD = "_note"
-
-
-def choice_label(value: str, blank: bool) -> str:
-    label = value.replace("_", " ")
-    label = label[:1].upper() + label[1:]
-    return f"{label} (counts as not documented)" if blank else label
-
-
-def to_text(value: Any) -> str:
-    """A stored JSON answer as the form shows it."""
-    if value is None:
-        return ""
-    if value is True:
-        return YES
-    if value is False:
-        return NO
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-# A number as a person types it: ASCII digits, an optional sign and at most one decimal point.
-# Python's int() and float() also take ``1_0``, ``1e1``, Arabic-Indic digits and ``inf``.
-PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]{1,15}(?:\.[0-9]{0,15})?|\.[0-9]{1,15})")
 
 
 def plain_number_error(text: str) -> str:
@@ -73,20 +54,6 @@ def plain_number_error(text: str) -> str:
         "Enter a number with the digits 0-9, an optional sign and at most one decimal point "
         "(up to 15 digits on each side of it)."
     )
-
-
-def to_json(question: engine.QuestionSpec, text: str) -> Any:
-    """The text a browser sent, as the JSON value ``manage.py screen`` would take (or None)."""
-    text = text.strip()
-    if text == "":
-        return None
-    if question.type == QuestionType.BOOL:
-        return {YES: True, NO: False}.get(text, text)
-    if question.type in (QuestionType.INT, QuestionType.DECIMAL):
-        if not PLAIN_NUMBER.fullmatch(text):
-            return text  # not a plain number: the form (and the engine) say so in words
-        return int(text) if text.lstrip("+-").isdigit() else float(text)
-    return text
 
 
 def _range_text(question: Question) -> str:
