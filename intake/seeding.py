@@ -6,7 +6,7 @@ intakes) and intakes in the mix a clinic has after a year: drafts, cases waiting
 physician, cases back for information, decided cases (each decision with its physician, reason
 and, for "proceed", a planned date) and cases edited after submission (two screenings). Every
 screening is the engine's, under the given published set, with the path the app itself uses
-(``intake.rescreen.impact.screen_row``). Rows are written with ``bulk_create`` in batches:
+(``intake.rescreen.impact.screen_row``). Rows are written with ``bulk_create`` (COPY on PostgreSQL) in batches:
 no audit events and no row history (the data is synthetic; nobody read or changed a record).
 
 The same ``seed`` and ``as_of`` give the same rows, timestamps included: the timestamps that
@@ -312,6 +312,38 @@ def _link_intakes(intakes: list[Intake]) -> None:
     Intake.objects.bulk_update(intakes, ["latest_screening", "current_decision"], batch_size=500)
 
 
+def _insert(model: type[models.Model], rows: list[Any]) -> None:
+    """``bulk_create`` of ``rows``; on PostgreSQL a COPY instead.
+
+    Measured at 5,000 intakes on PostgreSQL: 17 of 38 s went to psycopg quoting the large JSON
+    values (every rule's result) into the INSERT text, which COPY does not need. COPY returns no
+    ids, so they are taken from the table's sequence first (the rows that follow point at them).
+    """
+    if connection.vendor != "postgresql" or not rows:
+        model.objects.bulk_create(rows)
+        return
+    meta = model._meta
+    table = connection.ops.quote_name(meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [meta.db_table, len(rows)],
+        )
+        ids = [pk for (pk,) in cursor.fetchall()]
+        fields = meta.concrete_fields
+        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for row, pk in zip(rows, ids, strict=True):
+                row._prepare_related_fields_for_save(operation_name="bulk_create")
+                row.pk = pk
+                copy.write_row(
+                    [f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields]
+                )
+    for row in rows:
+        row._state.adding = False
+        row._state.db = connection.alias
+
+
 class _Batch:
     """The rows of a batch of patients, written together."""
 
@@ -323,10 +355,10 @@ class _Batch:
 
     def write(self) -> None:
         # bulk_create takes each new parent's id onto the rows that point at it.
-        Patient.objects.bulk_create(self.patients)
-        Intake.objects.bulk_create(self.intakes)
+        _insert(Patient, self.patients)
+        _insert(Intake, self.intakes)
         screenings = [s for _intake, rows in self.screenings for s in rows]
-        Screening.objects.bulk_create(screenings)
+        _insert(Screening, screenings)
         for intake, rows in self.screenings:
             intake.latest_screening = rows[-1]
         decisions = []
@@ -335,7 +367,7 @@ class _Batch:
             decision.intake = intake
             decision.screening = intake.latest_screening
             decisions.append(decision)
-        Decision.objects.bulk_create(decisions)
+        _insert(Decision, decisions)
         for intake, decision, emergency in self.decisions:
             intake.current_decision = decision
             if emergency:
@@ -351,7 +383,7 @@ class _Batch:
                         recorded_at=decision.signed_at - datetime.timedelta(hours=2),
                     )
                 )
-        EmergencyAction.objects.bulk_create(actions)
+        _insert(EmergencyAction, actions)
         _link_intakes([intake for intake, _rows in self.screenings])
 
 

@@ -33,6 +33,8 @@ CHOICE_WEIGHTS = {
     "pain_at_fracture_level": {"yes": 0.85, "no": 0.05, "unknown": 0.1},
 }
 ALWAYS_TRUE_MOSTLY = {"fracture_confirmed", "mri_done", "xray_done"}
+# Dates that come after another at a clinic: imaging is done after the pain began (mostly).
+DATE_AFTER = {"advanced_imaging_date": "symptom_onset_date"}
 
 
 def random_answers(
@@ -73,6 +75,11 @@ def random_answers(
             answers[question.code] = (
                 as_of - datetime.timedelta(days=rng.randint(0, 200))
             ).isoformat()
+    for later, earlier in DATE_AFTER.items():
+        if later in answers and earlier in answers and rng.random() < 0.95:
+            start = datetime.date.fromisoformat(answers[earlier])
+            span = (as_of - start).days
+            answers[later] = (start + datetime.timedelta(days=rng.randint(0, span))).isoformat()
     if "age_years" in answers:
         answers["age_years"] = rng.randint(45, 95)
     return answers
