@@ -439,9 +439,9 @@ def intakes_seed(
     done = 0
     with _timestamps_as_given(Patient, Intake, Screening):
         for index, count in enumerate(per_patient):
-            first_answers = random_answers(spec, rng, as_of, **ANSWER_CHANCES)
-            age = first_answers.get("age_years", rng.randint(55, 90))
-            registered = as_of - datetime.timedelta(days=rng.randint(0, 365))
+            age = rng.randint(45, 95)
+            # Registered before any of their intakes (those are within the year before as_of).
+            registered = as_of - datetime.timedelta(days=rng.randint(366, 730))
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
             patient = Patient(
                 mrn=f"{prefix}{index:07d}",
@@ -459,14 +459,9 @@ def intakes_seed(
                 created_by=clerk,
             )
             batch.patients.append(patient)
-            for number in range(count):
-                answers = (
-                    first_answers
-                    if number == 0
-                    else random_answers(spec, rng, as_of, **ANSWER_CHANCES)
-                )
+            for _number in range(count):
                 _seed_one(
-                    batch, patient, answers, rng, as_of, mix, criteria_set, clerk, physicians,
+                    batch, patient, spec, rng, as_of, mix, criteria_set, clerk, physicians,
                     technique, screening, report,
                 )  # fmt: skip
             if len(batch.intakes) >= batch_size or index == patient_count - 1:
@@ -491,7 +486,7 @@ def intakes_seed(
 def _seed_one(
     batch: _Batch,
     patient: Patient,
-    answers: dict[str, Any],
+    spec: engine.CriteriaSpec,
     rng: random.Random,
     as_of: datetime.date,
     mix: SeedMix,
@@ -518,6 +513,8 @@ def _seed_one(
     else:
         age_days = rng.randint(8, 365)
     submitted_day = as_of - datetime.timedelta(days=age_days)
+    # Dates answered are on or before the day the intake was filled in (later ones are refused).
+    answers = random_answers(spec, rng, submitted_day, **ANSWER_CHANCES)
     started_at = _at(submitted_day, rng) - datetime.timedelta(minutes=30)
     intake = Intake(
         patient=patient,
