@@ -2,8 +2,8 @@
 
 ``bench_database(url)`` creates the database (PostgreSQL: ``CREATE DATABASE``; SQLite: a temp
 file), points Django at it, migrates and loads the default set; it drops the database after.
-``seed_intakes`` bulk-creates submitted intakes with varied answers (``benchmarks/cases.py``),
-each with a real screening under the default set, as the front desk would leave them.
+``seed_intakes`` bulk-creates screened intakes with varied answers through the shared seeder
+(``intake.seeding``, also behind ``manage.py seed_benchmark``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import datetime
 import os
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -71,96 +70,36 @@ def bench_database(url: str | None) -> Iterator[str]:
 
 
 def seed_intakes(count: int, *, open_share: float = 0.9, chunk: int = 2000) -> dict[str, int]:
-    """``count`` screened intakes under the default set: ``open_share`` submitted or
-    information requested, the rest decided. Returns counts by status."""
-    from django.utils import timezone
-
-    from benchmarks.cases import generate_cases
-    from intake.models import Intake, IntakeStatus, Patient, Screening, ScreeningKind
-    from intake.rescreen.impact import screen_row
-    from intake.rescreen.selectors import IntakeRow
-    from intake.rescreen.services import _move_intakes
-    from screener import adapters
+    """``count`` screened intakes under the default set (``intake.seeding.intakes_seed``, one
+    per patient, no drafts): ``open_share`` submitted or information requested, the rest
+    decided. Returns counts by status."""
+    from intake.seeding import SeedMix, intakes_seed
     from screener.models import CriteriaSet
 
     default = CriteriaSet.objects.select_related("procedure").get(version=1)
-    compiled = adapters.compiled_criteria(default)
-    cases = generate_cases(compiled.spec, count)
-    statuses = {IntakeStatus.SUBMITTED: 0, IntakeStatus.INFO_REQUESTED: 0, IntakeStatus.DECIDED: 0}
-    started = time.perf_counter()
-    for start in range(0, count, chunk):
-        part = cases[start : start + chunk]
-        patients = Patient.objects.bulk_create(
-            Patient(
-                mrn=f"BENCH{start + i:07d}",
-                first_name="Bench",
-                last_name=f"Patient{start + i}",
-                first_name_key="bench",
-                last_name_key=f"patient{start + i}",
-                date_of_birth=datetime.date(2025 - case["answers"].get("age_years", 70), 1, 1),
-            )
-            for i, case in enumerate(part)
-        )
-        intakes = []
-        for i, (patient, case) in enumerate(zip(patients, part, strict=True)):
-            n = start + i
-            if n % 100 >= open_share * 100:
-                status = IntakeStatus.DECIDED
-            elif n % 10 == 9:
-                status = IntakeStatus.INFO_REQUESTED
-            else:
-                status = IntakeStatus.SUBMITTED
-            statuses[status] += 1
-            submitted = timezone.make_aware(
-                datetime.datetime.combine(AS_OF, datetime.time(8)) + datetime.timedelta(seconds=n)
-            )
-            intakes.append(
-                Intake(
-                    patient=patient,
-                    procedure=default.procedure,
-                    criteria_set=default,
-                    status=status,
-                    answers=case["answers"],
-                    submitted_at=submitted,
-                )
-            )
-        Intake.objects.bulk_create(intakes)
-        screenings = []
-        for intake in intakes:
-            row = IntakeRow(
-                intake.pk,
-                intake.answers,
-                intake.patient.date_of_birth,
-                intake.patient.sex,
-                AS_OF,
-                None,
-                "",
-                1,
-            )
-            result, screened, _invalid = screen_row(
-                compiled, row, adapters.app_filled_questions(default)
-            )
-            screenings.append(
-                Screening(
-                    intake=intake,
-                    criteria_set=default,
-                    kind=ScreeningKind.SUBMISSION,
-                    as_of=AS_OF,
-                    answers=screened,
-                    **adapters.stored_result(result),
-                )
-            )
-        Screening.objects.bulk_create(screenings)
-        # The re-screen's own bulk move: each intake points at its screening.
-        _move_intakes(target=default, screenings=screenings, now=timezone.now())
-        print(f"\r  seeded {min(start + chunk, count):,}/{count:,} intakes", end="", flush=True)
-    from django.db import connection
+    mix = SeedMix(
+        draft=0.0,
+        info_requested=open_share / 10,
+        decided=1 - open_share,
+        edited=0.0,
+        intakes_per_patient=1.0,
+    )
 
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")  # as autovacuum would have, in a database in use
-    print(f" ({time.perf_counter() - started:.0f} s)")
-    return {str(k): v for k, v in statuses.items()}
+    def progress(done: int, total: int) -> None:
+        print(f"\r  seeded {done:,}/{total:,} intakes", end="", flush=True)
+
+    report = intakes_seed(
+        criteria_set=default,
+        intakes=count,
+        seed=20250314,
+        as_of=AS_OF,
+        mix=mix,
+        mrn_prefix="BENCH",
+        batch_size=chunk,
+        progress=progress,
+    )
+    print(f" ({report.seconds:.0f} s)")
+    return {str(k): v for k, v in report.statuses.items() if k != "draft"}
 
 
 def draft_with_threshold(value: int = 7):

@@ -263,11 +263,19 @@ def stored_rule_results(result: engine.ScreeningResult) -> list[dict[str, Any]]:
     ``values`` is stored as [name, value] pairs: PostgreSQL's jsonb does not keep the order of
     an object's keys, and the order is the one the condition names them in.
     """
+    # ``RuleResult.as_dict`` with ``values`` as pairs and ``emergency`` added, built directly:
+    # the same dict (keys in the same order) for half the time (measured: seeding, re-screen).
+    json_value = engine.json_value
     return [
-        rule.as_dict()
-        | {
+        {
+            "code": rule.code,
+            "effect": str(rule.effect),
+            "holds": rule.holds,
+            "needs": list(rule.needs),
+            "message": rule.message,
+            "source": rule.source,
+            "values": [[name, json_value(value)] for name, value in rule.values],
             "emergency": rule.emergency,
-            "values": [[name, engine.json_value(value)] for name, value in rule.values],
         }
         for rule in result.rules
     ]

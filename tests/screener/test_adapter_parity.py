@@ -61,3 +61,24 @@ def test_pain_at_fracture_level_unknown_is_missing_through_the_adapter(
     )
     assert (str(result.outcome), result.missing) == (outcome, missing)
     assert screened["pain_at_fracture_level"] == answer
+
+
+def test_stored_rule_results_are_the_screen_json_with_values_as_pairs_and_emergency(default_set):
+    """Each stored rule is ``RuleResult.as_dict()`` with ``values`` as [name, value] pairs and
+    ``emergency`` added, keys in the same order (pages and the history diff read them)."""
+    compiled = adapters.compiled_criteria(default_set)
+    as_of = datetime.date(2025, 3, 14)
+    typed, _invalid = adapters.typed_answers(compiled.spec, INPATIENT["answers"], as_of=as_of)
+    result = engine.screen(compiled, typed, as_of)
+    expected = [
+        rule.as_dict()
+        | {
+            "emergency": rule.emergency,
+            "values": [[name, engine.json_value(value)] for name, value in rule.values],
+        }
+        for rule in result.rules
+    ]
+    stored = adapters.stored_rule_results(result)
+    assert stored == expected
+    assert [list(rule) for rule in stored] == [list(rule) for rule in expected]
+    assert any(rule["values"] for rule in stored)
