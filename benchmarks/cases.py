@@ -6,14 +6,14 @@ import datetime
 import random
 from typing import Any
 
-from intake import synthetic_answers
+from benchmarks import synthetic_answers
 from screener import engine
 
 AS_OF = datetime.date(2025, 3, 14)
 
 
 def random_answers(spec: engine.CriteriaSpec, rng: random.Random) -> dict[str, Any]:
-    """The seeding's answers (``intake.synthetic_answers.random_answers``) as of the benchmarks' date."""
+    """The seeding's answers (``benchmarks.synthetic_answers.random_answers``) as of the benchmarks' date."""
     return synthetic_answers.random_answers(spec, rng, AS_OF)
 
 

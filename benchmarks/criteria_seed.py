@@ -3,7 +3,7 @@
 ``bench_database(url)`` creates the database (PostgreSQL: ``CREATE DATABASE``; SQLite: a temp
 file), points Django at it, migrates and loads the default set; it drops the database after.
 ``seed_intakes`` bulk-creates screened intakes with varied answers through the shared seeder
-(``intake.seeding``, also behind ``manage.py seed_benchmark``).
+(``benchmarks.seeding``, also behind ``manage.py seed_benchmark``).
 """
 
 from __future__ import annotations
@@ -70,10 +70,10 @@ def bench_database(url: str | None) -> Iterator[str]:
 
 
 def seed_intakes(count: int, *, open_share: float = 0.9, chunk: int = 2000) -> dict[str, int]:
-    """``count`` screened intakes under the default set (``intake.seeding.intakes_seed``, one
+    """``count`` screened intakes under the default set (``benchmarks.seeding.intakes_seed``, one
     per patient, no drafts): ``open_share`` submitted or information requested, the rest
     decided. Returns counts by status."""
-    from intake.seeding import SeedMix, intakes_seed
+    from benchmarks.seeding import SeedMix, intakes_seed
     from screener.models import CriteriaSet
 
     default = CriteriaSet.objects.select_related("procedure").get(version=1)

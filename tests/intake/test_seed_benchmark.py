@@ -10,10 +10,10 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from benchmarks.seeding import intakes_seed
 from intake.models import Decision, Intake, IntakeStatus, Patient, Screening
 from intake.rescreen.impact import screen_row
 from intake.rescreen.selectors import IntakeRow
-from intake.seeding import intakes_seed
 from screener import adapters
 from screener.models import CriteriaSet
 

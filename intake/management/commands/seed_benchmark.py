@@ -2,8 +2,10 @@
 
 Fills the current database with about N/2 patients and N intakes in a clinic's mix (drafts,
 waiting, back for information, decided, edited after submission), each screened by the engine
-under the published default criteria set (``intake.seeding``). For benchmarks only: the rows
-are synthetic, written in bulk, with no audit events (nobody read or changed a record).
+under the published default criteria set (``benchmarks.seeding``). For benchmarks only: the rows
+are synthetic, written in bulk, with no audit events (nobody read or changed a record). The
+answer generator knows the default criteria set, so it lives with the benchmarks, not in
+the app (tests/test_no_procedure_in_code.py).
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
+from benchmarks.seeding import intakes_seed
 from intake.models import Patient
-from intake.seeding import intakes_seed
 from screener import selectors
 
 

@@ -1,6 +1,6 @@
 """Synthetic patients and intakes for benchmarks: realistic, varied and deterministic.
 
-``intake.synthetic_answers.random_answers`` makes one clinic-like set of answers for a criteria spec (red flags rare, a
+``benchmarks.synthetic_answers.random_answers`` makes one clinic-like set of answers for a criteria spec (red flags rare, a
 few questions left blank). ``intakes_seed`` fills the database with patients (some with several
 intakes) and intakes in the mix a clinic has after a year: drafts, cases waiting for a
 physician, cases back for information, decided cases (each decision with its physician, reason
@@ -28,6 +28,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from benchmarks.synthetic_answers import random_answers
 from intake.models import (
     Decision,
     DecisionKind,
@@ -44,7 +45,6 @@ from intake.names import name_key
 from intake.rescreen.impact import screen_row
 from intake.rescreen.selectors import IntakeRow
 from intake.roles import FRONT_DESK, PHYSICIAN
-from intake.synthetic_answers import random_answers
 from screener import adapters, engine
 from screener.models import CriteriaSet
 
