@@ -200,9 +200,7 @@ class QueueCount(models.Model):
     """
 
     status = models.CharField(max_length=20, choices=IntakeStatus.choices)
-    procedure = models.ForeignKey(
-        "screener.Procedure", on_delete=models.CASCADE, related_name="+"
-    )
+    procedure = models.ForeignKey("screener.Procedure", on_delete=models.CASCADE, related_name="+")
     outcome = models.CharField(max_length=30, blank=True)
     emergency = models.BooleanField()
     count = models.BigIntegerField(default=0)

@@ -15,9 +15,9 @@
   SQLite: row-level triggers; a decrement never creates a counter, so a flush that empties
   the counters before the intakes (tests) leaves none behind.
 
-  SQLite drops a table's triggers when Django rebuilds the table (``ALTER`` it cannot do in
-  place): a later migration that rebuilds ``intake_intake`` must create them again
-  (``create_queue_count_triggers``); tests/intake/review/test_queue_counts.py fails if not.
+  SQLite drops a table's triggers when Django rebuilds the table (an ``ALTER`` it cannot do
+  in place): after every ``migrate``, ``intake.apps`` creates them again if a later migration
+  rebuilt ``intake_intake``, and refills the counters.
 """
 
 import django.db.models.deletion

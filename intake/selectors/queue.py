@@ -17,7 +17,6 @@ import datetime
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -206,10 +205,8 @@ def queue_counts(*, filters: QueueFilters, user: User) -> QueueCounts:
         )
         for outcome in QUEUE_OUTCOME_ORDER
     ]
-    if filters.outcome:
-        total = per_outcome.get(filters.outcome, 0)
-    else:
-        total = sum(per_outcome.values())  # outcomes outside the tabs (none yet) included
+    # Without an outcome filter, outcomes outside the tabs (none yet) are in the total too.
+    total = per_outcome.get(filters.outcome, 0) if filters.outcome else sum(per_outcome.values())
     return QueueCounts(outcomes=outcomes, total=total)
 
 
@@ -246,6 +243,19 @@ class QueuePage:
         return self.intakes[-1].pk if self.intakes else None
 
 
+def intakes_after(intakes: QuerySet[Intake], key: tuple) -> QuerySet[Intake]:
+    """The queue after the place ``key`` (a ``QUEUE_KEY`` value), in order: a row comparison
+    the queue's indexes read as a range."""
+    return intakes.filter(TupleGreaterThan(Tuple(*(F(name) for name in QUEUE_KEY)), key))
+
+
+def intakes_before(intakes: QuerySet[Intake], key: tuple) -> QuerySet[Intake]:
+    """The queue before the place ``key``, nearest first (the index read backwards)."""
+    return intakes.filter(TupleLessThan(Tuple(*(F(name) for name in QUEUE_KEY)), key)).order_by(
+        *(f"-{name}" for name in QUEUE_KEY)
+    )
+
+
 def queue_page(
     intakes: QuerySet[Intake],
     *,
@@ -269,9 +279,8 @@ def queue_page(
     if cursor is not None and number > 1:
         key = Intake.objects.filter(pk=cursor).values_list(*QUEUE_KEY).first()
     if key is not None and key[1] is not None:  # no submission time: no place in the order
-        columns = Tuple(*(F(name) for name in QUEUE_KEY))
         if after is not None:
-            rows = list(intakes.filter(TupleGreaterThan(columns, key))[: size + 1])
+            rows = list(intakes_after(intakes, key)[: size + 1])
             if rows:
                 return QueuePage(
                     intakes=rows[:size],
@@ -282,8 +291,7 @@ def queue_page(
                     has_next=len(rows) > size,
                 )
         else:
-            backwards = [f"-{name}" for name in QUEUE_KEY]
-            rows = list(intakes.filter(TupleLessThan(columns, key)).order_by(*backwards)[:size])
+            rows = list(intakes_before(intakes, key)[:size])
             if len(rows) == size:  # fewer: the queue moved; show its first page instead
                 return QueuePage(
                     intakes=rows[::-1],

@@ -344,7 +344,9 @@ def test_pagination_keeps_filters_and_search(client, doc, default_set, frozen):
     assert ids(first) == [intake.pk for intake in smiths[:25]]
     # Next continues from the last case shown (an opaque id); a bare page number works too.
     last = smiths[24].pk
-    assert f'href="/review/?outcome=candidate&amp;page=2&amp;after={last}"' in first.content.decode()
+    assert (
+        f'href="/review/?outcome=candidate&amp;page=2&amp;after={last}"' in first.content.decode()
+    )
     second = client.get(QUEUE, {"outcome": "candidate", "page": "2", "after": str(last)})
     assert ids(second) == [intake.pk for intake in smiths[25:]]
     assert "Page 2 of 2 (30 cases)" in second.content.decode()

@@ -9,6 +9,7 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.db.models import Count
 
 from intake.models import DecisionKind, Intake, IntakeStatus, QueueCount
@@ -160,3 +161,24 @@ def test_queue_counts_read_the_counters_and_match_counting_the_rows(default_set)
     assert counts.total == 5
     only_candidates = queue_selectors.QueueFilters(outcome="candidate")
     assert queue_selectors.queue_counts(filters=only_candidates, user=doc).total == 2
+
+
+@pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="PostgreSQL keeps triggers through ALTER TABLE"
+)
+def test_on_sqlite_migrating_puts_back_triggers_a_table_rebuild_dropped(default_set):
+    """Django rebuilds a SQLite table for many changes, and its triggers go with it."""
+    from intake.apps import _sqlite_queue_count_triggers
+
+    submitted_intake(outcome="candidate")
+    with connection.cursor() as cursor:
+        for name in ("insert", "update", "delete"):
+            cursor.execute(f"DROP TRIGGER intake_queuecount_{name}")
+    IntakeFactory()  # not counted: no trigger
+    assert counters() != grouped()
+
+    _sqlite_queue_count_triggers(sender=None, using="default")
+
+    assert counters() == grouped()
+    IntakeFactory()
+    assert counters() == grouped()
