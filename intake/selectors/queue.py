@@ -17,11 +17,17 @@ import datetime
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import BooleanField, Case, Count, F, Q, QuerySet, Sum, Value, When
-from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
+from django.db.models.fields.tuple_lookups import (
+    Tuple,
+    TupleGreaterThan,
+    TupleLessThan,
+    TupleLookupMixin,
+)
 from django.utils import timezone
 
 from intake.models import QUEUE_OUTCOME_ORDER, Intake, IntakeStatus, QueueCount
@@ -243,15 +249,32 @@ class QueuePage:
         return self.intakes[-1].pk if self.intakes else None
 
 
+class _RowAfter(TupleGreaterThan):
+    """``(a, b, c) > (x, y, z)`` as a row comparison on SQLite too: it has row values (3.15+)
+    and reads them as an index range, where Django's fallback (ORs) scans from the start."""
+
+    def as_sqlite(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        return super(TupleLookupMixin, self).as_sql(compiler, connection)
+
+
+class _RowBefore(TupleLessThan):
+    def as_sqlite(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        return super(TupleLookupMixin, self).as_sql(compiler, connection)
+
+
+def _key_columns() -> Tuple:
+    return Tuple(*(F(name) for name in QUEUE_KEY))
+
+
 def intakes_after(intakes: QuerySet[Intake], key: tuple) -> QuerySet[Intake]:
     """The queue after the place ``key`` (a ``QUEUE_KEY`` value), in order: a row comparison
     the queue's indexes read as a range."""
-    return intakes.filter(TupleGreaterThan(Tuple(*(F(name) for name in QUEUE_KEY)), key))
+    return intakes.filter(_RowAfter(_key_columns(), key))
 
 
 def intakes_before(intakes: QuerySet[Intake], key: tuple) -> QuerySet[Intake]:
     """The queue before the place ``key``, nearest first (the index read backwards)."""
-    return intakes.filter(TupleLessThan(Tuple(*(F(name) for name in QUEUE_KEY)), key)).order_by(
+    return intakes.filter(_RowBefore(_key_columns(), key)).order_by(
         *(f"-{name}" for name in QUEUE_KEY)
     )
 

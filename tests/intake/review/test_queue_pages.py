@@ -215,3 +215,24 @@ def test_the_queue_is_read_in_index_order(doc, queue, filters, index):
     assert f"Index Only Scan using {index}" in ids_at_an_offset
     assert "ROW(queue_rank, submitted_at, id) >" in after
     assert "Index Scan Backward" in before
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's query plan")
+def test_on_sqlite_a_cursor_page_is_an_index_range_too(doc, queue):
+    """Django sends tuple comparisons to SQLite as ORs; the queue sends a row comparison,
+    which SQLite reads as a range of the index (no scan from the start, no sort)."""
+    intakes = queue_selectors.queue_intakes(
+        filters=queue_selectors.QueueFilters(), user=doc, now=NOW
+    )
+    key = intakes.values_list(*queue_selectors.QUEUE_KEY)[5]
+    for keyset, sign in (
+        (queue_selectors.intakes_after(intakes, key)[:26], ">"),
+        (queue_selectors.intakes_before(intakes, key)[:25], "<"),
+    ):
+        sql, params = keyset.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+            plan = "\n".join(row[-1] for row in cursor.fetchall())
+        assert "USING INDEX intake_queue_rank_idx (status=? AND (queue_rank," in plan, plan
+        assert f"(queue_rank,submitted_at){sign}(" in plan, plan
+        assert "TEMP B-TREE" not in plan, plan
