@@ -330,7 +330,8 @@ def _insert(model: type[models.Model], rows: list[Any]) -> None:
             [meta.db_table, len(rows)],
         )
         ids = [pk for (pk,) in cursor.fetchall()]
-        fields = meta.concrete_fields
+        # A generated column (the queue rank) is computed by the database: COPY cannot set it.
+        fields = [f for f in meta.concrete_fields if not f.generated]
         columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
         with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             for row, pk in zip(rows, ids, strict=True):

@@ -1,7 +1,10 @@
+import importlib
 from typing import Any
 
 from django.apps import AppConfig
+from django.db import connections, transaction
 from django.db.backends.signals import connection_created
+from django.db.models.signals import post_migrate
 
 from intake.names import trigram_similarity, word_similarity
 
@@ -19,6 +22,42 @@ def _sqlite_trigram_functions(sender: Any, connection: Any, **kwargs: Any) -> No
         connection.connection.create_function(name, 2, function, deterministic=True)
 
 
+def _sqlite_queue_count_triggers(sender: Any, using: str = "default", **kwargs: Any) -> None:
+    """SQLite drops a table's triggers when Django rebuilds the table (a migration that alters
+    ``intake_intake`` in a way SQLite cannot do in place): after migrating, the queue counters'
+    triggers are created again if they are gone, and the counters refilled. PostgreSQL keeps
+    triggers through ``ALTER TABLE``."""
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return
+    tables = connection.introspection.table_names()
+    if "intake_queuecount" not in tables or "intake_intake" not in tables:
+        return  # migrated back before the counters
+    migration = importlib.import_module("intake.migrations.0011_queue_rank_and_counts")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'intake_intake'"
+        )
+        present = {name for (name,) in cursor.fetchall()}
+    if set(migration.SQLITE_TRIGGERS) <= present:
+        return
+    statements = _Statements(connection)
+    with transaction.atomic(using=using):
+        migration.drop_queue_count_triggers(None, statements)
+        migration.create_queue_count_triggers(None, statements)
+
+
+class _Statements:
+    """What the migration's functions use of a schema editor: its connection and execute."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+
+    def execute(self, sql: str, params: Any = None) -> None:
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, params)
+
+
 class IntakeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "intake"
@@ -30,4 +69,5 @@ class IntakeConfig(AppConfig):
         from intake.rescreen import hooks
 
         connection_created.connect(_sqlite_trigram_functions)
+        post_migrate.connect(_sqlite_queue_count_triggers, sender=self)
         hooks.register()  # impact preview and re-screen, on the criteria side's pages and jobs

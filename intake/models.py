@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
 
 from intake.row_history import TrackedHistory
 from screener.engine.types import Outcome
@@ -71,6 +71,31 @@ class IntakeStatus(models.TextChoices):
 
 OUTCOME_CHOICES = [(o.value, o.value) for o in Outcome]
 
+# The review queue's urgency order: (outcome, emergency) -> rank; the emergency flag only
+# matters for urgent. Stored on each intake (``Intake.queue_rank``) so an index gives the order.
+QUEUE_OUTCOME_ORDER: tuple[str, ...] = (
+    Outcome.URGENT.value,
+    Outcome.CANDIDATE_WITH_CAUTIONS.value,
+    Outcome.CANDIDATE.value,
+    Outcome.NEEDS_INFO.value,
+    Outcome.CONSERVATIVE.value,
+    Outcome.CONTRAINDICATED.value,
+)
+
+
+def queue_rank_expression() -> Case:
+    """Emergencies nobody has acted on yet (0), then the other emergencies (1), then by
+    outcome in ``QUEUE_OUTCOME_ORDER`` (2...), anything else last."""
+    whens = [
+        When(emergency_open=True, then=Value(0)),
+        When(outcome=Outcome.URGENT.value, emergency=True, then=Value(1)),
+    ]
+    whens += [
+        When(outcome=outcome, then=Value(rank))
+        for rank, outcome in enumerate(QUEUE_OUTCOME_ORDER, 2)
+    ]
+    return Case(*whens, default=Value(len(QUEUE_OUTCOME_ORDER) + 2))
+
 
 class Intake(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="intakes")
@@ -117,6 +142,13 @@ class Intake(models.Model):
         blank=True,
     )
     assigned_at = models.DateTimeField(null=True, blank=True)
+    # The queue's urgency order, computed by the database from the columns above whatever
+    # writes them (services, the re-screen's raw UPDATE, COPY), so an index gives the order.
+    queue_rank = models.GeneratedField(
+        expression=queue_rank_expression(),
+        output_field=models.SmallIntegerField(),
+        db_persist=True,
+    )
 
     # Each save of the answers (drafts included) or the status, with who and when.
     history = TrackedHistory(tracked=("patient", "answers", "status", "version"))
@@ -124,7 +156,25 @@ class Intake(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["status", "outcome", "submitted_at"], name="intake_queue_idx"),
+            # The review queue in its order, read in index order (no sort): by status, by
+            # status and outcome, and every status but drafts ("all").
+            models.Index(
+                fields=["status", "queue_rank", "submitted_at", "id"], name="intake_queue_rank_idx"
+            ),
+            models.Index(
+                fields=["status", "outcome", "queue_rank", "submitted_at", "id"],
+                name="intake_queue_outcome_idx",
+            ),
+            models.Index(
+                fields=["queue_rank", "submitted_at", "id"],
+                condition=~Q(status="draft"),
+                name="intake_queue_all_idx",
+            ),
+            models.Index(
+                fields=["outcome", "queue_rank", "submitted_at", "id"],
+                condition=~Q(status="draft"),
+                name="intake_queue_all_outcome_idx",
+            ),
             models.Index(fields=["patient", "-created_at"], name="intake_patient_idx"),
         ]
 
@@ -138,6 +188,32 @@ class Intake(models.Model):
         if self.status in (IntakeStatus.DECIDED, IntakeStatus.INFO_REQUESTED):
             return self.current_decision
         return None
+
+
+class QueueCount(models.Model):
+    """How many intakes there are of each status, procedure, outcome and emergency flag.
+
+    Kept exact by the database itself: triggers on ``intake_intake`` (migration 0011) add and
+    subtract on every INSERT, UPDATE and DELETE, whatever sends it (services, the re-screen's
+    raw UPDATE, the seeding's COPY), so the queue's counts read a few rows instead of counting
+    the table. Never written from Python.
+    """
+
+    status = models.CharField(max_length=20, choices=IntakeStatus.choices)
+    procedure = models.ForeignKey("screener.Procedure", on_delete=models.CASCADE, related_name="+")
+    outcome = models.CharField(max_length=30, blank=True)
+    emergency = models.BooleanField()
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status", "procedure", "outcome", "emergency"], name="queue_count_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.outcome or '-'}: {self.count}"
 
 
 class ScreeningKind(models.TextChoices):

@@ -12,7 +12,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import (
     Http404,
     HttpRequest,
@@ -72,9 +71,10 @@ def _queue_filters(request: HttpRequest) -> tuple[QueueFilterForm, queue_selecto
 
 
 def _queue_url(request: HttpRequest) -> str:
-    """The queue with the current filters (the page number dropped)."""
+    """The queue with the current filters (the page number and cursor dropped)."""
     params = request.GET.copy()
-    params.pop("page", None)
+    for name in ("page", "after", "before"):
+        params.pop(name, None)
     query = params.urlencode()
     return reverse("review:queue") + (f"?{query}" if query else "")
 
@@ -95,9 +95,15 @@ def queue(request: HttpRequest) -> HttpResponse:
 
     form, filters = _queue_filters(request)
     now = timezone.now()
-    page = Paginator(
-        queue_selectors.queue_intakes(filters=filters, user=request.user, now=now), PAGE_SIZE
-    ).get_page(request.GET.get("page"))
+    counts = queue_selectors.queue_counts(filters=filters, user=request.user)
+    page = queue_selectors.queue_page(
+        queue_selectors.queue_intakes(filters=filters, user=request.user, now=now),
+        total=counts.total,
+        size=PAGE_SIZE,
+        number=_whole_number(request.GET.get("page")),
+        after=_whole_number(request.GET.get("after")),
+        before=_whole_number(request.GET.get("before")),
+    )
     response = render(
         request,
         "review/queue.html",
@@ -108,13 +114,13 @@ def queue(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             # Decided cases: the decision, who, when and the planned date get their own columns.
             "decided_view": filters.status == IntakeStatus.DECIDED,
-            "counts": queue_selectors.queue_counts(filters=filters, user=request.user),
+            "counts": counts.outcomes,
             # On a phone the counts, the filters and the search fold away behind a "Filters"
             # button; they stay open while a filter or the search is on, or to show an error.
             "filters_active": filters.narrowing_count(),
             "filters_open": bool(filters.narrowing_count() or filters.search or form.errors),
             "page": page,
-            "rows": queue_selectors.queue_rows(page.object_list, now=now),
+            "rows": queue_selectors.queue_rows(page.intakes, now=now),
             "queue_url": _queue_url(request),
         },
     )
@@ -122,10 +128,17 @@ def queue(request: HttpRequest) -> HttpResponse:
         action=AuditAction.LIST,
         request=request,
         part="review queue",
-        patients_shown=[intake.patient_id for intake in page.object_list],
+        patients_shown=[intake.patient_id for intake in page.intakes],
         detail=f"page {page.number}" + (", searched" if filters.search else ""),
     )
     return response
+
+
+def _whole_number(text: str | None) -> int | None:
+    """A page number or an intake id from the URL; None when absent or not a number."""
+    if text and text.isascii() and text.isdigit() and len(text) < 19:
+        return int(text)
+    return None
 
 
 class _Echo:
