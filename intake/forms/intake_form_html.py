@@ -2,7 +2,8 @@
 without running crispy's and Django's widget templates for each of its ~60 fields.
 
 Through crispy the form cost about 5,000 template node renders per request, most of the page's
-time; here each field is a few ``format_html`` calls. The markup is crispy's, element for
+time; here each field is a few ``format_html`` calls (this module's own: Django's, without its
+lazy-string check, which cost more than the escaping). The markup is crispy's, element for
 element (the browser tests, ``static/js/intake_form.js`` and the accessibility checks rely on
 its ids, classes and ``aria-describedby``; ``tests/intake/test_intake_form_html.py`` compares the
 two). The values come from Django's own form machinery (``BoundField.value``, the widget's
@@ -15,12 +16,12 @@ what was typed). Nothing here is ever rendered as a template.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.forms.boundfield import BoundField
-from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from screener.engine.types import Requirement
@@ -29,20 +30,38 @@ if TYPE_CHECKING:
     from intake.forms.intake_form import IntakeForm
 
 NOT_NEEDED = "not needed for this patient"
+EMPTY = SafeString("")
+
+
+def conditional_escape(value: Any) -> str:
+    """Django's ``conditional_escape`` (HTML kept, anything else escaped as ``escape`` does),
+    without the lazy-string wrapper that costs more than the escaping on ~1,000 calls a page."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html.escape(str(value))
+
+
+def format_html(template: str, *args: Any) -> SafeString:
+    """Django's ``format_html``: every argument escaped (or kept, if already HTML)."""
+    return SafeString(template.format(*[conditional_escape(arg) for arg in args]))
+
+
+def format_html_join(sep: str, template: str, rows: Iterable[tuple[Any, ...]]) -> SafeString:
+    return SafeString(sep.join(format_html(template, *row) for row in rows))
+
+
 SECTION_CLASS = "intake-section border rounded p-3 mb-3"
 
 
 def _attrs(attrs: Mapping[str, Any]) -> SafeString:
     """`` name="value"`` pairs as Django's ``attrs.html`` writes them (True: the bare name;
     False: left out)."""
-    return format_html_join(
-        "",
-        "{}",
-        (
-            (format_html(" {}", name) if value is True else format_html(' {}="{}"', name, value),)
+    return SafeString(
+        "".join(
+            format_html(" {}", name) if value is True else format_html(' {}="{}"', name, value)
             for name, value in attrs.items()
             if value is not False
-        ),
+        )
     )
 
 
@@ -60,7 +79,7 @@ def _control_attrs(bf: BoundField, css: str) -> dict[str, Any]:
 
 def _errors(bf: BoundField, tag: str) -> SafeString:
     if not bf.errors:
-        return SafeString("")
+        return EMPTY
     return format_html(
         '<div id="{}_error" class="invalid-feedback">{}</div>',
         bf.auto_id,
@@ -76,7 +95,7 @@ def _help(bf: BoundField) -> SafeString:
     # The fields' help texts are escaped when the form builds them (as crispy output them
     # with |safe); conditional_escape keeps them as they are and escapes any plain str.
     if not bf.help_text:
-        return SafeString("")
+        return EMPTY
     return format_html(
         '<div id="{}_helptext" class="form-text">{}</div>',
         bf.auto_id,
