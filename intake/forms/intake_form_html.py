@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from intake.forms.intake_form import IntakeForm
 
 NOT_NEEDED = "not needed for this patient"
+SECTION_CLASS = "intake-section border rounded p-3 mb-3"
 EMPTY = SafeString("")
 
 
@@ -48,9 +49,6 @@ def format_html(template: str, *args: Any) -> SafeString:
 
 def format_html_join(sep: str, template: str, rows: Iterable[tuple[Any, ...]]) -> SafeString:
     return SafeString(sep.join(format_html(template, *row) for row in rows))
-
-
-SECTION_CLASS = "intake-section border rounded p-3 mb-3"
 
 
 def _attrs(attrs: Mapping[str, Any]) -> SafeString:
