@@ -17,14 +17,11 @@ import datetime
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from crispy_forms.bootstrap import InlineRadios
-from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Field, Fieldset, Layout, LayoutObject
-from crispy_forms.utils import TEMPLATE_PACK
 from django import forms
-from django.template.loader import render_to_string
 from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString
 
+from intake.forms.intake_form_html import intake_form_html
 from intake.models import Patient
 from screener import engine
 from screener.answer_text import (
@@ -36,7 +33,7 @@ from screener.answer_text import (
 )
 from screener.answer_text import answer_json as to_json
 from screener.answer_text import answer_text as to_text
-from screener.engine.types import QuestionType, Requirement
+from screener.engine.types import QuestionType
 from screener.models import Procedure, Question
 
 VERSION_FIELD = "_version"
@@ -64,52 +61,6 @@ def _range_text(question: Question) -> str:
     if low and high:
         return f"From {low} to {high}."
     return f"At least {low}." if low else f"At most {high}."
-
-
-class TextFieldset(Fieldset):
-    """A fieldset whose legend is plain text, escaped like any other criteria text.
-
-    crispy-forms' ``Fieldset`` renders its legend as a Django template and marks the result
-    safe, so a section name such as ``{{ request.user.password }}`` or ``{% if %}`` would run
-    (or fail) in every form of its set. Section names are criteria data, never a template.
-    """
-
-    def render(self, form, context, template_pack=TEMPLATE_PACK, **kwargs):  # type: ignore[no-untyped-def]
-        fields = self.get_rendered_fields(form, context, template_pack, **kwargs)
-        context.update({"fieldset": self, "legend": escape(self.legend), "fields": fields})
-        return render_to_string(self.get_template_name(template_pack), context.flatten())
-
-
-NOT_NEEDED = "not needed for this patient"
-
-
-class ConditionalQuestion(LayoutObject):
-    """A question required only when its condition holds, inside a ``<details>``.
-
-    Collapsed (closed, its summary showing the prompt and "not needed for this patient") while
-    the condition does not hold and it has no answer; otherwise open with the summary hidden,
-    so it reads as any other question. Opening the summary shows the question, answerable.
-    The prompt is criteria text: escaped by ``format_html``.
-    """
-
-    def __init__(self, field: Field, *, code: str, prompt: str, collapsed: bool):
-        self.fields = [field]
-        self.code, self.prompt, self.collapsed = code, prompt, collapsed
-
-    def render(self, form, context, template_pack=TEMPLATE_PACK, **kwargs):  # type: ignore[no-untyped-def]
-        inner = self.get_rendered_fields(form, context, template_pack, **kwargs)
-        return format_html(
-            '<details class="conditional-question{}" id="when_{}"{}>'
-            '<summary class="conditional-summary">'
-            '<span class="conditional-prompt">{}</span> '
-            '<span class="conditional-note">{}</span></summary>{}</details>',
-            " conditional-collapsed" if self.collapsed else "",
-            self.code,
-            "" if self.collapsed else " open",
-            self.prompt,
-            NOT_NEEDED,
-            inner,
-        )
 
 
 class IntakeForm(forms.Form):
@@ -157,14 +108,23 @@ class IntakeForm(forms.Form):
         for question in self.questions:
             self.fields[question.code] = self._field(question)
         self._ask_reason, self._ask_note = ask_reason, ask_note
-        self.helper = self._helper()
 
     def mark_required(self, codes: Iterable[str], *, collapsed: Iterable[str] = ()) -> None:
         """Show these questions as required now, and those ``collapsed`` (conditional questions
         not needed now and not answered) closed: the server's evaluation of the answers."""
         self.required_codes = frozenset(codes)
         self.collapsed_codes = frozenset(collapsed)
-        self.helper = self._helper()
+
+    def as_checklist(self) -> SafeString:
+        """The fields as HTML: the version (and the reason or the note), then one fieldset per
+        section with each question, required-now ones marked, conditional ones in a
+        ``<details>`` (``intake_form_html``: crispy's bootstrap5 markup without its templates)."""
+        top = [(VERSION_FIELD, "")]
+        if self._ask_reason:
+            top.append((REASON_FIELD, "reason-field"))
+        if self._ask_note:
+            top.append((NOTE_FIELD, ""))
+        return intake_form_html(self, top=top)
 
     # ---------------------------------------------------------------- fields and layout
 
@@ -175,7 +135,7 @@ class IntakeForm(forms.Form):
         )
 
     def _field(self, question: Question) -> forms.Field:
-        # Escaped here: crispy's bootstrap5 templates output help text with |safe.
+        # Escaped here, once: the help text is HTML from here on (as crispy's templates took it).
         help_text = escape(
             " ".join(part for part in (question.help_text, _range_text(question)) if part)
         )
@@ -212,43 +172,6 @@ class IntakeForm(forms.Form):
             strip=True,
             widget=widget,
         )
-
-    def _helper(self) -> FormHelper:
-        sections: dict[str, list[Field]] = {}
-        for question in self.questions:
-            css = "question"
-            if question.code in self.required_codes:
-                css += " question-required"
-            layout_field = (
-                InlineRadios
-                if isinstance(self.fields[question.code].widget, forms.RadioSelect)
-                else Field
-            )
-            shown: Any = layout_field(question.code, wrapper_class=css)
-            if question.requirement == Requirement.WHEN:
-                shown = ConditionalQuestion(
-                    shown,
-                    code=question.code,
-                    prompt=question.prompt,
-                    collapsed=question.code in self.collapsed_codes,
-                )
-            sections.setdefault(question.section, []).append(shown)
-        top: list[Any] = [Field(VERSION_FIELD)]
-        if self._ask_reason:
-            top.append(Field(REASON_FIELD, wrapper_class="reason-field"))
-        if self._ask_note:
-            top.append(Field(NOTE_FIELD))
-        helper = FormHelper()
-        helper.form_tag = False
-        helper.disable_csrf = True
-        helper.layout = Layout(
-            *top,
-            *(
-                TextFieldset(section, *fields, css_class="intake-section border rounded p-3 mb-3")
-                for section, fields in sections.items()
-            ),
-        )
-        return helper
 
     # ---------------------------------------------------------------- cleaning
 

@@ -12,11 +12,9 @@ import re
 
 import pytest
 import time_machine
-from crispy_forms.layout import Field
-from django import forms
-from django.template import Context
+from django.utils.safestring import SafeString
 
-from intake.forms.intake_form import ConditionalQuestion
+from intake.forms.intake_form_html import conditional_question
 from intake.models import Intake, Sex
 from tests.factories import FrontDeskFactory, IntakeFactory, PatientFactory
 from tests.intake.frontdesk_helpers import form_data, intake_url
@@ -169,12 +167,8 @@ def test_collapsing_changes_nothing_stored_or_screened(desk_client, default_set)
 
 def test_the_summary_shows_the_prompt_as_text_never_as_markup():
     """Criteria text is data: the prompt in the summary is escaped, never a template."""
-
-    class OneField(forms.Form):
-        pregnant = forms.CharField(required=False)
-
-    html = ConditionalQuestion(
-        Field("pregnant"), code="pregnant", prompt="<b>{{ x }}</b>", collapsed=True
-    ).render(OneField(), Context({}))
+    html = conditional_question(
+        code="pregnant", prompt="<b>{{ x }}</b>", collapsed=True, inner=SafeString("")
+    )
     assert '<span class="conditional-prompt">&lt;b&gt;{{ x }}&lt;/b&gt;</span>' in html
     assert "<b>" not in html
