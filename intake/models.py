@@ -52,6 +52,8 @@ class Patient(models.Model):
         indexes = [
             models.Index(fields=["date_of_birth"], name="patient_dob_idx"),
             models.Index(fields=["last_name_key", "first_name_key"], name="patient_name_key_idx"),
+            # The patient list's order: a page is read from this index, not sorted.
+            models.Index(fields=["last_name", "first_name", "id"], name="patient_name_order_idx"),
         ]
 
     def __str__(self) -> str:
@@ -70,6 +72,19 @@ class IntakeStatus(models.TextChoices):
 
 
 OUTCOME_CHOICES = [(o.value, o.value) for o in Outcome]
+
+# The front desk's needs-information list: what a physician asked for (group 0), then submitted
+# intakes the screener could not sort (group 1). Defined once for the list's query and for the
+# partial index that serves it (``intake_needs_info_idx``): PostgreSQL uses an index on an
+# expression only when the query's expression and filter are the index's.
+NEEDS_INFO_FILTER = Q(status=IntakeStatus.INFO_REQUESTED) | Q(
+    status=IntakeStatus.SUBMITTED, outcome=Outcome.NEEDS_INFO
+)
+NEEDS_INFO_GROUP = models.Case(
+    models.When(status=IntakeStatus.INFO_REQUESTED, then=models.Value(0)),
+    default=models.Value(1),
+    output_field=models.IntegerField(),
+)
 
 
 class Intake(models.Model):
@@ -126,6 +141,20 @@ class Intake(models.Model):
         indexes = [
             models.Index(fields=["status", "outcome", "submitted_at"], name="intake_queue_idx"),
             models.Index(fields=["patient", "-created_at"], name="intake_patient_idx"),
+            # The needs-information list's page: read in order from this index, not sorted.
+            models.Index(
+                NEEDS_INFO_GROUP,
+                "submitted_at",
+                "id",
+                condition=NEEDS_INFO_FILTER,
+                name="intake_needs_info_idx",
+            ),
+            # The impact preview's "latest N submitted intakes of a procedure".
+            models.Index(
+                fields=["procedure", "-submitted_at", "-id"],
+                condition=~Q(status=IntakeStatus.DRAFT),
+                name="intake_latest_submitted_idx",
+            ),
         ]
 
     def __str__(self) -> str:

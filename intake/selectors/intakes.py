@@ -13,10 +13,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from intake.explain import value_pairs
-from intake.models import Decision, DecisionKind, Intake, IntakeStatus, Patient, Screening
+from intake.models import (
+    NEEDS_INFO_FILTER,
+    NEEDS_INFO_GROUP,
+    Decision,
+    DecisionKind,
+    Intake,
+    IntakeStatus,
+    Patient,
+    Screening,
+)
 from intake.names import person_name
 from intake.outcomes import (
     Badge,
@@ -59,6 +68,7 @@ def intakes_of_patient(*, patient) -> QuerySet[Intake]:
     return (
         Intake.objects.filter(patient=patient)
         .select_related("procedure", "criteria_set", "current_decision__physician")
+        .defer("answers")  # the page lists intakes; their answers are on the intake's pages
         .order_by("-created_at", "-id")
     )
 
@@ -149,25 +159,20 @@ def needs_info_list() -> QuerySet[Intake]:
 
     (a) info_requested intakes, with the physician's note (``request_note``: the reason of
     the latest request_info decision); (b) submitted intakes whose outcome is needs_info.
-    Oldest first within each group, so nobody waits longest.
+    Oldest first within each group, so nobody waits longest. The order is the partial index
+    ``intake_needs_info_idx``'s (filter and group from ``intake.models``); the answers JSON,
+    which the list does not show, is left out of the rows.
     """
     latest_request = Decision.objects.filter(
         intake=OuterRef("pk"), kind=DecisionKind.REQUEST_INFO
     ).order_by("-signed_at", "-id")
     return (
-        Intake.objects.filter(
-            Q(status=IntakeStatus.INFO_REQUESTED)
-            | Q(status=IntakeStatus.SUBMITTED, outcome=Outcome.NEEDS_INFO)
-        )
+        Intake.objects.filter(NEEDS_INFO_FILTER)
         .select_related("patient", "procedure", "latest_screening", "current_decision__physician")
+        .defer("answers", "latest_screening__answers")
         .annotate(
             request_note=Subquery(latest_request.values("reason")[:1]),
-            request_at=Subquery(latest_request.values("signed_at")[:1]),
-            group=Case(
-                When(status=IntakeStatus.INFO_REQUESTED, then=Value(0)),
-                default=Value(1),
-                output_field=IntegerField(),
-            ),
+            group=NEEDS_INFO_GROUP,
         )
         .order_by("group", "submitted_at", "id")
     )
