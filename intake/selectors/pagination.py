@@ -4,8 +4,9 @@ needs-information list, the audit report): its count stays cheap however long th
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from django.core.paginator import Paginator
+from django.core.paginator import EmptyPage, Page, Paginator
 from django.db import connections
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
@@ -19,8 +20,8 @@ class BoundedCountPaginator(Paginator):
     (PostgreSQL; SQLite has none and says "about EXACT_COUNT_LIMIT + 1") and sets
     ``estimated``, so a page of a million-row list never counts a million rows.
 
-    Pages past an estimate that is too high come out empty; pages past one too low are not
-    offered (``get_page`` shows the last page it knows). Both only on lists that long.
+    An estimate may be short of the real number: then a page past it is still read (a
+    bookmarked ``?page=N`` keeps working) and a full last page offers a next one.
     """
 
     estimated = False
@@ -33,6 +34,36 @@ class BoundedCountPaginator(Paginator):
             return bounded
         self.estimated = True
         return max(bounded, planner_estimate(rows))
+
+    def validate_number(self, number: Any) -> int:
+        try:
+            return super().validate_number(number)
+        except EmptyPage:
+            page = int(number)  # the parent has checked it is a whole number
+            if self.estimated and page >= 1:
+                return page  # past the estimate: read it, it may be empty
+            raise
+
+    def page(self, number: Any) -> Page:
+        number = self.validate_number(number)
+        if not self.estimated:
+            return super().page(number)
+        bottom = (number - 1) * self.per_page
+        return self._get_page(self.object_list[bottom : bottom + self.per_page], number, self)
+
+    def _get_page(self, *args: Any, **kwargs: Any) -> Page:
+        return BoundedCountPage(*args, **kwargs)
+
+
+class BoundedCountPage(Page):
+    paginator: BoundedCountPaginator
+
+    def has_next(self) -> bool:
+        paginator = self.paginator
+        if paginator.estimated and self.number >= paginator.num_pages:
+            # At or past the estimated last page: a full page may have more after it.
+            return len(self) == paginator.per_page
+        return super().has_next()
 
 
 def planner_estimate(rows: QuerySet) -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Iterable
 
 from django.contrib.postgres.lookups import TrigramSimilar, TrigramWordSimilar
 from django.contrib.postgres.search import TrigramSimilarity, TrigramWordSimilarity
@@ -112,8 +111,8 @@ def patient_list(*, search: str = "") -> QuerySet[Patient]:
     (see ``patients_matching``), the best match first (an MRN typed in full, then by
     similarity of the names to the words), then in name order.
 
-    Nothing is counted per patient here: a page is cut first, then ``with_intake_counts``
-    counts the intakes of the patients on it.
+    Nothing is counted per patient here: the list's page is cut from ``patient_list_ids``,
+    then ``patient_page`` reads its patients and counts their intakes.
     """
     patients = patients_matching(search=search)
     by_name = ("last_name", "first_name", "id")
@@ -127,10 +126,20 @@ def patient_list(*, search: str = "") -> QuerySet[Patient]:
     )
 
 
-def with_intake_counts(patients: Iterable[Patient]) -> list[Patient]:
-    """The patients (one page of ``patient_list``), each with ``intake_count``: one query on
-    the (patient, created) index, however many patients and intakes there are."""
-    shown = list(patients)
+def patient_list_ids(*, search: str = "") -> QuerySet[Patient, int]:
+    """``patient_list``'s ids, in its order: what the list's paginator cuts. In name order a
+    page is read from the name index alone (an index-only scan), however deep the page."""
+    return patient_list(search=search).values_list("pk", flat=True)
+
+
+def patient_page(
+    *, search: str = "", page_ids: QuerySet[Patient, int] | list[int]
+) -> list[Patient]:
+    """The patients of one page of ``patient_list`` (its ids: a sliced ``patient_list_ids``,
+    read as a subquery), in the list's order, each with ``intake_count``: two queries (the
+    patients, then their intakes counted on the (patient, created) index), whatever the page
+    and however many patients and intakes there are."""
+    shown = list(patient_list(search=search).filter(pk__in=page_ids))
     counts = dict(
         Intake.objects.filter(patient_id__in=[patient.pk for patient in shown])
         .order_by()

@@ -515,7 +515,7 @@ def needs_info_list(request: HttpRequest) -> HttpResponse:
     page = BoundedCountPaginator(selectors.needs_info_list(), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    rows = selectors.needs_info_rows(intakes=list(page.object_list))
+    rows = selectors.needs_info_rows(page_ids=page.object_list)
     response = render(request, "intake/needs_info_list.html", {"page_obj": page, "rows": rows})
     audit.audit_record(
         action=AuditAction.LIST,

@@ -50,10 +50,10 @@ def patient_list(request: HttpRequest) -> HttpResponse:
             request.session[SEARCH_SESSION_KEY] = term
         return redirect("intake:patient-list")
     term = request.session.get(SEARCH_SESSION_KEY, "")
-    page = BoundedCountPaginator(patient_selectors.patient_list(search=term), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    patients = patient_selectors.with_intake_counts(page.object_list)
+    page = BoundedCountPaginator(
+        patient_selectors.patient_list_ids(search=term), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    patients = patient_selectors.patient_page(search=term, page_ids=page.object_list)
     response = render(
         request,
         "intake/patient_list.html",
