@@ -24,7 +24,8 @@ class BoundedCountPaginator(Paginator):
     bookmarked ``?page=N`` keeps working) and a full last page offers a next one.
     """
 
-    estimated = False
+    estimated = False  # the count is not exact
+    at_least = False  # ... nor even an estimate: only more than EXACT_COUNT_LIMIT (SQLite)
 
     @cached_property
     def count(self) -> int:
@@ -33,7 +34,16 @@ class BoundedCountPaginator(Paginator):
         if bounded <= EXACT_COUNT_LIMIT:
             return bounded
         self.estimated = True
-        return max(bounded, planner_estimate(rows))
+        estimate = planner_estimate(rows)
+        self.at_least = estimate <= bounded
+        return max(bounded, estimate)
+
+    @property
+    def count_text(self) -> str:
+        """The count as a list states it: "1,234", "about 20,000", "more than 10,000"."""
+        if self.at_least:
+            return f"more than {EXACT_COUNT_LIMIT:,}"
+        return f"about {self.count:,}" if self.estimated else f"{self.count:,}"
 
     def validate_number(self, number: Any) -> int:
         try:
@@ -57,6 +67,17 @@ class BoundedCountPaginator(Paginator):
 
 class BoundedCountPage(Page):
     paginator: BoundedCountPaginator
+
+    @property
+    def label(self) -> str:
+        """ "Page 3 of 12", "Page 3 of about 801", or "Page 3" when the number of pages is
+        not known (a count that is only a lower bound, or a page past the estimate)."""
+        paginator = self.paginator
+        if not paginator.estimated:
+            return f"Page {self.number:,} of {paginator.num_pages:,}"
+        if paginator.at_least or self.number > paginator.num_pages:
+            return f"Page {self.number:,}"
+        return f"Page {self.number:,} of about {paginator.num_pages:,}"
 
     def has_next(self) -> bool:
         paginator = self.paginator

@@ -20,6 +20,7 @@ def test_a_short_list_is_counted_exactly(monkeypatch):
     PatientFactory.create_batch(5)
     paginator = BoundedCountPaginator(Patient.objects.order_by("id"), 2)
     assert (paginator.count, paginator.estimated, paginator.num_pages) == (5, False, 3)
+    assert (paginator.count_text, paginator.page(2).label) == ("5", "Page 2 of 3")
 
 
 def test_a_long_list_counts_no_further_than_the_limit(monkeypatch):
@@ -48,6 +49,7 @@ def test_past_the_limit_postgresql_gives_its_planners_estimate(monkeypatch):
         cursor.execute(f'ANALYZE "{Patient._meta.db_table}"')
     paginator = BoundedCountPaginator(Patient.objects.order_by("last_name", "id"), 25)
     assert (paginator.count, paginator.estimated, paginator.num_pages) == (40, True, 2)
+    assert (paginator.count_text, paginator.page(1).label) == ("about 40", "Page 1 of about 2")
     assert [p.pk for p in paginator.page(2).object_list] == list(
         Patient.objects.order_by("last_name", "id").values_list("pk", flat=True)[25:]
     )
@@ -65,3 +67,4 @@ def test_pages_past_a_short_estimate_are_still_read(monkeypatch):
     assert [p.pk for p in fifth] == patients[8:]
     assert (second.has_next(), fourth.has_next(), fifth.has_next()) == (True, True, False)
     assert list(paginator.get_page(6)) == []
+    assert (paginator.count_text, fourth.label) == ("more than 3", "Page 4")
