@@ -141,11 +141,14 @@ class Intake(models.Model):
         indexes = [
             models.Index(fields=["status", "outcome", "submitted_at"], name="intake_queue_idx"),
             models.Index(fields=["patient", "-created_at"], name="intake_patient_idx"),
-            # The needs-information list's page: read in order from this index, not sorted.
+            # The needs-information list's page of ids: read in order from this index alone
+            # (status too, for PostgreSQL to compute the group from the index: an index-only
+            # scan), not sorted.
             models.Index(
                 NEEDS_INFO_GROUP,
                 "submitted_at",
                 "id",
+                "status",
                 condition=NEEDS_INFO_FILTER,
                 name="intake_needs_info_idx",
             ),

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='intake',
-            index=models.Index(models.Case(models.When(status='info_requested', then=models.Value(0)), default=models.Value(1), output_field=models.IntegerField()), models.F('submitted_at'), models.F('id'), condition=models.Q(('status', 'info_requested'), models.Q(('outcome', 'needs_info'), ('status', 'submitted')), _connector='OR'), name='intake_needs_info_idx'),
+            index=models.Index(models.Case(models.When(status='info_requested', then=models.Value(0)), default=models.Value(1), output_field=models.IntegerField()), models.F('submitted_at'), models.F('id'), models.F('status'), condition=models.Q(('status', 'info_requested'), models.Q(('outcome', 'needs_info'), ('status', 'submitted')), _connector='OR'), name='intake_needs_info_idx'),
         ),
         migrations.AddIndex(
             model_name='intake',

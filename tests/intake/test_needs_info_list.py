@@ -169,5 +169,5 @@ def test_the_list_takes_the_same_queries_for_10_or_200_intakes(
 @pytest.mark.postgres_only
 def test_a_page_of_the_list_is_read_in_the_order_of_its_index(default_set):
     plan = plan_when_indexes_are_all_it_has(needs_info_list()[50:75])
-    assert "Index Scan using intake_needs_info_idx" in plan
+    assert "Index Only Scan using intake_needs_info_idx" in plan
     assert "Sort" not in plan
