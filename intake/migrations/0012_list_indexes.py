@@ -4,22 +4,42 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('intake', '0010_patient_search_trigram_indexes'),
+        ("intake", "0010_patient_search_trigram_indexes"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='intake',
-            index=models.Index(models.Case(models.When(status='info_requested', then=models.Value(0)), default=models.Value(1), output_field=models.IntegerField()), models.F('submitted_at'), models.F('id'), models.F('status'), condition=models.Q(('status', 'info_requested'), models.Q(('outcome', 'needs_info'), ('status', 'submitted')), _connector='OR'), name='intake_needs_info_idx'),
+            model_name="intake",
+            index=models.Index(
+                models.Case(
+                    models.When(status="info_requested", then=models.Value(0)),
+                    default=models.Value(1),
+                    output_field=models.IntegerField(),
+                ),
+                models.F("submitted_at"),
+                models.F("id"),
+                models.F("status"),
+                condition=models.Q(
+                    ("status", "info_requested"),
+                    models.Q(("outcome", "needs_info"), ("status", "submitted")),
+                    _connector="OR",
+                ),
+                name="intake_needs_info_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='intake',
-            index=models.Index(condition=models.Q(('status', 'draft'), _negated=True), fields=['procedure', '-submitted_at', '-id'], name='intake_latest_submitted_idx'),
+            model_name="intake",
+            index=models.Index(
+                condition=models.Q(("status", "draft"), _negated=True),
+                fields=["procedure", "-submitted_at", "-id"],
+                name="intake_latest_submitted_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='patient',
-            index=models.Index(fields=['last_name', 'first_name', 'id'], name='patient_name_order_idx'),
+            model_name="patient",
+            index=models.Index(
+                fields=["last_name", "first_name", "id"], name="patient_name_order_idx"
+            ),
         ),
     ]
