@@ -3,7 +3,7 @@
 Read only (nobody adds, changes or deletes a row here), filtered by action, outcome, date,
 patient (id or MRN: events about the patient and list pages or exports that showed them) and
 user. Built for millions of rows: the filters use the (patient, at), (user, at) and
-(action, at) indexes, the count is bounded (``AuditReportPaginator``), columns do not sort, and
+(action, at) indexes, the count is bounded (``BoundedCountPaginator``), columns do not sort, and
 there are no facet counts. Looking at the report is itself audited (LIST for a page, VIEW for
 one event, EXPORT for the CSV of the filtered report).
 """
@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from intake.models import AuditAction, AuditEvent, AuditOutcome
 from intake.selectors import audit as selectors
+from intake.selectors.pagination import BoundedCountPaginator
 from intake.services.audit import audit_record, stream_then_record
 
 
@@ -161,7 +162,7 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_max_show_all = 100
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
-    paginator = selectors.AuditReportPaginator
+    paginator = BoundedCountPaginator
     actions = None
     change_list_template = "admin/intake/auditevent/change_list.html"
 

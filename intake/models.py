@@ -52,6 +52,8 @@ class Patient(models.Model):
         indexes = [
             models.Index(fields=["date_of_birth"], name="patient_dob_idx"),
             models.Index(fields=["last_name_key", "first_name_key"], name="patient_name_key_idx"),
+            # The patient list's order: a page is read from this index, not sorted.
+            models.Index(fields=["last_name", "first_name", "id"], name="patient_name_order_idx"),
         ]
 
     def __str__(self) -> str:
@@ -95,6 +97,19 @@ def queue_rank_expression() -> Case:
         for rank, outcome in enumerate(QUEUE_OUTCOME_ORDER, 2)
     ]
     return Case(*whens, default=Value(len(QUEUE_OUTCOME_ORDER) + 2))
+
+# The front desk's needs-information list: what a physician asked for (group 0), then submitted
+# intakes the screener could not sort (group 1). Defined once for the list's query and for the
+# partial index that serves it (``intake_needs_info_idx``): PostgreSQL uses an index on an
+# expression only when the query's expression and filter are the index's.
+NEEDS_INFO_FILTER = Q(status=IntakeStatus.INFO_REQUESTED) | Q(
+    status=IntakeStatus.SUBMITTED, outcome=Outcome.NEEDS_INFO
+)
+NEEDS_INFO_GROUP = models.Case(
+    models.When(status=IntakeStatus.INFO_REQUESTED, then=models.Value(0)),
+    default=models.Value(1),
+    output_field=models.IntegerField(),
+)
 
 
 class Intake(models.Model):
@@ -176,6 +191,23 @@ class Intake(models.Model):
                 name="intake_queue_all_outcome_idx",
             ),
             models.Index(fields=["patient", "-created_at"], name="intake_patient_idx"),
+            # The needs-information list's page of ids: read in order from this index alone
+            # (status too, for PostgreSQL to compute the group from the index: an index-only
+            # scan), not sorted.
+            models.Index(
+                NEEDS_INFO_GROUP,
+                "submitted_at",
+                "id",
+                "status",
+                condition=NEEDS_INFO_FILTER,
+                name="intake_needs_info_idx",
+            ),
+            # The impact preview's "latest N submitted intakes of a procedure".
+            models.Index(
+                fields=["procedure", "-submitted_at", "-id"],
+                condition=~Q(status=IntakeStatus.DRAFT),
+                name="intake_latest_submitted_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,5 +1,5 @@
 """Reads of the audit log for the audit report (Django admin): filters that use the model's
-indexes, a count that stays cheap on millions of rows, and the rows of the CSV export."""
+indexes and the rows of the CSV export (the report's count is ``BoundedCountPaginator``'s)."""
 
 from __future__ import annotations
 
@@ -9,17 +9,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
-from django.utils.functional import cached_property
 
 from intake.models import AuditEvent, Patient
-
-# Rows counted exactly; past this the report says "about N" (PostgreSQL's planner estimate).
-EXACT_COUNT_LIMIT = 10_000
 
 CSV_HEADER = (
     "id",
@@ -93,30 +88,6 @@ def events_from(events: QuerySet[AuditEvent], day: datetime.date) -> QuerySet[Au
 def events_until(events: QuerySet[AuditEvent], day: datetime.date) -> QuerySet[AuditEvent]:
     """Events up to the end of ``day`` (inclusive)."""
     return events.filter(at__lt=day_start(day + datetime.timedelta(days=1)))
-
-
-class AuditReportPaginator(Paginator):
-    """Counts at most EXACT_COUNT_LIMIT + 1 rows; beyond that uses the planner's estimate
-    (PostgreSQL) so a page of a million-row report never counts a million rows."""
-
-    @cached_property
-    def count(self) -> int:
-        events = self.object_list.order_by()
-        bounded = events[: EXACT_COUNT_LIMIT + 1].count()
-        if bounded <= EXACT_COUNT_LIMIT:
-            self.estimated = False
-            return bounded
-        self.estimated = True
-        return max(bounded, _planner_estimate(events))
-
-    estimated = False
-
-
-def _planner_estimate(events: QuerySet[AuditEvent]) -> int:
-    if connections[events.db].vendor != "postgresql":
-        return 0
-    plan = json.loads(events.explain(format="json"))
-    return int(plan[0]["Plan"]["Plan Rows"])
 
 
 def _cell(value: Any) -> str:

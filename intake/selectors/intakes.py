@@ -13,10 +13,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from intake.explain import value_pairs
-from intake.models import Decision, DecisionKind, Intake, IntakeStatus, Patient, Screening
+from intake.models import (
+    NEEDS_INFO_FILTER,
+    NEEDS_INFO_GROUP,
+    Decision,
+    DecisionKind,
+    Intake,
+    IntakeStatus,
+    Patient,
+    Screening,
+)
 from intake.names import person_name
 from intake.outcomes import (
     Badge,
@@ -59,6 +68,7 @@ def intakes_of_patient(*, patient) -> QuerySet[Intake]:
     return (
         Intake.objects.filter(patient=patient)
         .select_related("procedure", "criteria_set", "current_decision__physician")
+        .defer("answers")  # the page lists intakes; their answers are on the intake's pages
         .order_by("-created_at", "-id")
     )
 
@@ -144,30 +154,37 @@ def latest_info_request(*, intake: Intake) -> Decision | None:
     )
 
 
-def needs_info_list() -> QuerySet[Intake]:
-    """The front desk's work list: what the physician asked for, then what is missing.
+def needs_info_list() -> QuerySet[Intake, int]:
+    """The front desk's work list, as intake ids: what the physician asked for, then what is
+    missing. A paginator cuts a page of it; ``needs_info_rows`` reads that page's intakes.
 
-    (a) info_requested intakes, with the physician's note (``request_note``: the reason of
-    the latest request_info decision); (b) submitted intakes whose outcome is needs_info.
-    Oldest first within each group, so nobody waits longest.
+    (a) info_requested intakes; (b) submitted intakes whose outcome is needs_info. Oldest first
+    within each group, so nobody waits longest. The order is the partial index
+    ``intake_needs_info_idx``'s (filter and group from ``intake.models``), and only ids are
+    read in it: a deep page skips narrow index entries instead of sorting whole rows.
     """
+    return (
+        Intake.objects.filter(NEEDS_INFO_FILTER)
+        .annotate(group=NEEDS_INFO_GROUP)
+        .order_by("group", "submitted_at", "id")
+        .values_list("pk", flat=True)
+    )
+
+
+def _needs_info_intakes(page_ids: QuerySet[Intake, int] | list[int]) -> list[Intake]:
+    """The intakes of one page of ``needs_info_list`` (a sliced queryset: read as a subquery),
+    in its order, with the physician's note (``request_note``: the reason of the latest
+    request_info decision). The answers JSON, which the list does not show, is left out."""
     latest_request = Decision.objects.filter(
         intake=OuterRef("pk"), kind=DecisionKind.REQUEST_INFO
     ).order_by("-signed_at", "-id")
-    return (
-        Intake.objects.filter(
-            Q(status=IntakeStatus.INFO_REQUESTED)
-            | Q(status=IntakeStatus.SUBMITTED, outcome=Outcome.NEEDS_INFO)
-        )
+    return list(
+        Intake.objects.filter(pk__in=page_ids)
         .select_related("patient", "procedure", "latest_screening", "current_decision__physician")
+        .defer("answers", "latest_screening__answers")
         .annotate(
             request_note=Subquery(latest_request.values("reason")[:1]),
-            request_at=Subquery(latest_request.values("signed_at")[:1]),
-            group=Case(
-                When(status=IntakeStatus.INFO_REQUESTED, then=Value(0)),
-                default=Value(1),
-                output_field=IntegerField(),
-            ),
+            group=NEEDS_INFO_GROUP,
         )
         .order_by("group", "submitted_at", "id")
     )
@@ -371,8 +388,10 @@ class NeedsInfoRow:
     status: CaseStatus
 
 
-def needs_info_rows(*, intakes: list[Intake]) -> list[NeedsInfoRow]:
-    """One page of ``needs_info_list`` with what is missing, by prompt (one more query)."""
+def needs_info_rows(*, page_ids: QuerySet[Intake, int] | list[int]) -> list[NeedsInfoRow]:
+    """One page of ``needs_info_list`` (its ids) with what is missing, by prompt: two queries
+    (the intakes, the prompts of their sets) whatever the page."""
+    intakes = _needs_info_intakes(page_ids)
     screenings = [i.latest_screening for i in intakes if i.latest_screening is not None]
     prompts = question_prompts(criteria_set_ids={s.criteria_set_id for s in screenings})
     rows = []

@@ -12,7 +12,7 @@ from django.db.models import Case, Count, Expression, F, Q, QuerySet, Value, Whe
 from django.db.models.functions import Greatest
 from django.db.models.lookups import GreaterThanOrEqual
 
-from intake.models import Patient
+from intake.models import Intake, Patient
 from intake.names import name_key, similar_names
 
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
@@ -107,11 +107,14 @@ def patients_matching(*, search: str) -> QuerySet[Patient]:
 
 
 def patient_list(*, search: str = "") -> QuerySet[Patient]:
-    """Patients, each with its number of intakes: in name order, or, for a search term (see
-    ``patients_matching``), the best match first (an MRN typed in full, then by similarity of
-    the names to the words), then in name order.
+    """Patients in name order (the ``patient_name_order_idx`` index), or, for a search term
+    (see ``patients_matching``), the best match first (an MRN typed in full, then by
+    similarity of the names to the words), then in name order.
+
+    Nothing is counted per patient here: the list's page is cut from ``patient_list_ids``,
+    then ``patient_page`` reads its patients and counts their intakes.
     """
-    patients = patients_matching(search=search).annotate(intake_count=Count("intakes"))
+    patients = patients_matching(search=search)
     by_name = ("last_name", "first_name", "id")
     term = search.strip()
     keys = [key for key in (name_key(word) for word in term.split()) if key]
@@ -121,6 +124,32 @@ def patient_list(*, search: str = "") -> QuerySet[Patient]:
     return patients.annotate(mrn_rank=full_mrn, search_rank=_search_rank(keys)).order_by(
         "-mrn_rank", "-search_rank", *by_name
     )
+
+
+def patient_list_ids(*, search: str = "") -> QuerySet[Patient, int]:
+    """``patient_list``'s ids, in its order: what the list's paginator cuts. In name order a
+    page is read from the name index alone (an index-only scan), however deep the page."""
+    return patient_list(search=search).values_list("pk", flat=True)
+
+
+def patient_page(
+    *, search: str = "", page_ids: QuerySet[Patient, int] | list[int]
+) -> list[Patient]:
+    """The patients of one page of ``patient_list`` (its ids: a sliced ``patient_list_ids``,
+    read as a subquery), in the list's order, each with ``intake_count``: two queries (the
+    patients, then their intakes counted on the (patient, created) index), whatever the page
+    and however many patients and intakes there are."""
+    shown = list(patient_list(search=search).filter(pk__in=page_ids))
+    counts = dict(
+        Intake.objects.filter(patient_id__in=[patient.pk for patient in shown])
+        .order_by()
+        .values("patient_id")
+        .annotate(count=Count("id"))
+        .values_list("patient_id", "count")
+    )
+    for patient in shown:
+        patient.intake_count = counts.get(patient.pk, 0)
+    return shown
 
 
 def patient_get(*, patient_id: int) -> Patient | None:

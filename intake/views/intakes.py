@@ -14,7 +14,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -36,6 +35,7 @@ from intake.permissions import role_required
 from intake.roles import FRONT_DESK, PHYSICIAN, has_role
 from intake.selectors import handouts
 from intake.selectors import intakes as selectors
+from intake.selectors.pagination import BoundedCountPaginator
 from intake.services import audit
 from intake.services import intakes as services
 from screener import adapters
@@ -512,8 +512,10 @@ def intake_panel(request: HttpRequest, intake_id: int) -> HttpResponse:
 @require_GET
 @role_required(FRONT_DESK)
 def needs_info_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.needs_info_list(), PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = selectors.needs_info_rows(intakes=list(page.object_list))
+    page = BoundedCountPaginator(selectors.needs_info_list(), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    rows = selectors.needs_info_rows(page_ids=page.object_list)
     response = render(request, "intake/needs_info_list.html", {"page_obj": page, "rows": rows})
     audit.audit_record(
         action=AuditAction.LIST,

@@ -7,7 +7,6 @@ from typing import Any, NamedTuple
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -21,6 +20,7 @@ from intake.roles import FRONT_DESK, PHYSICIAN, has_role
 from intake.selectors import intakes as intake_selectors
 from intake.selectors import patient_history as patient_history_selectors
 from intake.selectors import patients as patient_selectors
+from intake.selectors.pagination import BoundedCountPaginator
 from intake.services import audit
 from intake.services import patients as patient_services
 
@@ -50,15 +50,16 @@ def patient_list(request: HttpRequest) -> HttpResponse:
             request.session[SEARCH_SESSION_KEY] = term
         return redirect("intake:patient-list")
     term = request.session.get(SEARCH_SESSION_KEY, "")
-    page = Paginator(patient_selectors.patient_list(search=term), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = BoundedCountPaginator(
+        patient_selectors.patient_list_ids(search=term), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    patients = patient_selectors.patient_page(search=term, page_ids=page.object_list)
     response = render(
         request,
         "intake/patient_list.html",
         {
             "page_obj": page,
-            "patients": page.object_list,
+            "patients": patients,
             "search_form": PatientSearchForm(initial={"q": term}),
             "search_term": term,
             "can_edit": has_role(request.user, FRONT_DESK),
@@ -68,7 +69,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         action=AuditAction.LIST,
         request=request,
         part="patient list",
-        patients_shown=[patient.pk for patient in page.object_list],
+        patients_shown=[patient.pk for patient in patients],
         detail=f"page {page.number}" + (", searched" if term else ""),
     )
     return response

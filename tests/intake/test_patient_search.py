@@ -152,9 +152,9 @@ def test_searching_the_list_takes_the_same_queries_whatever_the_number_of_patien
     with CaptureQueriesContext(connection) as queries:
         page = client.get(reverse("intake:patient-list"))
     assert len(page.context["patients"]) == min(count, 25)
-    # session, user, groups, page count, page rows, then the audit row (savepoint, chain head,
-    # row, head moved on, savepoint released)
-    assert len(queries) == 5 + 5
+    # session, user, groups, page count, page rows, their intake counts, then the audit row
+    # (savepoint, chain head, row, head moved on, savepoint released)
+    assert len(queries) == 6 + 5
 
 
 def test_the_front_desk_finds_a_typo_and_keeps_the_term_out_of_urls(client, people):

@@ -8,6 +8,8 @@ import re
 import pytest
 
 from intake.models import Patient
+from intake.selectors import pagination
+from intake.selectors import patients as patient_selectors
 from tests.factories import (
     CriteriaAdminFactory,
     FrontDeskFactory,
@@ -15,6 +17,7 @@ from tests.factories import (
     PatientFactory,
     PhysicianFactory,
 )
+from tests.plans import plan_when_indexes_are_all_it_has
 
 pytestmark = pytest.mark.django_db
 
@@ -118,6 +121,71 @@ def test_list_is_paginated_by_25(desk_client):
     assert len(second.context["patients"]) == 5
     assert "Page 2 of 2" in second.content.decode()
     assert len(desk_client.get("/patients/?page=99").context["patients"]) == 5
+
+
+def test_a_deep_page_lists_its_patients_in_name_order_with_their_intake_counts(
+    desk_client, default_set
+):
+    for n in range(60):
+        patient = PatientFactory(last_name=f"N{n:02d}", first_name="Ann")
+        IntakeFactory.create_batch(n % 3, patient=patient)
+    response = desk_client.get("/patients/?page=3")
+    shown = response.context["patients"]
+    assert [(p.last_name, p.intake_count) for p in shown] == [
+        (f"N{n:02d}", n % 3) for n in range(50, 60)
+    ]
+    assert "60 patients, in name order." in response.content.decode()
+    assert "Page 3 of 3" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("estimate", "count", "first_page"),
+    [
+        (1234, "About 1,234 patients", "Page 1 of about 50"),
+        (0, "More than 3 patients", "Page 1"),  # no estimate (SQLite), or one too low
+    ],
+)
+def test_a_long_list_says_about_how_many_patients_and_pages_on(
+    desk_client, monkeypatch, estimate, count, first_page
+):
+    """Past the exact limit the count is the planner's estimate, or only "more than"."""
+    monkeypatch.setattr(pagination, "EXACT_COUNT_LIMIT", 3)
+    monkeypatch.setattr(pagination, "planner_estimate", lambda rows: estimate)
+    PatientFactory.create_batch(30)
+    body = desk_client.get("/patients/").content.decode()
+    assert f"{count}, in name order." in body
+    assert f">{first_page}</span>" in body
+    assert 'href="?page=2"' in body  # a full page: a next one, even past the estimate
+    second = desk_client.get("/patients/?page=2")
+    assert len(second.context["patients"]) == 5
+    assert ">Page 2" in second.content.decode()
+
+
+# Session, user, roles; count, page, its intake counts; the audit row (savepoint, chain head,
+# row, head moved on, savepoint released).
+PATIENT_LIST_QUERIES = 3 + 3 + 5
+
+
+@pytest.mark.parametrize("rows", [10, 200])
+def test_the_list_takes_the_same_queries_for_10_or_200_patients(
+    desk_client, default_set, django_assert_num_queries, rows
+):
+    for patient in PatientFactory.create_batch(rows):
+        IntakeFactory(patient=patient)
+    with django_assert_num_queries(PATIENT_LIST_QUERIES):
+        first = desk_client.get("/patients/")
+    with django_assert_num_queries(PATIENT_LIST_QUERIES):
+        last = desk_client.get(f"/patients/?page={(rows + 24) // 25}")
+    assert len(first.context["patients"]) == min(rows, 25)
+    assert [p.intake_count for p in last.context["patients"]] == [1] * (rows % 25 or 25)
+
+
+@pytest.mark.postgres_only
+def test_a_page_of_the_list_is_read_from_the_name_index():
+    PatientFactory.create_batch(3)
+    plan = plan_when_indexes_are_all_it_has(patient_selectors.patient_list_ids()[50:75])
+    assert "Index Only Scan using patient_name_order_idx" in plan
+    assert "Sort" not in plan
 
 
 # ------------------------------------------------------------------------------- register

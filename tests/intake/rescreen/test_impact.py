@@ -10,7 +10,9 @@ import time_machine
 from intake.history import RuleFlip
 from intake.models import Intake, IntakeStatus, Screening
 from intake.rescreen.impact import format_report, impact_preview
+from intake.rescreen.selectors import latest_submitted_intakes
 from screener.services import criteria_set_clone
+from tests.plans import plan_when_indexes_are_all_it_has
 from tests.screener.helpers import INPATIENT, MILD, WARFARIN, set_parameter, submitted_intake
 
 pytestmark = pytest.mark.django_db
@@ -117,3 +119,13 @@ def test_report_survives_a_json_round_trip(seeded, threshold_7):
 
     report = impact_preview(criteria_set=threshold_7)
     assert ImpactReport.from_dict(report.as_dict()) == report
+
+
+@pytest.mark.postgres_only
+def test_the_latest_submitted_intakes_are_read_in_the_order_of_their_index(default_set):
+    """ "The last 500 of a million" reads 500 entries of the partial index, drafts left out of
+    it, and sorts nothing."""
+    latest = latest_submitted_intakes(procedure=default_set.procedure)[:500]
+    plan = plan_when_indexes_are_all_it_has(latest)
+    assert "Index Scan using intake_latest_submitted_idx" in plan
+    assert "Sort" not in plan
