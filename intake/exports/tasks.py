@@ -19,7 +19,6 @@ import logging
 import os
 import tempfile
 import traceback
-from collections.abc import Callable
 
 from django_tasks import task
 
@@ -37,12 +36,9 @@ def queue_export_task(export_id: str) -> None:
     queue_export_run(export_id)
 
 
-def queue_export_run(export_id: str, *, after_batch: Callable[[int], None] | None = None) -> None:
-    """Start the export, write its rows batch by batch with its progress, save the file.
-
-    Any error stops the export (its page says after how many rows); ``after_batch(written)``
-    is called after each batch (tests stop an export part-way with it).
-    """
+def queue_export_run(export_id: str) -> None:
+    """Start the export, write its rows batch by batch with its progress, save the file. Any
+    error stops the export: its page says after how many rows, and no file is kept."""
     export = services.queue_export_start(export_id=export_id)
     if export is None:  # gone, or already run
         return
@@ -53,7 +49,7 @@ def queue_export_run(export_id: str, *, after_batch: Callable[[int], None] | Non
     )
     heartbeat.start()
     try:
-        _write(export, after_batch=after_batch)
+        _write(export)
     except services.ExportStopped:
         logger.info("queue export %s: stopped elsewhere (stalled); nothing saved", export_id)
     except Exception as exc:
@@ -71,7 +67,7 @@ def queue_export_run(export_id: str, *, after_batch: Callable[[int], None] | Non
         heartbeat.stop()
 
 
-def _write(export: QueueExport, *, after_batch: Callable[[int], None] | None) -> None:
+def _write(export: QueueExport) -> None:
     filters = export_selectors.filters_from_json(export.filters)
     user, now = export.requested_by, export.started_at
     assert now is not None  # set by queue_export_start
@@ -87,12 +83,13 @@ def _write(export: QueueExport, *, after_batch: Callable[[int], None] | None) ->
         writer = csv.writer(text)
         writer.writerow(export_selectors.EXPORT_HEADER)
         written = 0
-        for rows in export_selectors.queue_export_batches(filters=filters, user=user, now=now):
+        batches = export_selectors.queue_export_batches(
+            filters=filters, user=user, now=now, batch=export_selectors.BATCH_SIZE
+        )
+        for rows in batches:
             writer.writerows(rows)
             written += len(rows)
             services.queue_export_progress(export_id=export.pk, written=written, total=total)
-            if after_batch is not None:
-                after_batch(written)
         writer.writerow([])
         writer.writerow(export_selectors.completeness_line(written))
         text.flush()

@@ -136,7 +136,6 @@ def export_download(request: HttpRequest, export_id: Any) -> HttpResponse:
     response["Content-Disposition"] = (
         f'attachment; filename="{export_selectors.export_file_name(export)}"'
     )
-    response["Cache-Control"] = "no-store, private"
     return response
 
 
