@@ -14,7 +14,7 @@ from django.db.models import F
 from django.db.models.fields.tuple_lookups import TupleGreaterThan
 from django.utils import timezone
 
-from intake.models import IntakeStatus, QueueExport
+from intake.models import DecisionKind, IntakeStatus, QueueExport
 from intake.names import person_name
 from intake.outcomes import OUTCOME_LABELS, DecisionLine
 from intake.selectors.queue import (
@@ -24,8 +24,8 @@ from intake.selectors.queue import (
     QueueFilters,
     QueueRow,
     queue_intakes,
-    queue_rows,
 )
+from screener import adapters
 from screener.models import Procedure
 
 EXPORT_HEADER = (
@@ -49,11 +49,43 @@ EXPORT_HEADER = (
     "Assigned to",
 )
 
+STATUS_LABELS = dict(IntakeStatus.choices)
+DECISION_KIND_LABELS = dict(DecisionKind.choices)
+# The statuses in which the current decision is in force (``Intake.decision_in_force``).
+DECISION_IN_FORCE_STATUSES = (IntakeStatus.DECIDED.value, IntakeStatus.INFO_REQUESTED.value)
+
 # Rows per keyset batch: one query each, and the most rows held in memory at once.
 BATCH_SIZE = 1000
 
 # The queue's order, which the keyset follows: unique, since the id ends it.
 QUEUE_KEY = ("queue_rank", "submitted_at", "id")
+
+# What an export row is made of, read as plain values (no model instances: a third of the time
+# per row). ``export_cells`` turns them into the same cells as ``export_row`` of the queue's row.
+EXPORT_VALUES = (
+    *QUEUE_KEY,
+    "overdue",
+    "status",
+    "outcome",
+    "emergency",
+    "emergency_open",
+    "patient__mrn",
+    "patient__last_name",
+    "patient__first_name",
+    "patient__date_of_birth",
+    "procedure__name",
+    "latest_screening__key_reason",
+    "assigned_to__first_name",
+    "assigned_to__last_name",
+    "assigned_to__username",
+    "current_decision__kind",
+    "current_decision__refer_to",
+    "current_decision__signed_at",
+    "current_decision__planned_procedure_date",
+    "current_decision__physician__first_name",
+    "current_decision__physician__last_name",
+    "current_decision__physician__username",
+)
 
 # The start of the file's last line (after one empty line): see ``completeness_line``.
 COMPLETE_MARK = "# Export complete:"
@@ -78,7 +110,9 @@ def _planned(decision: DecisionLine | None) -> str:
 
 
 def export_row(row: QueueRow) -> list[str]:
-    """One queue row as the export's cells (in ``EXPORT_HEADER``'s order), escaped."""
+    """The queue page's row (``queue_rows``) as the export's cells, in ``EXPORT_HEADER``'s
+    order, escaped: what ``export_cells`` makes faster from plain values (a test holds the two
+    equal on every kind of row)."""
     return [
         csv_cell(value)
         for value in (
@@ -100,6 +134,77 @@ def export_row(row: QueueRow) -> list[str]:
             (f"{row.waited.total_seconds() / 3600:.1f}" if row.waited is not None else ""),
             "yes" if row.overdue else "no",
             row.assigned_to,
+        )
+    ]
+
+
+class _ExportClock:
+    """ "Now", today and the time zone of an export, looked up once."""
+
+    def __init__(self, now: datetime.datetime) -> None:
+        self.now = now
+        self.zone = timezone.get_current_timezone()
+        self.today = now.astimezone(self.zone).date()
+
+    def minute(self, moment: datetime.datetime) -> str:
+        return moment.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
+
+
+def _full_name(first: str | None, last: str | None, username: str | None) -> str:
+    """``person_name`` of a user from its columns: the full name, else the username."""
+    return f"{first or ''} {last or ''}".strip() or (username or "")
+
+
+def export_cells(values: Any, *, clock: _ExportClock) -> list[str]:
+    """One row of ``EXPORT_VALUES`` as the export's cells: the same cells as ``export_row``
+    makes of the queue page's row (``queue_rows``), a test holds them equal."""
+    decided = values.status in DECISION_IN_FORCE_STATUSES and values.current_decision__kind
+    label = planned = decided_by = decided_at = ""
+    waited = None
+    if values.submitted_at is not None:
+        waited = clock.now - values.submitted_at
+    if decided:
+        label = DECISION_KIND_LABELS.get(values.current_decision__kind, "")
+        if values.current_decision__refer_to:
+            label = f"{label} to {values.current_decision__refer_to}"
+        decided_by = _full_name(
+            values.current_decision__physician__first_name,
+            values.current_decision__physician__last_name,
+            values.current_decision__physician__username,
+        )
+        decided_at = clock.minute(values.current_decision__signed_at)
+        if values.current_decision__planned_procedure_date is not None:
+            planned = values.current_decision__planned_procedure_date.isoformat()
+        if values.submitted_at is not None:
+            waited = values.current_decision__signed_at - values.submitted_at
+    emergency = values.emergency
+    return [
+        csv_cell(value)
+        for value in (
+            values.id,
+            values.patient__mrn,
+            f"{values.patient__last_name}, {values.patient__first_name}",
+            adapters.age_on(values.patient__date_of_birth, clock.today),
+            values.procedure__name,
+            STATUS_LABELS.get(values.status, values.status),
+            label,
+            decided_by,
+            decided_at,
+            planned,
+            OUTCOME_LABELS.get(values.outcome, values.outcome),
+            "yes" if emergency else "no",
+            ("no" if values.emergency_open else "yes") if emergency else "",
+            values.latest_screening__key_reason or "",
+            clock.minute(values.submitted_at) if values.submitted_at else "",
+            f"{waited.total_seconds() / 3600:.1f}" if waited is not None else "",
+            "yes" if values.overdue else "no",
+            _full_name(
+                values.assigned_to__first_name,
+                values.assigned_to__last_name,
+                values.assigned_to__username,
+            )
+            if values.assigned_to__username is not None
+            else "",
         )
     ]
 
@@ -127,7 +232,10 @@ def queue_export_batches(
     re-screen) can move behind the key (left out) or ahead of it (twice); the count taken at the
     start (``queue_export_count``) against the rows written shows such a change.
     """
-    intakes = queue_intakes(filters=filters, user=user, now=now)
+    intakes = queue_intakes(filters=filters, user=user, now=now).values_list(
+        *EXPORT_VALUES, named=True
+    )
+    clock = _ExportClock(now)
     after: tuple[Any, ...] | None = None
     while True:
         page = intakes
@@ -136,11 +244,11 @@ def queue_export_batches(
         chunk = list(page[:batch])
         if not chunk:
             return
-        yield [export_row(row) for row in queue_rows(chunk, now=now)]
+        yield [export_cells(values, clock=clock) for values in chunk]
         if len(chunk) < batch:
             return
         last = chunk[-1]
-        after = (last.queue_rank, last.submitted_at, last.pk)
+        after = (last.queue_rank, last.submitted_at, last.id)
 
 
 def queue_export_rows(
