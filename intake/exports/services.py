@@ -135,7 +135,7 @@ def queue_exports_stop_stalled(*, now: datetime.datetime, stall_seconds: float) 
         .filter(Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff))
         .update(
             status=QueueExportStatus.FAILED,
-            error="The task worker writing it stopped (no sign of life).",
+            error="The task worker writing it stopped (no sign of life)",
             finished_at=now,
         )
     )
