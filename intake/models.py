@@ -8,6 +8,8 @@ outcome of its latest screening so the review queue can be ordered and indexed w
 
 from __future__ import annotations
 
+import datetime
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -567,3 +569,83 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return self.last_hash[:12]
+
+
+# --------------------------------------------------------------------------------------------
+# The review queue's CSV export, written by a background task
+
+
+def queue_export_storage() -> Any:
+    """The private storage of export files (``STORAGES["exports"]``): never served by URL."""
+    from django.core.files.storage import storages
+
+    return storages["exports"]
+
+
+class QueueExportStatus(models.TextChoices):
+    QUEUED = "queued", "Waiting for the task worker"
+    RUNNING = "running", "Writing"
+    DONE = "done", "Complete"
+    FAILED = "failed", "Stopped"
+    EXPIRED = "expired", "Expired"
+
+
+class QueueExport(models.Model):
+    """One CSV export of the review queue, asked by a physician and written by a task.
+
+    ``filters`` are the queue's filters as asked (``QueueFilters`` as JSON, the patient search
+    included until the export expires). The task counts the rows (``total``) and writes them in
+    batches (``written``), beating ``heartbeat_at``; the file is saved to the private exports
+    storage only once every row is written, so a file exists only for a complete export. A
+    running export without a heartbeat for ``CRITERIA_JOB_STALL_SECONDS`` has stopped: its page
+    says so. The file is deleted after ``expires_at`` (``manage.py expire_queue_exports``) and
+    refused from then on.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    filters = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=10, choices=QueueExportStatus.choices, default=QueueExportStatus.QUEUED
+    )
+    total = models.PositiveIntegerField(default=0, help_text="Rows in the queue at the start.")
+    written = models.PositiveIntegerField(default=0, help_text="Rows written so far.")
+    file = models.FileField(storage=queue_export_storage, blank=True, max_length=200)
+    error = models.TextField(blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "expires_at"], name="queue_export_expiry_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="done") | Q(file=""), name="queue_export_file_only_when_done"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Queue export {self.pk} ({self.status})"
+
+    def is_stalled(self, *, now: datetime.datetime, seconds: float) -> bool:
+        """Running with no heartbeat for ``seconds``: its worker stopped."""
+        last = self.heartbeat_at or self.started_at
+        return (
+            self.status == QueueExportStatus.RUNNING
+            and last is not None
+            and last < now - datetime.timedelta(seconds=seconds)
+        )
+
+    @property
+    def percent(self) -> int:
+        if not self.total:
+            return 100 if self.status == QueueExportStatus.DONE else 0
+        return min(100, int(100 * self.written / self.total))

@@ -156,9 +156,24 @@ FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# The review queue's CSV exports (intake.QueueExport): written by the task worker into this
+# private directory (outside static/ and every web root; the storage has no URL), downloaded only
+# through the export's page by the physician who asked, deleted QUEUE_EXPORT_KEEP_HOURS after
+# they were written (`manage.py expire_queue_exports`, run it hourly) and refused from then on.
+QUEUE_EXPORT_DIR = Path(env("QUEUE_EXPORT_DIR", str(BASE_DIR / "var" / "queue-exports")))
+QUEUE_EXPORT_KEEP_HOURS = env_int("QUEUE_EXPORT_KEEP_HOURS", 24)
+EXPORTS_STORAGE = {
+    "BACKEND": "intake.exports.storage.PrivateFileSystemStorage",
+    "OPTIONS": {
+        "location": QUEUE_EXPORT_DIR,
+        "file_permissions_mode": 0o600,
+        "directory_permissions_mode": 0o700,
+    },
+}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "exports": EXPORTS_STORAGE,
 }
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

@@ -9,6 +9,7 @@ SECRET_KEY = env("DJANGO_SECRET_KEY", "dev-only-not-secret-6f2b0d1c9e8a4b7f")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "exports": EXPORTS_STORAGE,  # noqa: F405
 }
 
 # Static files straight from the app folders (no collectstatic in development).

@@ -1,13 +1,25 @@
 """The test suite: fast hashing, no manifest for static files, database from DATABASE_URL."""
 
+import tempfile
+from pathlib import Path
+
 from config.settings.base import *  # noqa: F403
 
 DEBUG = False
 SECRET_KEY = "test-only-not-secret"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Export files of tests go to the system's temporary directory, never into the project's var/.
+EXPORTS_STORAGE = {
+    **EXPORTS_STORAGE,  # noqa: F405
+    "OPTIONS": {
+        **EXPORTS_STORAGE["OPTIONS"],  # noqa: F405
+        "location": Path(tempfile.gettempdir()) / "screener-test-queue-exports",
+    },
+}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "exports": EXPORTS_STORAGE,
 }
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 LOGGING = {"version": 1, "disable_existing_loggers": False}

@@ -6,7 +6,6 @@ queue's filters live in the URL; the patient search is posted and kept in the se
 
 from __future__ import annotations
 
-import csv
 import re
 from typing import Any
 
@@ -17,7 +16,6 @@ from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
-    StreamingHttpResponse,
 )
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -49,9 +47,9 @@ from intake.names import person_name
 from intake.permissions import role_required
 from intake.roles import PHYSICIAN
 from intake.selectors import case as case_selectors
-from intake.selectors import exports as export_selectors
 from intake.selectors import queue as queue_selectors
 from intake.services import audit, reviews
+from intake.views import exports as export_views
 
 PAGE_SIZE = 25
 SEARCH_SESSION_KEY = "review_queue_search"
@@ -141,16 +139,12 @@ def _whole_number(text: str | None) -> int | None:
     return None
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 @role_required(PHYSICIAN)
 @never_cache
-@require_GET
+@require_POST
 def export(request: HttpRequest) -> HttpResponse:
-    """The filtered queue (search included) as CSV, every page, in queue order.
+    """Start a CSV export of the filtered queue (search included), every page, in queue order,
+    written by the task worker; show its progress page (``intake.views.exports``).
 
     Invalid filters are refused with a 400 that says which: the queue page shows them and
     ignores them, but a file that quietly ignored one would hold other rows than asked for.
@@ -162,36 +156,7 @@ def export(request: HttpRequest) -> HttpResponse:
             "Correct them on the queue page and export again.\n",
             content_type="text/plain; charset=utf-8",
         )
-    now = timezone.now()
-    writer = csv.writer(_Echo())
-    # Streamed in batches: the first rows leave at once and memory stays flat on long exports.
-    # Audited once, when the stream ends (or stops early), with the patients actually sent.
-    lines = audit.stream_then_record(
-        export_selectors.queue_export_rows(filters=filters, user=request.user, now=now),
-        key=_intake_id_of_row,
-        record=lambda intake_ids, complete: _audit_export(request, intake_ids, complete),
-        render=writer.writerow,
-    )
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    stamp = timezone.localtime(now).strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="review-queue-{stamp}.csv"'
-    return response
-
-
-def _intake_id_of_row(row: list[str]) -> int | None:
-    """The intake id of an export row (its first cell); None for the header."""
-    return int(row[0]) if row and row[0].isdigit() else None
-
-
-def _audit_export(request: HttpRequest, intake_ids: list[int], complete: bool) -> None:
-    audit.audit_record(
-        action=AuditAction.EXPORT,
-        request=request,
-        part="review queue CSV",
-        patients_shown=audit.patients_of_intakes(intake_ids),
-        outcome=AuditOutcome.OK if complete else AuditOutcome.FAILED,
-        detail=f"{len(intake_ids)} rows" + ("" if complete else ", stopped before the end"),
-    )
+    return export_views.export_start(request, filters)
 
 
 # --------------------------------------------------------------------------------------------

@@ -3,10 +3,8 @@ suggestion second and labelled as such; and the screening date is the clinic's l
 
 from __future__ import annotations
 
-import csv
 import datetime
 import html
-import io
 import re
 
 import pytest
@@ -18,6 +16,7 @@ from intake.outcomes import OUTCOME_LABELS, outcome_label
 from intake.services import reviews
 from tests.factories import FrontDeskFactory, IntakeFactory, PhysicianFactory
 from tests.intake.frontdesk_helpers import example_answers, form_data, intake_url
+from tests.intake.review.exports import exported
 from tests.intake.review.factories import submitted_intake
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("roles")]
@@ -121,8 +120,7 @@ def test_the_csv_export_has_the_decision_before_the_suggestion(client, default_s
     intake = submitted_intake(outcome="contraindicated")
     decide(intake, doctor, DecisionKind.NOT_CANDIDATE, reason="Allergy confirmed.")
     client.force_login(doctor)
-    response = client.get(reverse("review:export"), {"status": "decided"})
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = exported(client, {"status": "decided"})
     header, row = rows[0], rows[1]
     decision = header.index("Physician decision")
     assert header[decision : decision + 5] == [

@@ -18,6 +18,7 @@ validated"), each an HTTP status or
 from __future__ import annotations
 
 import datetime
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -34,8 +35,10 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tasks_db.models import DBTaskResult
 
+from intake.exports import services as export_services
 from intake.models import AuditEvent, DecisionKind
 from intake.roles import AUDITOR, CRITERIA_ADMIN, FRONT_DESK, PHYSICIAN, ROLES
+from intake.selectors.queue import QueueFilters
 from intake.services import reviews
 from intake.services.accounts import DEMO_ACCOUNTS, roles_ensure
 from screener import services as criteria_services
@@ -100,7 +103,12 @@ PAGE_TABLE: dict[str, list[tuple[Outcome, Outcome]]] = {
     "intake:intake-handout":               [(L, L),     (403, 405), (200, 405), (200, 405), (403, 405), (403, 405)],
     # Physician review.
     "review:queue":                        [(L, L),     (403, 403), (403, 403), (200, R),   (403, 403), (403, 403)],
-    "review:export":                       [(L, L),     (403, 403), (403, 403), (200, 405), (403, 403), (403, 403)],
+    # The CSV export: started by a POST (the queue's filters), written by the task worker; its
+    # page and file answer the physician who asked (the world's export is the physician's).
+    "review:export":                       [(L, L),     (403, 403), (403, 403), (405, R),   (403, 403), (403, 403)],
+    "review:export-progress":              [(L, L),     (403, 403), (403, 403), (200, 405), (403, 403), (403, 403)],
+    "review:export-again":                 [(L, L),     (403, 403), (403, 403), (405, R),   (403, 403), (403, 403)],
+    "review:export-download":              [(L, L),     (403, 403), (403, 403), (200, 405), (403, 403), (403, 403)],
     "review:case":                         [(L, L),     (403, 403), (403, 403), (200, 405), (403, 403), (403, 403)],
     "review:take":                         [(L, L),     (403, 403), (403, 403), (405, R),   (403, 403), (403, 403)],
     "review:take-over":                    [(L, L),     (403, 403), (403, 403), (405, R),   (403, 403), (403, 403)],
@@ -242,6 +250,12 @@ def world(default_set) -> World:
     CriteriaJob.objects.filter(pk=job.pk).update(
         status=CriteriaJobStatus.RUNNING, started_at=an_hour_before, heartbeat_at=an_hour_before
     )
+    # A complete queue export of the physician's, with its file.
+    export = export_services.queue_export_create(user=physician, filters=QueueFilters())
+    export_services.queue_export_start(export_id=export.pk)
+    export_services.queue_export_finish(
+        export_id=export.pk, content=io.BytesIO(b"Intake\r\n"), written=0
+    )
     sign_in = {"user_agent": "test", "http_accept": "*/*", "path_info": "/accounts/login/"}
     device = TOTPDevice.objects.create(user=UserFactory(username="device-owner"), name="phone")
     admin_objects: dict[str, models.Model | None] = {
@@ -285,6 +299,7 @@ def world(default_set) -> World:
         "user": users[NO_ROLE].pk,
         "job": job.pk,
         "totp_device": device.pk,
+        "export": export.pk,
     }
     return World(users=users, ids=ids, admin_objects=admin_objects)
 
@@ -347,6 +362,7 @@ PARAMETERS = {
     "app_label": "app_label",
     "uidb64": "uidb64",
     "token": "token",
+    "export_id": "export",
 }
 PAGE_PARAMETERS: dict[str, dict[str, str]] = {
     "intake:intake-panel": {"intake_id": "draft"},

@@ -28,7 +28,7 @@ from intake.selectors import pagination
 from intake.services import reviews
 from intake.services.accounts import roles_ensure
 from intake.services.audit import audit_record
-from intake.views import review as review_views
+from intake.views import exports as export_views
 from tests.factories import (
     FrontDeskFactory,
     IntakeFactory,
@@ -37,6 +37,7 @@ from tests.factories import (
     UserFactory,
 )
 from tests.intake.frontdesk_helpers import form_data
+from tests.intake.review.exports import download, export_start, file_rows
 from tests.intake.review.factories import submitted_intake
 
 pytestmark = pytest.mark.django_db
@@ -526,24 +527,38 @@ def test_recording_an_emergency_action_is_audited(client, desk, default_set):
 
 
 def test_the_csv_export_is_recorded_once_after_the_last_row(client, doc, default_set):
+    """Writing the file shows no patient to anyone: the download is what is recorded, once,
+    with the patients of the rows sent, naming the export."""
     intakes = [submitted_intake(outcome="candidate") for _ in range(3)]
-    response = signed_in(client, doc).get("/review/export.csv")
+    export = export_start(signed_in(client, doc))
+    response = download(client, export)
     assert AuditEvent.objects.filter(action="export").count() == 0  # nothing sent yet
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert len(rows) == 4
+    rows = file_rows(response)
+    assert len(rows) == 6  # header, 3 rows, empty line, completeness line
     event = only_event()
-    assert summary(event) == ("export", "ok", "doc", "Physician", None, "", "", "review queue CSV")
+    assert summary(event) == (
+        "export",
+        "ok",
+        "doc",
+        "Physician",
+        None,
+        "intake.queueexport",
+        str(export.pk),
+        "review queue CSV",
+    )
     assert (event.patients_shown, event.detail) == (
         sorted(i.patient_id for i in intakes),
         "3 rows",
     )
 
 
-def test_an_export_stopped_early_records_what_was_sent(rf, doc, default_set):
+def test_an_export_stopped_early_records_what_was_sent(client, rf, doc, default_set, monkeypatch):
+    monkeypatch.setattr(export_views, "BLOCK_BYTES", 1)  # a write per line
     intakes = [submitted_intake(outcome="candidate") for _ in range(3)]
-    request = rf.get("/review/export.csv", REMOTE_ADDR="127.0.0.1")
+    export = export_start(signed_in(client, doc))
+    request = rf.get(f"/review/exports/{export.pk}/download/", REMOTE_ADDR="127.0.0.1")
     request.user, request.session = doc, {}
-    response = review_views.export(request)
+    response = export_views.export_download(request, export_id=export.pk)
     content = response.streaming_content
     next(content)  # the header
     first = next(content).decode()
@@ -561,6 +576,22 @@ def test_an_export_stopped_early_records_what_was_sent(rf, doc, default_set):
         "failed",
         [sent.patient_id],
         "1 rows, stopped before the end",
+    )
+
+
+def test_a_large_export_is_recorded_in_parts_of_patients(client, doc, default_set, monkeypatch):
+    """A download of many patients is recorded as several events (parts of one download), each
+    naming the export, together naming every patient once: no event holds 100,000 ids."""
+    monkeypatch.setattr(export_views, "AUDIT_PATIENTS_PER_EVENT", 2)
+    intakes = [submitted_intake(outcome="candidate") for _ in range(5)]
+    export = export_start(signed_in(client, doc))
+    file_rows(download(client, export))
+    events = page_events()
+    assert [(e.action, e.object_id, e.detail) for e in events] == [
+        ("export", str(export.pk), f"5 rows, patients part {n} of 3") for n in (1, 2, 3)
+    ]
+    assert [pid for e in events for pid in e.patients_shown] == sorted(
+        i.patient_id for i in intakes
     )
 
 

@@ -19,7 +19,7 @@ from django.test import Client
 from django.urls import reverse
 
 from intake.forms.patients import CONFIRMED_INVALID
-from intake.models import Intake, IntakeStatus, Patient
+from intake.models import Intake, IntakeStatus, Patient, QueueExport
 from intake.services.accounts import roles_ensure
 from screener import engine
 from screener.admin_params import NUL_REFUSED
@@ -33,6 +33,7 @@ from tests.factories import (
     PatientFactory,
     PhysicianFactory,
 )
+from tests.intake.review.exports import exported
 from tests.intake.review.factories import submitted_intake
 
 pytestmark = pytest.mark.django_db
@@ -200,7 +201,7 @@ def test_queue_reports_and_ignores_an_implausible_date_filter(
 def test_export_refuses_invalid_filters_with_a_400_naming_them(doc_client, default_set):
     """An export never silently drops a filter: 400 and the reasons, not a header-only file."""
     submitted_intake()
-    response = doc_client.get("/review/export.csv?submitted_to=9999-12-31&outcome=bogus")
+    response = doc_client.post("/review/exports/?submitted_to=9999-12-31&outcome=bogus")
     assert response.status_code == 400
     assert response["Content-Type"] == "text/plain; charset=utf-8"
     assert response.content.decode() == (
@@ -208,15 +209,13 @@ def test_export_refuses_invalid_filters_with_a_400_naming_them(doc_client, defau
         f"is not one of the available choices. Submitted to: {DATE_RANGE} Correct them on the "
         "queue page and export again.\n"
     )
+    assert not QueueExport.objects.exists()
 
 
 def test_export_with_plausible_dates_still_exports(doc_client, default_set):
     submitted_intake(submitted_at=NOON)
-    response = doc_client.get(
-        "/review/export.csv?submitted_from=1900-01-01&submitted_to=2100-12-31"
-    )
-    body = b"".join(response.streaming_content).decode()
-    assert (response.status_code, len(body.splitlines())) == (200, 2)
+    rows = exported(doc_client, {"submitted_from": "1900-01-01", "submitted_to": "2100-12-31"})
+    assert len(rows) == 2
 
 
 # ---------------------------------------------------------------- 4. admin ids not integers

@@ -3,6 +3,7 @@ and no template needs what the policy refuses (inline scripts, styles or event h
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -10,7 +11,9 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
+from intake.exports import services as export_services
 from intake.middleware import permissions_policy
+from intake.selectors.queue import QueueFilters
 from tests.factories import CriteriaAdminFactory, FrontDeskFactory, PhysicianFactory
 
 CSP = {
@@ -71,7 +74,6 @@ def test_a_static_file_carries_the_permissions_policy(client):
         (FrontDeskFactory, "/patients/"),
         (FrontDeskFactory, "/intakes/needs-information/"),
         (PhysicianFactory, "/review/"),
-        (PhysicianFactory, "/review/export.csv"),
         (CriteriaAdminFactory, "/admin/"),
         (CriteriaAdminFactory, "/admin/screener/criteriaset/"),
     ],
@@ -81,6 +83,24 @@ def test_each_roles_pages_carry_the_headers(client, factory, url):
     response = client.get(url)
     assert response.status_code == 200
     assert_headers(response)
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("roles", "default_set")
+def test_a_queue_exports_page_and_file_carry_the_headers(client):
+    """The export's page and its file (patient data): the same headers, and never cached."""
+    physician = PhysicianFactory()
+    export = export_services.queue_export_create(user=physician, filters=QueueFilters())
+    export_services.queue_export_start(export_id=export.pk)
+    export_services.queue_export_finish(
+        export_id=export.pk, content=io.BytesIO(b"Intake\r\n"), written=0
+    )
+    client.force_login(physician)
+    for url in (f"/review/exports/{export.pk}/", f"/review/exports/{export.pk}/download/"):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert_headers(response)
+        assert "no-store" in response["Cache-Control"]
 
 
 # --------------------------------------------------------------------------------------------

@@ -3,22 +3,19 @@
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
 
 import pytest
 import time_machine
-from django.urls import reverse
 
 from intake.selectors import exports as export_selectors
 from tests.factories import PatientFactory, PhysicianFactory
+from tests.intake.review.exports import exported
 from tests.intake.review.factories import submitted_intake
 
 pytestmark = pytest.mark.django_db
 
 NOW = datetime.datetime(2025, 3, 20, 9, 0, tzinfo=datetime.UTC)
-EXPORT = reverse("review:export")
 
 # What spreadsheets (Excel, LibreOffice, Google Sheets) read as the start of a formula.
 LEADING = ["=", "+", "-", "@", "\t", "\r"]
@@ -38,10 +35,7 @@ def doc(client):
 
 
 def _exported(client) -> list[list[str]]:
-    response = client.get(EXPORT)
-    assert response.status_code == 200
-    body = b"".join(response.streaming_content).decode()
-    return list(csv.reader(io.StringIO(body, newline="")))
+    return exported(client)
 
 
 @pytest.mark.parametrize("lead", LEADING, ids=repr)

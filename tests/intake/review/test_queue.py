@@ -3,10 +3,8 @@ pagination with filters, turnaround highlighting, the CSV export, query count an
 
 from __future__ import annotations
 
-import csv
 import datetime
 import html
-import io
 import re
 
 import pytest
@@ -21,6 +19,7 @@ from intake.selectors import queue as queue_selectors
 from intake.services import reviews
 from screener.models import Procedure
 from tests.factories import FrontDeskFactory, IntakeFactory, PatientFactory, PhysicianFactory
+from tests.intake.review.exports import download, export_start, file_rows
 from tests.intake.review.factories import answers_for, submitted_intake
 
 pytestmark = pytest.mark.django_db
@@ -244,7 +243,7 @@ def test_a_reversed_date_range_names_the_field(client, doc, mixed, frozen):
 def test_filters_are_bookmarkable_in_the_url(client, doc, mixed, frozen):
     """The page links (outcome tabs, export) carry the filters of the address bar."""
     page = client.get(QUEUE, {"status": "submitted", "assigned": "unassigned"}).content.decode()
-    assert 'href="/review/export.csv?status=submitted&amp;assigned=unassigned"' in page
+    assert 'action="/review/exports/?status=submitted&amp;assigned=unassigned"' in page
     assert "?status=submitted&amp;assigned=unassigned&amp;outcome=candidate" in page
     # "All" drops the outcome and keeps the rest, down to the bare queue.
     filtered = client.get(QUEUE, {"outcome": "candidate"}).content.decode()
@@ -399,20 +398,23 @@ def test_queue_query_count_does_not_grow_with_the_number_of_intakes(
 # CSV export
 
 
-def _csv(response) -> list[list[str]]:
+def _csv(client, params=None) -> list[list[str]]:
+    """The export under ``params``, through the queue's button, its task and its download."""
+    response = download(client, export_start(client, params))
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert (
         response["Content-Disposition"] == 'attachment; filename="review-queue-20250320-0900.csv"'
     )
     assert "no-store" in response["Cache-Control"]  # patient data is not cached
-    body = b"".join(response.streaming_content).decode()
-    return list(csv.reader(io.StringIO(body)))
+    rows = file_rows(response)
+    assert rows[-2:] == [[], [f"# Export complete: {len(rows) - 3} rows."]]
+    return rows[:-2]
 
 
 def test_csv_export_has_every_filtered_case_in_queue_order(client, doc, mixed, frozen):
     mixed["urgent"].assigned_to = doc
     mixed["urgent"].save()
-    rows = _csv(client.get(EXPORT))
+    rows = _csv(client)
     assert rows[0] == list(export_selectors.EXPORT_HEADER)
     assert [int(r[0]) for r in rows[1:]] == [mixed[name].pk for name in QUEUE_ORDER]
     fever = mixed["urgent"]
@@ -453,7 +455,7 @@ def test_csv_export_applies_filters_and_the_search(client, doc, default_set, fro
         outcome="urgent", submitted_at=ago(days=1), patient=PatientFactory(last_name="Keller")
     )
     client.post(QUEUE, {"q": "keller"})
-    rows = _csv(client.get(EXPORT, {"outcome": "candidate"}))
+    rows = _csv(client, {"outcome": "candidate"})
     assert [int(r[0]) for r in rows[1:]] == [wanted.pk]
 
 
@@ -475,7 +477,7 @@ def test_csv_export_neutralises_spreadsheet_formulas(client, doc, default_set, f
         submitted_at=ago(days=1),
         patient=PatientFactory(last_name='=HYPERLINK("http://x")', first_name="@Bob"),
     )
-    rows = _csv(client.get(EXPORT))
+    rows = _csv(client)
     assert rows[1][2] == '\'=HYPERLINK("http://x"), @Bob'
 
 
@@ -483,10 +485,10 @@ def test_csv_export_neutralises_spreadsheet_formulas(client, doc, default_set, f
 # Access
 
 
-@pytest.mark.parametrize("url", [QUEUE, EXPORT])
-def test_front_desk_cannot_open_the_queue_or_export(client, default_set, url):
+def test_front_desk_cannot_open_the_queue_or_export(client, default_set):
     client.force_login(FrontDeskFactory())
-    assert client.get(url).status_code == 403
+    assert client.get(QUEUE).status_code == 403
+    assert client.post(EXPORT).status_code == 403
 
 
 def test_anonymous_users_are_sent_to_log_in(client, default_set):
@@ -611,8 +613,9 @@ def test_the_csv_export_has_the_planned_date_and_the_wait_the_decision_ended(
             planned_procedure_date=datetime.date(2025, 4, 2),
         )
     with time_machine.travel(NOW + datetime.timedelta(days=10), tick=False):
-        body = b"".join(client.get(EXPORT, {"status": "decided"}).streaming_content).decode()
-    header, row = list(csv.reader(io.StringIO(body)))
+        header, row, *_last_lines = file_rows(
+            download(client, export_start(client, {"status": "decided"}))
+        )
     cells = dict(zip(header, row, strict=True))
     assert {name: cells[name] for name in header[6:10]} == {
         "Physician decision": "Proceed to procedure",
