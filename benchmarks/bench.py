@@ -4,7 +4,7 @@ figures of issue 12, as one table and one JSON line.
 Run against a database seeded with ``manage.py seed_benchmark`` (``DATABASE_URL``). Without
 ``--url`` the bench starts the production server as ``make serve`` does (gunicorn with
 ``config/gunicorn.py``, ``config.settings.production``, 2 workers by default, on a free loopback
-port, static files collected into a temporary folder) and stops it at the end, whatever
+port, static files collected into a temporary folder, worker recycling off) and stops it at the end, whatever
 happens. With ``--url`` it uses a running server, which must share this process's
 ``DATABASE_URL`` and ``DJANGO_SECRET_KEY`` (sessions are made here and signed with it).
 Loopback only.
@@ -32,6 +32,7 @@ of ``manage.py rescreen`` over all open intakes.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import datetime
 import io
@@ -290,16 +291,23 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def warm_up(base_url: str, page: Page, cookie: str) -> float:
-    """One GET of the page (a POST page: of the page its form is on) before it is measured: a
-    worker's first request of a page loads templates and code. Returns its seconds."""
-    request = urllib.request.Request(
-        base_url + page.warm_up_path, headers={"Cookie": cookie, "X-Forwarded-Proto": "https"}
-    )
-    started = time.perf_counter()
-    with contextlib.suppress(urllib.error.URLError, OSError):
-        urllib.request.urlopen(request, timeout=120).close()
-    return time.perf_counter() - started
+def warm_up(base_url: str, page: Page, cookie: str, *, parallel: int) -> float:
+    """GETs of the page (a POST page: of the page its form is on) before it is measured,
+    ``parallel`` at once so that every worker has served it: a worker's first request of a
+    page loads its templates and code. Returns the median request's seconds."""
+
+    def one(_number: int) -> float:
+        request = urllib.request.Request(
+            base_url + page.warm_up_path, headers={"Cookie": cookie, "X-Forwarded-Proto": "https"}
+        )
+        started = time.perf_counter()
+        with contextlib.suppress(urllib.error.URLError, OSError):
+            urllib.request.urlopen(request, timeout=120).close()
+        return time.perf_counter() - started
+
+    with concurrent.futures.ThreadPoolExecutor(parallel) as pool:
+        times = sorted(pool.map(one, range(parallel)))
+    return times[len(times) // 2]
 
 
 def page_duration(duration: int, warm_up_seconds: float) -> int:
@@ -340,8 +348,12 @@ def production_server(*, workers: int, secret_key: str, folder: Path) -> Iterato
     )
     log_path = folder / "gunicorn.log"
     with open(log_path, "wb") as log:
+        # --max-requests 0: config/gunicorn.py recycles a worker after about 2,000 requests,
+        # which the /healthz runs reach every few seconds; the page run after one would then
+        # measure a worker starting, not the page. Everything else is config/gunicorn.py's.
+        command = [sys.executable, "-m", "gunicorn", "--config", "config/gunicorn.py"]
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", "config/gunicorn.py", "config.wsgi"],
+            [*command, "--max-requests", "0", "config.wsgi"],
             env=env,
             cwd=ROOT,
             stdout=log,
@@ -370,6 +382,22 @@ def production_server(*, workers: int, secret_key: str, folder: Path) -> Iterato
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
+
+
+def server_errors(path: Path, limit: int = 10) -> list[str]:
+    """The server's error lines that name a failed request ("Internal Server Error: /path/"):
+    paths hold opaque ids only. Tracebacks are left out (an exception's message can quote a
+    row)."""
+    with contextlib.suppress(OSError):
+        found = [
+            "server: " + line.split(" ", 2)[-1]
+            for line in path.read_text(errors="replace").splitlines()
+            if " ERROR django.request " in line
+        ]
+        return found[:limit] + (
+            [f"server: ... and {len(found) - limit} more"] if len(found) > limit else []
+        )
+    return []
 
 
 def _tail(path: Path, lines: int = 20) -> str:
@@ -977,7 +1005,10 @@ def run(options: BenchOptions, say: Callable[[str], None]) -> dict[str, Any]:
             for page in fixtures.pages:
                 connections = page.connections or options.connections
                 page.connections = connections
-                seconds = page_duration(options.duration, warm_up(url, page, page.warm_up_cookie))
+                seconds = page_duration(
+                    options.duration,
+                    warm_up(url, page, page.warm_up_cookie, parallel=max(2, connections)),
+                )
                 page.duration = seconds
                 if seconds > options.duration:
                     page.note = f"one request took over a third of --duration: ran {seconds} s"
@@ -1002,6 +1033,8 @@ def run(options: BenchOptions, say: Callable[[str], None]) -> dict[str, Any]:
         }
         figures["pages"] = [result.as_dict() for result in results]
         figures["all_pages_ok"] = all(result["all_ok"] for result in figures["pages"])
+        if not figures["all_pages_ok"] and not base_url:
+            fixtures.notes.extend(server_errors(folder / "gunicorn.log"))
         figures["in_process"] = in_process_figures(fixtures, options, say)
     figures["notes"] = fixtures.notes
     figures["environment"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
