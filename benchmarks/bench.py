@@ -418,7 +418,6 @@ class Fixtures:
     physician: Any
     front_desk: Any
     csrf_secret: str
-    cookies: dict[str, str] = field(default_factory=dict)
     pages: list[Page] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
