@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/python -m pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install install-dev run serve test e2e screenshots lint lock clean benchmark
+.PHONY: install install-dev run serve test e2e screenshots lint lock clean benchmark bench
 # The background task worker (impact previews over many intakes, re-screens).
 WORKER ?= run_worker
 
@@ -79,6 +79,14 @@ lock: $(PY)
 
 benchmark: install-dev
 	$(PY) benchmarks/engine_throughput.py
+
+# The pages under load (wrk) against the production server, started on a free loopback port,
+# and the in-process figures, on the seeded database DATABASE_URL names (README, "Benchmarks").
+# BENCH_ARGS: for example --duration 10 --connections 16 --rescreen (which publishes a version).
+bench: install-dev
+	@test -n "$$DATABASE_URL" || { echo "make bench needs DATABASE_URL (a database seeded with manage.py seed_benchmark)"; exit 2; }
+	@command -v wrk >/dev/null || { echo "make bench needs wrk: sudo apt-get install wrk"; exit 2; }
+	DJANGO_DEBUG=0 $(PY) manage.py bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
