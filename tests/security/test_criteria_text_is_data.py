@@ -46,6 +46,7 @@ from tests.factories import (
     PhysicianFactory,
 )
 from tests.intake.frontdesk_helpers import example_answers, form_data
+from tests.intake.review.exports import download, export_start
 from tests.intake.review.factories import submitted_intake
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("roles")]
@@ -188,9 +189,7 @@ def start_intake(client: Client, procedure: Procedure, mrn: str) -> Intake:
 
 def asked(criteria_set: CriteriaSet) -> list[Question]:
     return list(
-        Question.objects.filter(criteria_set=criteria_set, filled_from="").order_by(
-            "order", "id"
-        )
+        Question.objects.filter(criteria_set=criteria_set, filled_from="").order_by("order", "id")
     )
 
 
@@ -394,12 +393,14 @@ def test_the_queue_and_its_csv_export_show_the_text_as_written(
     assert_text_is_data(get(client, reverse("review:queue")), PROCEDURE_NAME, message)
 
     with time_machine.travel(NOW, tick=False):
-        response = client.get(reverse("review:export"))
-        body = b"".join(response.streaming_content).decode()
-    assert response.status_code == 200
+        export = export_start(client)
+        response = download(client, export)
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith("attachment;")
-    header, *rows = list(csv.reader(io.StringIO(body)))
+    body = b"".join(response.streaming_content).decode()
+    lines = list(csv.reader(io.StringIO(body, newline="")))
+    assert lines[-1] == [f"# Export complete: {len(lines) - 3} rows."]
+    header, *rows = lines[:-2]
     rows_by_mrn = {row[header.index("MRN")]: row for row in rows}
     # Data, as written: a spreadsheet shows the text, it does not run it.
     assert rows_by_mrn["XSS-CASE-1"][header.index("Procedure")] == PROCEDURE_NAME

@@ -236,3 +236,24 @@ def test_on_sqlite_a_cursor_page_is_an_index_range_too(doc, queue):
         assert "USING INDEX intake_queue_rank_idx (status=? AND (queue_rank," in plan, plan
         assert f"(queue_rank,submitted_at){sign}(" in plan, plan
         assert "TEMP B-TREE" not in plan, plan
+
+
+def test_large_page_numbers_and_totals_are_grouped_in_thousands(rf):
+    """ "Page 1,751 of 1,751 (43,766 cases)", not a run of digits to count."""
+    from types import SimpleNamespace
+
+    from django.template.loader import render_to_string
+
+    page = SimpleNamespace(
+        num_pages=1751,
+        number=1751,
+        count=43766,
+        has_previous=True,
+        has_next=False,
+        previous_page_number=1750,
+        first_id=9,
+    )
+    html = render_to_string(
+        "review/_queue_pagination.html", {"page": page}, request=rf.get("/review/")
+    )
+    assert "Page 1,751 of 1,751 (43,766 cases)" in html
