@@ -6,14 +6,16 @@ import ast
 import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import CodeType
 from typing import Any
 
 from screener.engine.expressions import (
+    EVAL_GLOBALS,
     NAN,
     CriteriaInvalid,
-    EvaluatorPool,
     blank_value,
     check_criteria,
+    compile_expression,
     names_in,
     names_in_order,
     parse_expression,
@@ -45,6 +47,7 @@ class _CompiledQuestion:
 class _CompiledRule:
     spec: RuleSpec
     node: ast.expr
+    code: CodeType  # the node as bytecode (``expressions.compile_expression``)
     named_questions: tuple[str, ...]  # in checklist order, through derived values too
     reads: tuple[str, ...]  # the names the condition itself uses, in the order written
 
@@ -70,6 +73,10 @@ class CompiledCriteria:
             )
         )
         self.conditions = tuple(parse_expression(text) for text in condition_texts)
+        self.condition_codes = tuple(compile_expression(node) for node in self.conditions)
+        self.derived_codes = tuple(
+            None if node is None else compile_expression(node) for _, node, _ in self.derived
+        )
         self.questions = tuple(
             _CompiledQuestion(
                 spec=q,
@@ -88,13 +95,13 @@ class CompiledCriteria:
             _CompiledRule(
                 spec=r,
                 node=node,
+                code=compile_expression(node),
                 named_questions=self._named(node, order),
                 reads=names_in_order(node),
             )
             for r in spec.rules
             for node in [parse_expression(r.condition)]
         )
-        self._pool = EvaluatorPool()
 
     def _named(self, node: ast.expr, order: Mapping[str, int]) -> tuple[str, ...]:
         """The questions an expression names, directly or through derived values."""
@@ -147,7 +154,6 @@ def screen(
     know are ignored. The suggested codes are those of ``technique`` (one of the set's coding
     table), else of the table's first technique.
     """
-    evaluator = compiled._pool.evaluator
     names: dict[str, Any] = dict(compiled.parameters)
     blank: set[str] = set()
     for question in compiled.questions:
@@ -158,17 +164,21 @@ def screen(
             names[code] = question.blank
         else:
             names[code] = value
-    evaluator.names = names
-
-    def evaluate(node: ast.expr) -> Any:
-        return evaluator.eval("", previously_parsed=node)
 
     derived_values = {}
-    for name, node, weeks_since in compiled.derived:
-        value = weeks_between(answers.get(weeks_since), as_of) if node is None else evaluate(node)
+    for (name, _node, weeks_since), derived_code in zip(
+        compiled.derived, compiled.derived_codes, strict=True
+    ):
+        if derived_code is None:
+            value = weeks_between(answers.get(weeks_since), as_of)
+        else:
+            value = eval(derived_code, EVAL_GLOBALS, names)  # checked; no builtins
         derived_values[name] = names[name] = value
 
-    conditions_hold = [evaluate(node) is True for node in compiled.conditions]
+    conditions_hold = [
+        eval(code, EVAL_GLOBALS, names) is True  # checked; no builtins
+        for code in compiled.condition_codes
+    ]
     required = tuple(
         q.spec.code
         for q in compiled.questions
@@ -183,23 +193,27 @@ def screen(
     missing = tuple(code for code in required if code in blank)
     missing_set = set(missing)
 
-    def read(name: str) -> Any:
-        return None if name in blank else names[name]
-
+    # What each rule read, as the answers are (None for a blank one): the rules' values.
+    read = {name: None if name in blank else value for name, value in names.items()}
     results = tuple(
-        RuleResult(
-            code=rule.spec.code,
-            effect=rule.spec.effect,
-            holds=evaluate(rule.node) is True,
-            needs=tuple(c for c in rule.named_questions if c in missing_set),
-            message=rule.spec.message,
-            source=rule.spec.source,
-            emergency=rule.spec.emergency,
-            values=tuple((name, read(name)) for name in rule.reads),
-        )
-        for rule in compiled.rules
+        [
+            RuleResult(
+                code=rule.spec.code,
+                effect=rule.spec.effect,
+                holds=eval(rule.code, EVAL_GLOBALS, names) is True,  # checked; no builtins
+                needs=(
+                    tuple([c for c in rule.named_questions if c in missing_set])
+                    if missing_set
+                    else ()
+                ),
+                message=rule.spec.message,
+                source=rule.spec.source,
+                emergency=rule.spec.emergency,
+                values=tuple([(name, read[name]) for name in rule.reads]),
+            )
+            for rule in compiled.rules
+        ]
     )
-    evaluator.names = {}
 
     outcome, emergency = decide_outcome(results, missing)
     technique = technique or next(iter(compiled.spec.techniques()), "")

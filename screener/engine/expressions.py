@@ -12,20 +12,24 @@ strings, ``True``/``False``, lists of literals, comparisons, ``in``/``not in``,
 * a trial evaluation with a typed sample of every answer, and with every answer blank, does
   not raise.
 
-Evaluation uses simpleeval's ``EvalWithCompoundTypes`` with no functions and only the node kinds
-and operators above. Division by zero gives NaN (not documented) instead of an error.
+The check's trial evaluations use simpleeval's ``EvalWithCompoundTypes`` with no functions and
+only the node kinds and operators above. A checked expression is then compiled to Python bytecode
+(``compile_expression``: the same node kinds only, run with no builtins) for screening, about ten
+times faster than walking its tree. Division by zero gives NaN (not documented) instead of an
+error, on both paths.
 """
 
 from __future__ import annotations
 
 import ast
+import copy
 import datetime
 import keyword
 import math
 import operator
-import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from types import CodeType
 from typing import Any
 
 from simpleeval import EvalWithCompoundTypes
@@ -453,18 +457,72 @@ def new_evaluator() -> EvalWithCompoundTypes:
     return evaluator
 
 
-class EvaluatorPool(threading.local):
-    """One evaluator per thread: simpleeval keeps the names on the instance."""
+# Evaluating a checked expression as Python bytecode: the same operators as the evaluator above
+# (Python's own comparisons and arithmetic; division by zero gives NaN through ``_divide``), about
+# ten times faster than walking the tree for every rule of every screening. Only trees made of
+# the node kinds below are compiled (the checker allows no others: no calls, attributes or
+# subscripts), and they run with no builtins, so an expression can reach nothing but its names.
+DIVIDE_NAME = "__criteria_divide__"
 
-    def __init__(self) -> None:
-        self.evaluator = new_evaluator()
+_COMPILABLE_NODES = (
+    ast.Name,
+    ast.Load,
+    ast.Constant,
+    ast.List,
+    ast.UnaryOp,
+    ast.Not,
+    ast.USub,
+    ast.BinOp,
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.Div,
+    ast.BoolOp,
+    ast.And,
+    ast.Or,
+    ast.Compare,
+    ast.Eq,
+    ast.NotEq,
+    ast.Lt,
+    ast.LtE,
+    ast.Gt,
+    ast.GtE,
+    ast.In,
+    ast.NotIn,
+)
+
+EVAL_GLOBALS: Mapping[str, Any] = {"__builtins__": {}, DIVIDE_NAME: _divide}
+
+
+class _DivisionAsCall(ast.NodeTransformer):
+    def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
+        self.generic_visit(node)
+        if isinstance(node.op, ast.Div):
+            call = ast.Call(
+                func=ast.Name(id=DIVIDE_NAME, ctx=ast.Load()),
+                args=[node.left, node.right],
+                keywords=[],
+            )
+            return ast.copy_location(call, node)
+        return node
+
+
+def compile_expression(node: ast.expr) -> CodeType:
+    """Bytecode for a parsed, checked expression, run with ``eval(code, EVAL_GLOBALS, names)``;
+    raise ExpressionError for a node kind outside the syntax (never compiled)."""
+    for part in ast.walk(node):
+        if not isinstance(part, _COMPILABLE_NODES):
+            raise ExpressionError(f"{type(part).__name__} expressions are not allowed")
+    body = _DivisionAsCall().visit(copy.deepcopy(node))
+    tree = ast.fix_missing_locations(ast.Expression(body=body))
+    return compile(tree, "<criteria expression>", "eval")
 
 
 # --------------------------------------------------------------------------------------------
 # Checking a whole set
 
 
-_RESERVED = frozenset({"True", "False", "None"})
+_RESERVED = frozenset({"True", "False", "None", DIVIDE_NAME})
 
 
 def _sample_value(question: QuestionSpec, as_of: datetime.date) -> Any:
