@@ -146,7 +146,10 @@ def test_requirement_condition_is_checked_and_named():
     [
         ({"code": "class"}, "Question class: must be a name of letters"),
         ({"code": "True"}, "Question True: must be a name of letters"),
-        ({"code": "weeks_since_onset"}, "Derived value weeks_since_onset: the name is already used"),
+        (
+            {"code": "weeks_since_onset"},
+            "Derived value weeks_since_onset: the name is already used",
+        ),
         ({"code": "hospitalized"}, "Question hospitalized: the name is already used"),
         ({"choices": ()}, "Question pain_trend: a choice question needs its list of choices"),
         ({"blank_choices": ("maybe",)}, "Question pain_trend: 'maybe' counts as blank but is not"),
@@ -198,3 +201,49 @@ def test_engine_imports_without_django():
     code = "import sys; sys.modules['django'] = None; import screener.engine; print('ok')"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.stdout.strip() == "ok", done.stderr
+
+
+# Screening runs checked expressions as bytecode (``compile_expression``); the checks above are
+# the first guard, these the second.
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "__import__('os').system('true')",
+        "pain_nrs.real > 1",
+        "[1, 2][0] == 1",
+        "(lambda: 1)() == 1",
+        "2 ** 3 > 1",
+    ],
+)
+def test_only_the_syntax_node_kinds_are_ever_compiled(text):
+    from screener.engine.expressions import ExpressionError, compile_expression
+
+    with pytest.raises(ExpressionError, match="not allowed"):
+        compile_expression(ast.parse(text, mode="eval").body)
+
+
+def test_compiled_expressions_divide_by_zero_as_nan_and_see_no_builtins():
+    import math
+
+    from screener.engine.expressions import EVAL_GLOBALS, compile_expression
+
+    def run(text, **names):
+        return eval(compile_expression(ast.parse(text, mode="eval").body), EVAL_GLOBALS, names)
+
+    assert math.isnan(run("a / b", a=1, b=0))
+    assert run("a / b > 1", a=3, b=2) is True
+    assert run("a in [1, 2] and not b", a=2, b=False) is True
+    with pytest.raises(NameError):
+        run("len == 1")  # a builtin's name is just an unknown name
+
+
+def test_a_name_that_would_hide_the_division_helper_is_refused():
+    from screener.engine.expressions import DIVIDE_NAME
+
+    spec = default_spec()
+    parameter = dataclasses.replace(spec.parameters[0], name=DIVIDE_NAME)
+    spec = dataclasses.replace(spec, parameters=(parameter, *spec.parameters[1:]))
+    problems = engine.check_criteria(spec)
+    assert any(p.kind == "parameter" and p.code == DIVIDE_NAME for p in problems)
