@@ -32,6 +32,7 @@ from screener.engine.types import (
     RuleResult,
     RuleSpec,
     ScreeningResult,
+    rule_result,
 )
 
 
@@ -197,19 +198,19 @@ def screen(
     read = {name: None if name in blank else value for name, value in names.items()}
     results = tuple(
         [
-            RuleResult(
-                code=rule.spec.code,
-                effect=rule.spec.effect,
-                holds=eval(rule.code, EVAL_GLOBALS, names) is True,  # checked; no builtins
-                needs=(
+            rule_result(
+                rule.spec.code,
+                rule.spec.effect,
+                eval(rule.code, EVAL_GLOBALS, names) is True,  # checked; no builtins
+                (
                     tuple([c for c in rule.named_questions if c in missing_set])
                     if missing_set
                     else ()
                 ),
-                message=rule.spec.message,
-                source=rule.spec.source,
-                emergency=rule.spec.emergency,
-                values=tuple([(name, read[name]) for name in rule.reads]),
+                rule.spec.message,
+                rule.spec.source,
+                rule.spec.emergency,
+                tuple([(name, read[name]) for name in rule.reads]),
             )
             for rule in compiled.rules
         ]

@@ -251,3 +251,17 @@ def test_table_covers_every_rule_both_ways():
     failing = {row[0] for row in RULE_TABLE if not row[3]}
     assert holding == codes
     assert failing == codes
+
+
+def test_the_engines_fast_rule_result_is_the_same_frozen_object():
+    import dataclasses
+
+    from screener.engine.types import Effect, RuleResult, rule_result
+
+    fields = ("rf_x", Effect.CONTRAINDICATION, True, ("a",), "message", "source", True, (("a", 1),))
+    fast = rule_result(*fields)
+    assert fast == RuleResult(*fields)
+    assert hash(fast) == hash(RuleResult(*fields))
+    assert fast.as_dict() == RuleResult(*fields).as_dict()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.holds = False
