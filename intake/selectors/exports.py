@@ -14,14 +14,13 @@ from django.utils import timezone
 
 from intake.models import DecisionKind, IntakeStatus, QueueExport
 from intake.names import person_name
-from intake.outcomes import OUTCOME_LABELS, DecisionLine
+from intake.outcomes import OUTCOME_LABELS
 from intake.selectors.queue import (
     ASSIGNED_MINE,
     ASSIGNED_NOBODY,
     QUEUE_KEY,
     STATUS_ALL,
     QueueFilters,
-    QueueRow,
     intakes_after,
     queue_intakes,
 )
@@ -60,7 +59,8 @@ BATCH_SIZE = 1000
 # The queue's order, which the keyset follows: unique, since the id ends it.
 
 # What an export row is made of, read as plain values (no model instances: a third of the time
-# per row). ``export_cells`` turns them into the same cells as ``export_row`` of the queue's row.
+# per row). ``export_cells`` turns them into the export's cells: the queue page's row's, a test
+# holds them equal (``tests/intake/review/exports.export_row``).
 EXPORT_VALUES = (
     *QUEUE_KEY,
     "overdue",
@@ -98,45 +98,6 @@ def csv_cell(value: Any) -> str:
     return text
 
 
-def _local_minute(moment: datetime.datetime) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
-
-
-def _planned(decision: DecisionLine | None) -> str:
-    """The planned procedure date of the decision in force (ISO), blank when none is set."""
-    planned = decision.planned_procedure_date if decision is not None else None
-    return planned.isoformat() if planned is not None else ""
-
-
-def export_row(row: QueueRow) -> list[str]:
-    """The queue page's row (``queue_rows``) as the export's cells, in ``EXPORT_HEADER``'s
-    order, escaped: what ``export_cells`` makes faster from plain values (a test holds the two
-    equal on every kind of row)."""
-    return [
-        csv_cell(value)
-        for value in (
-            row.intake_id,
-            row.mrn,
-            row.patient_name,
-            row.age,
-            row.procedure,
-            row.status_label,
-            row.decision.label if row.decision else "",
-            row.decision.physician if row.decision else "",
-            _local_minute(row.decision.signed_at) if row.decision else "",
-            _planned(row.decision),
-            OUTCOME_LABELS.get(row.outcome, row.outcome),
-            "yes" if row.emergency else "no",
-            ("no" if row.emergency_open else "yes") if row.emergency else "",
-            row.key_reason,
-            _local_minute(row.submitted_at) if row.submitted_at else "",
-            (f"{row.waited.total_seconds() / 3600:.1f}" if row.waited is not None else ""),
-            "yes" if row.overdue else "no",
-            row.assigned_to,
-        )
-    ]
-
-
 class _ExportClock:
     """ "Now", today and the time zone of an export, looked up once."""
 
@@ -155,8 +116,8 @@ def _full_name(first: str | None, last: str | None, username: str | None) -> str
 
 
 def export_cells(values: Any, *, clock: _ExportClock) -> list[str]:
-    """One row of ``EXPORT_VALUES`` as the export's cells: the same cells as ``export_row``
-    makes of the queue page's row (``queue_rows``), a test holds them equal."""
+    """One row of ``EXPORT_VALUES`` as the export's cells: the same cells as the queue page's
+    row (``queue_rows``) shows, a test holds them equal."""
     decided = values.status in DECISION_IN_FORCE_STATUSES and values.current_decision__kind
     label = planned = decided_by = decided_at = ""
     waited = None

@@ -5,6 +5,7 @@ the progress page offers the download."""
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 from typing import Any
 from urllib.parse import urlencode
@@ -12,8 +13,12 @@ from urllib.parse import urlencode
 from django.http import HttpResponse
 from django.test import TestCase
 from django.urls import reverse
+from django.utils import timezone
 
 from intake.models import QueueExport
+from intake.outcomes import OUTCOME_LABELS, DecisionLine
+from intake.selectors.exports import csv_cell
+from intake.selectors.queue import QueueRow
 
 EXPORT = reverse("review:export")
 
@@ -47,3 +52,41 @@ def exported(client, params: dict[str, Any] | None = None) -> list[list[str]]:
     rows = file_rows(download(client, export_start(client, params)))
     assert rows[-2:] == [[], [f"# Export complete: {len(rows) - 3} rows."]]
     return rows[:-2]
+
+
+def _local_minute(moment: datetime.datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def _planned(decision: DecisionLine | None) -> str:
+    """The planned procedure date of the decision in force (ISO), blank when none is set."""
+    planned = decision.planned_procedure_date if decision is not None else None
+    return planned.isoformat() if planned is not None else ""
+
+
+def export_row(row: QueueRow) -> list[str]:
+    """The queue page's row (``queue_rows``) as the export's cells, in ``EXPORT_HEADER``'s
+    order, escaped: what ``export_cells`` must make, faster, from plain values."""
+    return [
+        csv_cell(value)
+        for value in (
+            row.intake_id,
+            row.mrn,
+            row.patient_name,
+            row.age,
+            row.procedure,
+            row.status_label,
+            row.decision.label if row.decision else "",
+            row.decision.physician if row.decision else "",
+            _local_minute(row.decision.signed_at) if row.decision else "",
+            _planned(row.decision),
+            OUTCOME_LABELS.get(row.outcome, row.outcome),
+            "yes" if row.emergency else "no",
+            ("no" if row.emergency_open else "yes") if row.emergency else "",
+            row.key_reason,
+            _local_minute(row.submitted_at) if row.submitted_at else "",
+            (f"{row.waited.total_seconds() / 3600:.1f}" if row.waited is not None else ""),
+            "yes" if row.overdue else "no",
+            row.assigned_to,
+        )
+    ]

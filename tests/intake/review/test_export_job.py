@@ -25,7 +25,7 @@ from intake.selectors import queue as queue_selectors
 from intake.services import emergencies as emergency_services
 from intake.services import reviews
 from tests.factories import PatientFactory, PhysicianFactory
-from tests.intake.review.exports import EXPORT, download, export_start, file_rows
+from tests.intake.review.exports import EXPORT, download, export_row, export_start, file_rows
 from tests.intake.review.factories import submitted_intake
 
 pytestmark = pytest.mark.django_db
@@ -378,9 +378,7 @@ def test_export_cells_are_the_queue_pages_rows(default_set, doc):
         )
     filters = queue_selectors.QueueFilters(status=queue_selectors.STATUS_ALL)
     intakes = queue_selectors.queue_intakes(filters=filters, user=doc, now=NOW)
-    expected = [
-        export_selectors.export_row(row) for row in queue_selectors.queue_rows(intakes, now=NOW)
-    ]
+    expected = [export_row(row) for row in queue_selectors.queue_rows(intakes, now=NOW)]
     got = [
         row
         for rows in export_selectors.queue_export_batches(
