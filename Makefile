@@ -15,6 +15,7 @@ $(PY):
 
 # Installs from the lock files (hashes checked); a stamp skips the work when nothing changed.
 $(VENV)/.installed: $(PY) requirements/base.txt pyproject.toml
+	scripts/ensure-system-packages.sh
 	$(PIP) install --quiet --require-hashes -r requirements/base.txt
 	$(PIP) install --quiet --no-deps -e .
 	rm -f $(VENV)/.installed-dev
