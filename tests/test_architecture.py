@@ -39,10 +39,11 @@ def lint_imports(tree: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_the_contracts_cover_the_three_packages():
-    assert CONFIG["root_packages"] == ["config", "intake", "screener"]
+def test_the_contracts_cover_the_four_packages():
+    assert CONFIG["root_packages"] == ["config", "authorization", "intake", "screener"]
     assert next(c for c in CONFIG["contracts"] if c["type"] == "layers")["layers"] == [
         "config",
+        "authorization",
         "intake",
         "screener",
     ]

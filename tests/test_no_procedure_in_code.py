@@ -12,7 +12,7 @@ import pytest
 
 from tests.criteria_data import FIXTURE, ROOT
 
-SEARCHED = [ROOT / "screener", ROOT / "intake", ROOT / "templates"]
+SEARCHED = [ROOT / "screener", ROOT / "intake", ROOT / "authorization", ROOT / "templates"]
 
 
 def default_set_names() -> dict[str, str]:

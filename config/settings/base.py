@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "simple_history",
     "screener",
     "intake",
+    "authorization",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
