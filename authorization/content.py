@@ -101,7 +101,7 @@ class PacketContent:
     # Patient and payer
     patient_name: str
     patient_birth_date: date
-    patient_sex: str
+    patient_sex_label: str
     patient_mrn: str
     payer: str
     member_id: str
@@ -120,7 +120,7 @@ class PacketContent:
     intake_id: int
     screened_at: datetime | None
     outcome_label: str
-    criteria_label: str  # "Vertebroplasty, criteria version 3"
+    criteria_label: str  # the procedure and its criteria version
     criteria_version: int
     coverage_policy: str  # "LCD L38201"
     coverage_policy_revised: date | None
