@@ -30,5 +30,6 @@ urlpatterns = [
     path("accounts/two-factor/", include("intake.two_factor_urls")),
     path("admin/", admin.site.urls),
     path("review/", include("intake.review_urls")),
+    path("authorizations/", include("authorization.urls")),
     path("", include("intake.urls")),
 ]

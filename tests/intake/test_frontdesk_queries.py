@@ -52,7 +52,8 @@ def test_patient_list_with_a_search(desk_client, default_set, django_assert_num_
 def test_patient_detail(desk_client, default_set, django_assert_num_queries, rows):
     patient = PatientFactory()
     IntakeFactory.create_batch(rows, patient=patient)
-    with django_assert_num_queries(BASE + 4 + AUDIT):  # patient, intakes, procedures open, history
+    # patient, intakes, procedures open, history, the intakes' authorization packets
+    with django_assert_num_queries(BASE + 5 + AUDIT):
         desk_client.get(f"/patients/{patient.pk}/")
 
 
