@@ -178,7 +178,8 @@ class CriteriaSet(models.Model):
         "coverage policy",
         max_length=100,
         blank=True,
-        help_text="The payer's policy the coverage criteria come from (for example: LCD L38201).",
+        help_text="The payer's policy the coverage criteria come from (for example: the "
+        "LCD's number).",
     )
     coverage_policy_revised = models.DateField(
         "coverage policy revised",
@@ -548,7 +549,8 @@ class Rule(CriteriaItem):
     payer_citation = models.CharField(
         max_length=200,
         blank=True,
-        help_text="Where the payer's policy states it (for example: LCD L38201, indication 1).",
+        help_text="Where the payer's policy states it (for example: the LCD's number and the "
+        "indication).",
     )
 
     class Meta(CriteriaItem.Meta):
@@ -620,11 +622,11 @@ class CodingRow(CriteriaItem):
 
 
 # ICD-10-CM: a letter, a digit, a digit or letter, then optionally a dot and one to four digits
-# or letters (M80.08XA, C79.51, M48.56XA).
+# or letters (A01.0, S32.000A).
 icd10cm_validator = RegexValidator(
     r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?\Z",
     "An ICD-10-CM code: a capital letter, a digit, a digit or capital letter, then optionally a "
-    "dot and up to four digits or capital letters (for example M80.08XA).",
+    "dot and up to four digits or capital letters (for example S32.000A).",
 )
 
 

@@ -135,7 +135,7 @@ class RuleSpec:
     coverage_criterion: bool = False
     coverage_group: str = ""
     payer_wording: str = ""  # the criterion as the payer's reviewer reads it, "met" being good
-    payer_citation: str = ""  # where the payer's policy says it ("LCD L38201, ...")
+    payer_citation: str = ""  # where the payer's policy says it (an LCD and its indication)
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,7 +47,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='criteriaset',
             name='coverage_policy',
-            field=models.CharField(blank=True, help_text="The payer's policy the coverage criteria come from (for example: LCD L38201).", max_length=100, verbose_name='coverage policy'),
+            field=models.CharField(blank=True, help_text="The payer's policy the coverage criteria come from (for example: the LCD's number).", max_length=100, verbose_name='coverage policy'),
         ),
         migrations.AddField(
             model_name='criteriaset',
@@ -67,7 +67,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='rule',
             name='payer_citation',
-            field=models.CharField(blank=True, help_text="Where the payer's policy states it (for example: LCD L38201, indication 1).", max_length=200),
+            field=models.CharField(blank=True, help_text="Where the payer's policy states it (for example: the LCD's number and the indication).", max_length=200),
         ),
         migrations.AddField(
             model_name='rule',
@@ -79,7 +79,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('order', models.PositiveIntegerField(default=0)),
-                ('code', models.CharField(max_length=8, validators=[django.core.validators.RegexValidator('^[A-Z][0-9][0-9A-Z](\\.[0-9A-Z]{1,4})?\\Z', 'An ICD-10-CM code: a capital letter, a digit, a digit or capital letter, then optionally a dot and up to four digits or capital letters (for example M80.08XA).')], verbose_name='ICD-10-CM code')),
+                ('code', models.CharField(max_length=8, validators=[django.core.validators.RegexValidator('^[A-Z][0-9][0-9A-Z](\\.[0-9A-Z]{1,4})?\\Z', 'An ICD-10-CM code: a capital letter, a digit, a digit or capital letter, then optionally a dot and up to four digits or capital letters (for example S32.000A).')], verbose_name='ICD-10-CM code')),
                 ('description', models.CharField(max_length=300)),
                 ('applies_when', models.TextField(blank=True, help_text="A condition in the rules' language; blank: always suggested.", verbose_name='suggested when')),
                 ('criteria_set', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='screener.criteriaset')),
