@@ -629,8 +629,6 @@ def check_criteria(
                     "rule", rule.code, "emergency", "only a red flag can be an emergency"
                 )
             )
-    problems.extend(_coverage_problems(spec))
-    problems.extend(_diagnosis_code_problems(spec))
     if problems:
         return problems  # names must be sound before expressions can be checked against them
 
@@ -677,6 +675,8 @@ def check_criteria(
             problems.append(CriteriaProblem("diagnosis", diagnosis.code, "applies_when", str(exc)))
             continue
         parsed.append(("diagnosis", diagnosis.code, "applies_when", node))
+    problems.extend(_coverage_problems(spec))
+    problems.extend(_diagnosis_code_problems(spec))
     problems.extend(_coding_problems(spec))
     problems.extend(_trial_problems(spec, parsed, trial_date or datetime.date(2000, 1, 1)))
     return problems
