@@ -45,6 +45,7 @@ GROUP_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
                 "derivedvalue",
                 "rule",
                 "codingrow",
+                "diagnosiscode",
                 "followupvisit",
                 "contentblock",
                 "goldencase",

@@ -19,6 +19,7 @@ from screener.models import (
     CriteriaSet,
     CriteriaSetStatus,
     DerivedValue,
+    DiagnosisCode,
     Parameter,
     PatientFact,
     Question,
@@ -50,6 +51,7 @@ def spec_from_rows(
     derived: Iterable[DerivedValue],
     rules: Iterable[Rule],
     coding: Iterable[CodingRow] = (),
+    diagnoses: Iterable[DiagnosisCode] = (),
     procedure_slug: str | None = None,
     version: int | None = None,
 ) -> engine.CriteriaSpec:
@@ -92,6 +94,10 @@ def spec_from_rows(
                 emergency=r.emergency,
                 message=r.message,
                 source=r.source,
+                coverage_criterion=r.coverage_criterion,
+                coverage_group=r.coverage_group,
+                payer_wording=r.payer_wording,
+                payer_citation=r.payer_citation,
             )
             for r in _ordered(rules)
         ),
@@ -109,12 +115,18 @@ def spec_from_rows(
         ),
         level_question=criteria_set.coding_level_question,
         count_question=criteria_set.coding_count_question,
+        diagnoses=tuple(
+            engine.DiagnosisSpec(
+                code=d.code, description=d.description, applies_when=d.applies_when
+            )
+            for d in _ordered(diagnoses)
+        ),
     )
 
 
 def criteria_spec(criteria_set: CriteriaSet) -> engine.CriteriaSpec:
-    """The engine's view of a stored set (five queries: questions, parameters, derived, rules,
-    coding table)."""
+    """The engine's view of a stored set (six queries: questions, parameters, derived, rules,
+    coding table, diagnosis codes)."""
     return spec_from_rows(
         criteria_set=criteria_set,
         questions=criteria_set.question_set.all(),
@@ -122,6 +134,7 @@ def criteria_spec(criteria_set: CriteriaSet) -> engine.CriteriaSpec:
         derived=criteria_set.derivedvalue_set.all(),
         rules=criteria_set.rule_set.all(),
         coding=criteria_set.codingrow_set.all(),
+        diagnoses=criteria_set.diagnosiscode_set.all(),
     )
 
 
@@ -294,6 +307,22 @@ def stored_result(result: engine.ScreeningResult) -> dict[str, Any]:
         "deciding": list(result.deciding),
         "key_reason": result.key_reason,
     }
+
+
+def diagnosis_codes(
+    criteria_set: CriteriaSet,
+    stored: dict[str, Any],
+    *,
+    as_of: datetime.date,
+    patient: PatientRecord | None = None,
+) -> tuple[engine.DiagnosisSpec, ...]:
+    """The set's diagnosis codes suggested for stored answers (``engine.suggested_diagnoses``),
+    with the questions the app fills filled from the patient's record, as a screening sees
+    them; answers the set does not accept are left out, as ``screen_answers`` leaves them."""
+    compiled = compiled_criteria(criteria_set)
+    filled = app_filled_answers(app_filled_questions(criteria_set), patient, as_of=as_of)
+    typed, _invalid = typed_answers(compiled.spec, stored, as_of=as_of, filled=filled)
+    return engine.suggested_diagnoses(compiled, typed, as_of)
 
 
 def screen_answers(

@@ -191,10 +191,15 @@ class RuleForm(DraftOnlyFormMixin, forms.ModelForm):
             "condition",
             "message",
             "source",
+            "coverage_criterion",
+            "coverage_group",
+            "payer_wording",
+            "payer_citation",
         ]
         widgets = {
             "condition": forms.Textarea(attrs={"rows": 3, "cols": 30}),
             "message": forms.Textarea(attrs={"rows": 3, "cols": 30}),
+            "payer_wording": forms.Textarea(attrs={"rows": 3, "cols": 30}),
         }
 
 

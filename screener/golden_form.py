@@ -31,7 +31,6 @@ from screener.models import CriteriaSet, CriteriaSetStatus, GoldenCase, plain_nu
 ANSWER_PREFIX = "answer_"  # a question's field: ``answer_<code>`` (codes are identifiers)
 
 
-
 def answer_field_name(code: str) -> str:
     return f"{ANSWER_PREFIX}{code}"
 

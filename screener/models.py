@@ -172,6 +172,21 @@ class CriteriaSet(models.Model):
         help_text="Shown beside suggested codes (for example: provisional until the physician "
         "confirms the levels).",
     )
+    # The payer's policy the set's coverage criteria (Rule.coverage_criterion) come from, as a
+    # prior-authorization packet names it in its footer.
+    coverage_policy = models.CharField(
+        "coverage policy",
+        max_length=100,
+        blank=True,
+        help_text="The payer's policy the coverage criteria come from (for example: the "
+        "LCD's number).",
+    )
+    coverage_policy_revised = models.DateField(
+        "coverage policy revised",
+        null=True,
+        blank=True,
+        help_text="The revision date of that policy, printed with it on authorization packets.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(null=True, blank=True)
     retired_at = models.DateTimeField(null=True, blank=True)
@@ -514,6 +529,29 @@ class Rule(CriteriaItem):
     condition = models.TextField()
     message = models.TextField(help_text="What the physician reads when the rule decides.")
     source = models.CharField(max_length=200)
+    coverage_criterion = models.BooleanField(
+        default=False,
+        help_text="One of the payer's coverage criteria: listed in the prior-authorization "
+        "packet (not for cautions or to-dos).",
+    )
+    coverage_group = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[identifier_validator],
+        help_text="Coverage criteria sharing a group are alternatives: met when any one is met.",
+    )
+    payer_wording = models.TextField(
+        blank=True,
+        help_text="The criterion as the payer's reviewer reads it, worded so that met is good: "
+        "a prerequisite or pathway is met when it holds, a contraindication or red flag when "
+        "it does not (No active infection at the treatment site).",
+    )
+    payer_citation = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Where the payer's policy states it (for example: the LCD's number and the "
+        "indication).",
+    )
 
     class Meta(CriteriaItem.Meta):
         constraints = [
@@ -581,6 +619,37 @@ class CodingRow(CriteriaItem):
         return (*self.criteria_set.natural_key(), self.technique, self.region)
 
     natural_key.dependencies = ["screener.criteriaset"]  # type: ignore[attr-defined]
+
+
+# ICD-10-CM: a letter, a digit, a digit or letter, then optionally a dot and one to four digits
+# or letters (A01.0, S32.000A).
+icd10cm_validator = RegexValidator(
+    r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?\Z",
+    "An ICD-10-CM code: a capital letter, a digit, a digit or capital letter, then optionally a "
+    "dot and up to four digits or capital letters (for example S32.000A).",
+)
+
+
+class DiagnosisCode(CriteriaItem):
+    """An ICD-10-CM diagnosis code the set suggests (for an authorization request) when its
+    condition holds for the answers (``engine.suggested_diagnoses``)."""
+
+    code = models.CharField("ICD-10-CM code", max_length=8, validators=[icd10cm_validator])
+    description = models.CharField(max_length=300)
+    applies_when = models.TextField(
+        "suggested when",
+        blank=True,
+        help_text="A condition in the rules' language; blank: always suggested.",
+    )
+
+    class Meta(CriteriaItem.Meta):
+        verbose_name = "diagnosis code"
+        constraints = [
+            models.UniqueConstraint(fields=["criteria_set", "code"], name="diagnosis_unique_code")
+        ]
+
+    def __str__(self) -> str:
+        return self.code
 
 
 class FollowUpVisit(CriteriaItem):

@@ -26,6 +26,7 @@ from screener.models import (
     CriteriaSet,
     CriteriaSetStatus,
     DerivedValue,
+    DiagnosisCode,
     FollowUpVisit,
     GoldenCase,
     Parameter,
@@ -41,6 +42,7 @@ ITEM_MODELS = (
     DerivedValue,
     Rule,
     CodingRow,
+    DiagnosisCode,
     FollowUpVisit,
     ContentBlock,
     GoldenCase,
@@ -186,8 +188,8 @@ def golden_case_create(
     case is stored as the admin's form stores one (answers as ``manage.py screen`` takes them);
     it is not run here: the set's golden cases run on demand and before publishing.
     """
-    locked = CriteriaSet.objects.select_for_update().select_related("procedure").get(
-        pk=criteria_set.pk
+    locked = (
+        CriteriaSet.objects.select_for_update().select_related("procedure").get(pk=criteria_set.pk)
     )
     if not locked.is_draft:
         raise GoldenCaseRefused(
@@ -279,6 +281,8 @@ def criteria_set_clone(
         coding_level_question=criteria_set.coding_level_question,
         coding_count_question=criteria_set.coding_count_question,
         codes_note=criteria_set.codes_note,
+        coverage_policy=criteria_set.coverage_policy,
+        coverage_policy_revised=criteria_set.coverage_policy_revised,
     )
     draft.full_clean()
     draft.save()
@@ -495,9 +499,7 @@ def criteria_job_task_set(*, job_id: int, task_id: str) -> None:
     CriteriaJob.objects.filter(pk=job_id).update(task_id=task_id[:64])
 
 
-def criteria_job_heartbeat(
-    *, job_id: int, run: int, now: datetime.datetime | None = None
-) -> bool:
+def criteria_job_heartbeat(*, job_id: int, run: int, now: datetime.datetime | None = None) -> bool:
     """The worker running ``run`` is alive. False when the run no longer owns the job."""
     return bool(_job_owned(job_id=job_id, run=run).update(heartbeat_at=now or timezone.now()))
 

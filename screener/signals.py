@@ -29,6 +29,7 @@ for item_model in (
     models.DerivedValue,
     models.Rule,
     models.CodingRow,
+    models.DiagnosisCode,
     models.FollowUpVisit,
     models.ContentBlock,
     models.GoldenCase,

@@ -29,6 +29,7 @@ from screener.models import (
     CriteriaSet,
     CriteriaSetStatus,
     DerivedValue,
+    DiagnosisCode,
     FollowUpVisit,
     GoldenCase,
     Parameter,
@@ -43,8 +44,11 @@ FORMAT = "spine-screener-criteria"
 # the values the code used to build in.
 # 3: a question filled by the app names the patient fact that fills it (``filled_from``, was the
 # yes/no ``derived_by_app``, which meant the age for a number question).
-FORMAT_VERSION = 3
-READABLE_FORMAT_VERSIONS = (2, 3)
+# 4: coverage criteria on rules (coverage_criterion, coverage_group, payer_wording,
+# payer_citation), the set's coverage policy and its revision date, and the diagnosis codes.
+# A file of format 2 or 3 has none of them: its rules are no coverage criteria.
+FORMAT_VERSION = 4
+READABLE_FORMAT_VERSIONS = (2, 3, 4)
 
 # Section of the file -> (model, key field(s), label used in messages). In set order.
 SECTIONS: dict[str, tuple[type[CriteriaItem], str | tuple[str, ...], str]] = {
@@ -53,6 +57,7 @@ SECTIONS: dict[str, tuple[type[CriteriaItem], str | tuple[str, ...], str]] = {
     "derived_values": (DerivedValue, "name", "Derived value"),
     "rules": (Rule, "code", "Rule"),
     "coding_table": (CodingRow, ("technique", "region"), "Coding row"),
+    "diagnosis_codes": (DiagnosisCode, "code", "Diagnosis code"),
     "follow_up_visits": (FollowUpVisit, "label", "Follow-up visit"),
     "content_blocks": (ContentBlock, "kind", "Content block"),
     "golden_cases": (GoldenCase, "name", "Golden case"),
@@ -65,8 +70,9 @@ SET_FIELDS = (
     "coding_level_question",
     "coding_count_question",
     "codes_note",
+    "coverage_policy",
+    "coverage_policy_revised",
 )
-
 
 
 def _with_procedure_name(set_record: Any, procedure: Any) -> Any:
@@ -115,7 +121,7 @@ def criteria_set_data(criteria_set: CriteriaSet) -> dict[str, Any]:
         "criteria_set": {
             "version": criteria_set.version,
             "status": criteria_set.status,
-            **{name: getattr(criteria_set, name) for name in SET_FIELDS},
+            **{name: _to_json(getattr(criteria_set, name)) for name in SET_FIELDS},
         },
     }
     for section, (model, _key, _label) in SECTIONS.items():
@@ -442,6 +448,7 @@ def parse_criteria_data(data: Any) -> ParsedCriteria:
         derived=items["derived_values"],
         rules=items["rules"],
         coding=items["coding_table"],
+        diagnoses=items["diagnosis_codes"],
     )
     problems = engine.check_criteria(spec)
     if problems:

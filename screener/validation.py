@@ -16,7 +16,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from screener import adapters, engine
-from screener.models import CodingRow, CriteriaSet, DerivedValue, Parameter, Question, Rule
+from screener.models import (
+    CodingRow,
+    CriteriaSet,
+    DerivedValue,
+    DiagnosisCode,
+    Parameter,
+    Question,
+    Rule,
+)
 
 # Problem kind (engine) -> the model whose row it names, and that row's key field.
 PROBLEM_KINDS = {
@@ -25,7 +33,10 @@ PROBLEM_KINDS = {
     "derived": (DerivedValue, "name"),
     "rule": (Rule, "code"),
     "coding": (CodingRow, ("technique", "region")),
+    "diagnosis": (DiagnosisCode, "code"),
 }
+
+
 def row_key(row: Any, key: str | tuple[str, ...]) -> str:
     """A part's key as messages name it: one field, or several joined ("technique / region")."""
     get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
@@ -59,6 +70,7 @@ def draft_problems(
         derived=rows(DerivedValue),
         rules=rows(Rule),
         coding=rows(CodingRow),
+        diagnoses=rows(DiagnosisCode),
     )
     return engine.check_criteria(spec)
 
@@ -89,7 +101,7 @@ def draft_formsets_check(criteria_set: CriteriaSet, formsets: Sequence[Any]) -> 
     """Check every expression of a draft as its inline formsets would leave it.
 
     Rows added, edited and deleted in the formsets of parts (questions, parameters, derived
-    values, rules, coding rows) replace the stored rows; stored rows not among the forms stay. Other formsets
+    values, rules, coding rows, diagnosis codes) replace the stored rows; stored rows not among the forms stay. Other formsets
     are ignored. Nothing is checked (no problems) when no part is edited, or when a part's
     formset has errors of its own: those are shown first.
     """
@@ -123,7 +135,9 @@ def draft_formsets_check(criteria_set: CriteriaSet, formsets: Sequence[Any]) -> 
     return DraftEditCheck(problems=problems, on_rows=on_rows, elsewhere=elsewhere)
 
 
-def row_edit_errors(row: Question | Parameter | DerivedValue | Rule | CodingRow) -> list[RowError]:
+def row_edit_errors(
+    row: Question | Parameter | DerivedValue | Rule | CodingRow | DiagnosisCode,
+) -> list[RowError]:
     """Problems of the row's draft with ``row`` as edited (unsaved) in place of its stored self.
 
     A problem naming the row goes on the field it names; any other problem of the set is an

@@ -72,6 +72,10 @@ def default_spec() -> engine.CriteriaSpec:
                 emergency=f["emergency"],
                 message=f["message"],
                 source=f["source"],
+                coverage_criterion=f["coverage_criterion"],
+                coverage_group=f["coverage_group"],
+                payer_wording=f["payer_wording"],
+                payer_citation=f["payer_citation"],
             )
             for f in ordered("screener.rule")
         ),
@@ -89,6 +93,10 @@ def default_spec() -> engine.CriteriaSpec:
         ),
         level_question=criteria_set["coding_level_question"],
         count_question=criteria_set["coding_count_question"],
+        diagnoses=tuple(
+            engine.DiagnosisSpec(f["code"], f["description"], f["applies_when"])
+            for f in ordered("screener.diagnosiscode")
+        ),
     )
 
 

@@ -30,6 +30,8 @@ def default_set_names() -> dict[str, str]:
             names[fields["primary_code"]] = "CPT code"
             names[fields["addon_code"]] = "CPT code"
             names[fields["technique"]] = "technique"
+        elif model == "screener.diagnosiscode":
+            names[fields["code"]] = "ICD-10-CM code"
         elif model == "screener.procedure":
             names[fields["slug"]] = "procedure"
     return names

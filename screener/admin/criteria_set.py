@@ -26,6 +26,7 @@ from screener.admin.inlines import (
     CodingRowInline,
     ContentBlockInline,
     DerivedValueInline,
+    DiagnosisCodeInline,
     FollowUpVisitInline,
     GoldenCaseInline,
     ParameterInline,
@@ -71,6 +72,7 @@ class CriteriaSetAdmin(QuerySafeAdminMixin, admin.ModelAdmin):
         QuestionInline,
         RuleInline,
         CodingRowInline,
+        DiagnosisCodeInline,
         FollowUpVisitInline,
         ContentBlockInline,
         GoldenCaseInline,
@@ -82,7 +84,10 @@ class CriteriaSetAdmin(QuerySafeAdminMixin, admin.ModelAdmin):
         "parameters": ("Parameters and derived values", (ParameterInline, DerivedValueInline)),
         "questions": ("Questions", (QuestionInline,)),
         "rules": ("Rules", (RuleInline,)),
-        "coding": ("Codes and follow-up", (CodingRowInline, FollowUpVisitInline)),
+        "coding": (
+            "Codes and follow-up",
+            (CodingRowInline, DiagnosisCodeInline, FollowUpVisitInline),
+        ),
         "content": ("Content", (ContentBlockInline,)),
         "golden": ("Golden cases", (GoldenCaseInline,)),
         "history": ("Change log", (CriteriaChangeInline,)),
@@ -116,6 +121,7 @@ class CriteriaSetAdmin(QuerySafeAdminMixin, admin.ModelAdmin):
     def get_fields(self, request: HttpRequest, obj: CriteriaSet | None = None):
         fields = ["procedure", "version", "status", "notes"]
         fields += ["coding_level_question", "coding_count_question", "codes_note"]
+        fields += ["coverage_policy", "coverage_policy_revised"]
         if obj is None:
             fields.remove("version")
             fields.remove("status")

@@ -29,6 +29,7 @@ from screener.models import (
     ContentBlock,
     CriteriaSet,
     DerivedValue,
+    DiagnosisCode,
     FollowUpVisit,
     GoldenCase,
     Parameter,
@@ -174,7 +175,18 @@ class DerivedValueInline(FrozenWhenPublishedInline):
 class RuleInline(FrozenWhenPublishedInline):
     model = Rule
     form = RuleForm
-    fields = ("order", "code", "effect", "emergency", "condition", "message", "source")
+    # The coverage fields share cells with the fields they go with (one above the other).
+    fields = (
+        "order",
+        "code",
+        "effect",
+        "emergency",
+        "condition",
+        "message",
+        "source",
+        ("coverage_criterion", "coverage_group"),
+        ("payer_wording", "payer_citation"),
+    )
 
     def get_queryset(self, request: HttpRequest):
         effect = request.GET.get("effect")
@@ -193,6 +205,14 @@ class CodingRowInline(FrozenWhenPublishedInline):
         ("primary_code", "addon_code"),
         "cap_parameter",
     )
+
+
+class DiagnosisCodeInline(FrozenWhenPublishedInline):
+    model = DiagnosisCode
+    fields = ("order", "code", "description", "applies_when")
+    formfield_overrides = {
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 40})}
+    }
 
 
 class FollowUpVisitInline(FrozenWhenPublishedInline):

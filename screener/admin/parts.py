@@ -90,8 +90,16 @@ class PartAdmin(QuerySafeAdminMixin, admin.ModelAdmin):
 
 class RuleAdmin(PartAdmin):
     form = RuleForm
-    list_display = ("code", "effect", "emergency", "condition", "source", "set_label")
-    list_filter = ("criteria_set", "effect", "emergency")
+    list_display = (
+        "code",
+        "effect",
+        "emergency",
+        "condition",
+        "source",
+        "coverage_criterion",
+        "set_label",
+    )
+    list_filter = ("criteria_set", "effect", "emergency", "coverage_criterion")
     search_fields = ("code", "condition", "message")
     fields = tuple(RuleForm.Meta.fields)
     ordering = ("criteria_set", "order", "id")

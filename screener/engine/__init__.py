@@ -41,6 +41,14 @@ technique asked for (else the table's first), the row whose levels hold the answ
 level question (else the technique's first row) gives the primary code, then its add-on once
 for each further level (the set's count question), at most the row's cap parameter of levels.
 
+*Coverage criteria.* Rules marked as a payer's coverage criteria carry the payer's wording,
+phrased so that "met" is the good state: a prerequisite or pathway is met when it holds, a red
+flag, contraindication or information rule when it does not (``coverage_met``); rules sharing a
+coverage group are alternatives (met when any one is). Cautions and to-dos are never criteria.
+
+*Diagnosis codes.* The set's ICD-10-CM codes, each suggested when its ``applies_when`` condition
+holds for the answers (``suggested_diagnoses``; blank: always), with the rules' semantics.
+
 Expressions are Python syntax restricted to names, numbers, strings, ``True``/``False``, lists of
 literals, comparisons, ``in``/``not in``, ``and``/``or``/``not``, ``+ - * /`` and parentheses.
 They are checked (node kinds, names, types, a trial evaluation) before a set is compiled, parsed
@@ -55,13 +63,21 @@ from screener.engine.answers import (
     parse_answer,
     parse_answers,
 )
-from screener.engine.evaluate import CompiledCriteria, compile_criteria, screen, suggested_codes
+from screener.engine.evaluate import (
+    CompiledCriteria,
+    compile_criteria,
+    screen,
+    suggested_codes,
+    suggested_diagnoses,
+)
 from screener.engine.expressions import CriteriaInvalid, CriteriaProblem, check_criteria
 from screener.engine.types import (
+    COVERAGE_EFFECTS,
     NO_PATHWAY_REASON,
     CodingSpec,
     CriteriaSpec,
     DerivedSpec,
+    DiagnosisSpec,
     Effect,
     Outcome,
     ParameterSpec,
@@ -71,10 +87,12 @@ from screener.engine.types import (
     RuleResult,
     RuleSpec,
     ScreeningResult,
+    coverage_met,
     json_value,
 )
 
 __all__ = [
+    "COVERAGE_EFFECTS",
     "EARLIEST_DATE",
     "NO_PATHWAY_REASON",
     "AnswerError",
@@ -84,6 +102,7 @@ __all__ = [
     "CriteriaProblem",
     "CriteriaSpec",
     "DerivedSpec",
+    "DiagnosisSpec",
     "Effect",
     "Outcome",
     "ParameterSpec",
@@ -95,6 +114,7 @@ __all__ = [
     "ScreeningResult",
     "check_criteria",
     "compile_criteria",
+    "coverage_met",
     "date_after_screening_error",
     "date_before_error",
     "json_value",
@@ -102,4 +122,5 @@ __all__ = [
     "parse_answers",
     "screen",
     "suggested_codes",
+    "suggested_diagnoses",
 ]

@@ -25,6 +25,7 @@ from screener.engine.types import (
     NO_PATHWAY_REASON,
     CodingSpec,
     CriteriaSpec,
+    DiagnosisSpec,
     Effect,
     Outcome,
     QuestionSpec,
@@ -103,6 +104,16 @@ class CompiledCriteria:
             for r in spec.rules
             for node in [parse_expression(r.condition)]
         )
+        # (diagnosis, its condition as bytecode, or None: always suggested)
+        self.diagnoses = tuple(
+            (
+                d,
+                compile_expression(parse_expression(d.applies_when))
+                if d.applies_when.strip()
+                else None,
+            )
+            for d in spec.diagnoses
+        )
 
     def _named(self, node: ast.expr, order: Mapping[str, int]) -> tuple[str, ...]:
         """The questions an expression names, directly or through derived values."""
@@ -155,27 +166,7 @@ def screen(
     know are ignored. The suggested codes are those of ``technique`` (one of the set's coding
     table), else of the table's first technique.
     """
-    names: dict[str, Any] = dict(compiled.parameters)
-    blank: set[str] = set()
-    for question in compiled.questions:
-        code = question.spec.code
-        value = answers.get(code)
-        if value is None or value in question.blank_choices:
-            blank.add(code)
-            names[code] = question.blank
-        else:
-            names[code] = value
-
-    derived_values = {}
-    for (name, _node, weeks_since), derived_code in zip(
-        compiled.derived, compiled.derived_codes, strict=True
-    ):
-        if derived_code is None:
-            value = weeks_between(answers.get(weeks_since), as_of)
-        else:
-            value = eval(derived_code, EVAL_GLOBALS, names)  # checked; no builtins
-        derived_values[name] = names[name] = value
-
+    names, blank, derived_values = _expression_names(compiled, answers, as_of)
     conditions_hold = [
         eval(code, EVAL_GLOBALS, names) is True  # checked; no builtins
         for code in compiled.condition_codes
@@ -239,6 +230,52 @@ def screen(
         deciding=deciding,
         key_reason=key_reason(compiled.spec, outcome, results, deciding, missing),
         technique=technique,
+    )
+
+
+def _expression_names(
+    compiled: CompiledCriteria, answers: Mapping[str, Any], as_of: datetime.date
+) -> tuple[dict[str, Any], set[str], dict[str, float | bool]]:
+    """What expressions see for these answers: every parameter, answer (a blank one as its
+    type's blank) and derived value by name; the blank questions; the derived values."""
+    names: dict[str, Any] = dict(compiled.parameters)
+    blank: set[str] = set()
+    for question in compiled.questions:
+        code = question.spec.code
+        value = answers.get(code)
+        if value is None or value in question.blank_choices:
+            blank.add(code)
+            names[code] = question.blank
+        else:
+            names[code] = value
+
+    derived_values = {}
+    for (name, _node, weeks_since), derived_code in zip(
+        compiled.derived, compiled.derived_codes, strict=True
+    ):
+        if derived_code is None:
+            value = weeks_between(answers.get(weeks_since), as_of)
+        else:
+            value = eval(derived_code, EVAL_GLOBALS, names)  # checked; no builtins
+        derived_values[name] = names[name] = value
+    return names, blank, derived_values
+
+
+def suggested_diagnoses(
+    compiled: CompiledCriteria, answers: Mapping[str, Any], as_of: datetime.date
+) -> tuple[DiagnosisSpec, ...]:
+    """The set's diagnosis codes whose ``applies_when`` holds for these answers (a blank
+    condition always does), in set order.
+
+    Answers are typed as for ``screen``, and conditions see what rules see: the same blank
+    semantics, parameters and derived values (weeks since a date counted to ``as_of``). The
+    codes are suggestions for the physician, whatever the outcome.
+    """
+    names = _expression_names(compiled, answers, as_of)[0]
+    return tuple(
+        diagnosis
+        for diagnosis, condition in compiled.diagnoses
+        if condition is None or eval(condition, EVAL_GLOBALS, names) is True  # checked
     )
 
 

@@ -35,6 +35,7 @@ from typing import Any
 from simpleeval import EvalWithCompoundTypes
 
 from screener.engine.types import (
+    COVERAGE_EFFECTS,
     CriteriaSpec,
     DerivedSpec,
     Effect,
@@ -100,9 +101,11 @@ class CriteriaProblem:
     message: str
 
     def __str__(self) -> str:
-        label = {"derived": "Derived value", "coding": "Coding row"}.get(
-            self.kind, self.kind.replace("_", " ").capitalize()
-        )
+        label = {
+            "derived": "Derived value",
+            "coding": "Coding row",
+            "diagnosis": "Diagnosis code",
+        }.get(self.kind, self.kind.replace("_", " ").capitalize())
         return f"{label} {self.code}: {self.message}" if self.code else f"{label}: {self.message}"
 
 
@@ -663,8 +666,90 @@ def check_criteria(
             problems.append(CriteriaProblem("rule", rule.code, "condition", str(exc)))
             continue
         parsed.append(("rule", rule.code, "condition", node))
+    for diagnosis in spec.diagnoses:
+        if not diagnosis.applies_when.strip():
+            continue
+        try:
+            node, _ = check_expression(diagnosis.applies_when, names)
+        except ExpressionError as exc:
+            problems.append(CriteriaProblem("diagnosis", diagnosis.code, "applies_when", str(exc)))
+            continue
+        parsed.append(("diagnosis", diagnosis.code, "applies_when", node))
+    problems.extend(_coverage_problems(spec))
+    problems.extend(_diagnosis_code_problems(spec))
     problems.extend(_coding_problems(spec))
     problems.extend(_trial_problems(spec, parsed, trial_date or datetime.date(2000, 1, 1)))
+    return problems
+
+
+_COVERAGE_FIELDS = ("coverage_criterion", "coverage_group", "payer_wording", "payer_citation")
+
+
+def _coverage_problems(spec: CriteriaSpec) -> list[CriteriaProblem]:
+    """A coverage criterion has the payer's wording; the coverage fields are only on rules
+    whose effect can decide coverage (not cautions or to-dos); a group's rules are coverage
+    criteria of one effect (alternatives are met the same way)."""
+    problems = []
+    group_effects: dict[str, Effect] = {}
+    for rule in spec.rules:
+
+        def add(field: str, message: str, code: str = rule.code) -> None:
+            problems.append(CriteriaProblem("rule", code, field, message))
+
+        given = [
+            name
+            for name in _COVERAGE_FIELDS
+            if (getattr(rule, name) is True)
+            or (isinstance(getattr(rule, name), str) and getattr(rule, name).strip())
+        ]
+        if rule.effect not in COVERAGE_EFFECTS:
+            for name in given:
+                add(
+                    name,
+                    f"a {rule.effect.replace('_', '-')} rule cannot be a coverage criterion: "
+                    "leave it blank (only red flags, contraindications, information rules, "
+                    "prerequisites and pathways can)",
+                )
+            continue
+        if rule.coverage_criterion and not rule.payer_wording.strip():
+            add("payer_wording", "a coverage criterion needs the payer's wording")
+        if not rule.coverage_criterion:
+            for name in given:
+                add(name, "only a coverage criterion has this: tick coverage criterion or clear it")
+            continue
+        group = rule.coverage_group.strip()
+        if group:
+            if not group.isidentifier():
+                add(
+                    "coverage_group",
+                    "a coverage group is a name of letters, digits and underscores",
+                )
+            first = group_effects.setdefault(group, rule.effect)
+            if first != rule.effect:
+                add(
+                    "coverage_group",
+                    f"the group {group} holds {first.replace('_', '-')} rules: alternatives "
+                    f"must have one effect, and this is a {rule.effect.replace('_', '-')} rule",
+                )
+    return problems
+
+
+def _diagnosis_code_problems(spec: CriteriaSpec) -> list[CriteriaProblem]:
+    """Each diagnosis code once, with a description."""
+    problems = []
+    seen: set[str] = set()
+    for diagnosis in spec.diagnoses:
+        if diagnosis.code in seen:
+            problems.append(
+                CriteriaProblem("diagnosis", diagnosis.code, "code", "the code is listed twice")
+            )
+        seen.add(diagnosis.code)
+        if not diagnosis.description.strip():
+            problems.append(
+                CriteriaProblem(
+                    "diagnosis", diagnosis.code, "description", "a code needs its description"
+                )
+            )
     return problems
 
 

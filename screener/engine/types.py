@@ -44,6 +44,29 @@ class Outcome(StrEnum):
 
 CANDIDATE_OUTCOMES = frozenset({Outcome.CANDIDATE, Outcome.CANDIDATE_WITH_CAUTIONS})
 
+# Coverage criteria (a payer's, printed in a prior-authorization packet) are phrased so that
+# "met" is the good state. A prerequisite or a pathway is met when it holds; a red flag, a
+# contraindication or an information rule is met when it does not hold ("No active infection").
+# Cautions and to-dos never decide coverage, so they cannot be coverage criteria.
+COVERAGE_MET_WHEN_HOLDS = frozenset({Effect.PREREQUISITE, Effect.PATHWAY})
+COVERAGE_MET_WHEN_NOT_HOLDS = frozenset(
+    {Effect.RED_FLAG, Effect.CONTRAINDICATION, Effect.NEEDS_INFO}
+)
+COVERAGE_EFFECTS = COVERAGE_MET_WHEN_HOLDS | COVERAGE_MET_WHEN_NOT_HOLDS
+
+
+def coverage_met(effect: Effect | str, holds: bool) -> bool:
+    """Whether a coverage criterion is met, given its rule's effect and whether the rule held.
+
+    Raises ValueError for an effect that cannot be a coverage criterion (caution, to-do)."""
+    effect = Effect(effect)
+    if effect in COVERAGE_MET_WHEN_HOLDS:
+        return holds
+    if effect in COVERAGE_MET_WHEN_NOT_HOLDS:
+        return not holds
+    raise ValueError(f"a {effect} rule is not a coverage criterion")
+
+
 # The order in which effects decide the outcome (``decide_outcome``), for explanations.
 NO_PATHWAY_REASON = "No treatment pathway is met."
 
@@ -107,6 +130,22 @@ class RuleSpec:
     emergency: bool = False
     message: str = ""
     source: str = ""
+    # A payer's coverage criterion (``coverage_met`` says when it is met); rules sharing a
+    # ``coverage_group`` are alternatives: the criterion is met when any one of them is met.
+    coverage_criterion: bool = False
+    coverage_group: str = ""
+    payer_wording: str = ""  # the criterion as the payer's reviewer reads it, "met" being good
+    payer_citation: str = ""  # where the payer's policy says it (an LCD and its indication)
+
+
+@dataclass(frozen=True, slots=True)
+class DiagnosisSpec:
+    """A diagnosis code (ICD-10-CM) the set suggests when ``applies_when`` holds for the
+    answers (a condition in the rules' language; blank: always suggested)."""
+
+    code: str
+    description: str = ""
+    applies_when: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +161,7 @@ class CriteriaSpec:
     coding: tuple[CodingSpec, ...] = ()
     level_question: str = ""  # the coding table's regions are answers of this choice question
     count_question: str = ""  # how many levels are treated (one when blank)
+    diagnoses: tuple[DiagnosisSpec, ...] = ()  # the diagnosis codes, in set order
 
     def question(self, code: str) -> QuestionSpec | None:
         for question in self.questions:

@@ -137,7 +137,6 @@ def test_the_change_log_reads_numbers_as_typed(client_admin, default_set):
 # -- outcome and rule labels ----------------------------------------------------------------
 
 
-
 def test_golden_cases_read_their_expected_outcome_as_a_label(client_admin, default_set):
     draft = criteria_set_clone(criteria_set=default_set)
     case = draft.goldencase_set.get(name="ex-stable-two-findings-on-warfarin")

@@ -129,6 +129,21 @@ def test_admin_clones_edits_publishes_and_rescreens_the_second_set(client, knee_
         "90012",
     ]
     assert draft.followupvisit_set.count() == 2
+    assert list(draft.diagnosiscode_set.values_list("code", "applies_when")) == [
+        ("M17.11", "knee_side == 'right'"),
+        ("M17.12", "knee_side == 'left'"),
+    ]
+    assert list(
+        draft.rule_set.filter(coverage_criterion=True).values_list("code", "payer_citation")
+    ) == [
+        ("ci_recent_steroid", "Made-up policy KB-1, exclusion 1"),
+        ("pre_chronic", "Made-up policy KB-1, criterion 1"),
+        ("pw_knee_pain", "Made-up policy KB-1, criterion 2"),
+    ]
+    assert (draft.coverage_policy, str(draft.coverage_policy_revised)) == (
+        "Made-up policy KB-1",
+        "2025-01-01",
+    )
     draft.parameter_set.filter(name="knee_pain_min").update(value=5)
     published = client.post(
         reverse("admin:screener_criteriaset_publish", args=[draft.pk]), {"confirm": "on"}

@@ -39,6 +39,7 @@ from screener.models import (
     CriteriaSet,
     CriteriaSetStatus,
     DerivedValue,
+    DiagnosisCode,
     FollowUpVisit,
     GoldenCase,
     ImmutableCriteriaError,
@@ -203,6 +204,7 @@ PROTECTED = {
     "rule": Protected(_published_part(Rule), "condition", "true", SET_REFUSAL),
     "coding row": Protected(_published_part(CodingRow), "primary_code", "99999", SET_REFUSAL),
     "follow-up visit": Protected(_published_part(FollowUpVisit), "days", 99, SET_REFUSAL),
+    "diagnosis code": Protected(_published_part(DiagnosisCode), "code", "Z99.9", SET_REFUSAL),
     "content block": Protected(_published_part(ContentBlock), "body", "rewritten", SET_REFUSAL),
     "golden case": Protected(
         _published_part(GoldenCase), "expected_outcome", "urgent", SET_REFUSAL
@@ -285,7 +287,17 @@ def test_the_refusal_names_the_set_and_says_what_to_do(default_set):
 @postgres_only
 @pytest.mark.parametrize(
     "model",
-    [Question, Parameter, DerivedValue, Rule, CodingRow, FollowUpVisit, ContentBlock, GoldenCase],
+    [
+        Question,
+        Parameter,
+        DerivedValue,
+        Rule,
+        CodingRow,
+        DiagnosisCode,
+        FollowUpVisit,
+        ContentBlock,
+        GoldenCase,
+    ],
 )
 def test_no_part_is_added_to_a_published_set_nor_moved_in_or_out(default_set, model):
     """INSERT into a published set, and moving a part between it and a draft, are refused."""
