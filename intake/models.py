@@ -100,7 +100,6 @@ def queue_rank_expression() -> Case:
     ]
     return Case(*whens, default=Value(len(QUEUE_OUTCOME_ORDER) + 2))
 
-
 # The front desk's needs-information list: what a physician asked for (group 0), then submitted
 # intakes the screener could not sort (group 1). Defined once for the list's query and for the
 # partial index that serves it (``intake_needs_info_idx``): PostgreSQL uses an index on an

@@ -347,7 +347,9 @@ def _screened_message(request: HttpRequest, screening, done: str) -> None:  # ty
             f"{emergency_label()} {done} Record who you contacted in the emergency box below.",
         )
         return
-    messages.success(request, f"{done} The screener suggests: {outcome_label(screening.outcome)}.")
+    messages.success(
+        request, f"{done} The screener suggests: {outcome_label(screening.outcome)}."
+    )
 
 
 # --------------------------------------------------------------------------------------------
