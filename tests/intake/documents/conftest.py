@@ -1,4 +1,5 @@
-"""Documents under test: each test's files in its own directory, and small real files."""
+"""Documents under test: small real files, and a user of each role (each test's files go to
+its own directory: ``documents_dir`` in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,6 @@ import pytest
 from PIL import Image
 from pypdf import PdfWriter
 
-from intake.documents.storage import PrivateDocumentStorage
-from intake.models import IntakeDocument
 from intake.services.accounts import roles_ensure
 from tests.factories import UserFactory
 
@@ -30,16 +29,6 @@ def image_bytes(image_format: str, size: tuple[int, int] = (120, 80)) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, (180, 30, 30)).save(out, image_format)
     return out.getvalue()
-
-
-@pytest.fixture
-def documents_dir(monkeypatch, tmp_path):
-    """The documents storage, in this test's own directory (the model's field holds its storage
-    from start-up, as Django resolves a callable storage once)."""
-    location = tmp_path / "documents"
-    field = IntakeDocument._meta.get_field("file")
-    monkeypatch.setattr(field, "storage", PrivateDocumentStorage(location=location))
-    return location
 
 
 @pytest.fixture
