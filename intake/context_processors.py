@@ -2,7 +2,7 @@
 
 from django.http import HttpRequest
 
-from intake.roles import CRITERIA_ADMIN, FRONT_DESK, PHYSICIAN, roles_of
+from intake.roles import AUTHORIZATION, CRITERIA_ADMIN, FRONT_DESK, PHYSICIAN, roles_of
 from intake.selectors.handouts import clinic_details
 
 
@@ -12,6 +12,7 @@ def navigation(request: HttpRequest) -> dict:
         "is_front_desk": FRONT_DESK in roles,
         "is_physician": PHYSICIAN in roles,
         "is_criteria_admin": CRITERIA_ADMIN in roles,
+        "is_authorization": AUTHORIZATION in roles,
     }
 
 

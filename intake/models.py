@@ -649,3 +649,121 @@ class QueueExport(models.Model):
         if not self.total:
             return 100 if self.status == QueueExportStatus.DONE else 0
         return min(100, int(100 * self.written / self.total))
+
+
+# --------------------------------------------------------------------------------------------
+# Documents attached to an intake (imaging reports, referral letters, ...)
+
+
+def documents_storage() -> Any:
+    """The private storage of attached documents (``STORAGES["documents"]``): no URL."""
+    from django.core.files.storage import storages
+
+    return storages["documents"]
+
+
+def document_storage_name(document: IntakeDocument, filename: str) -> str:
+    """A random name (a UUID and the extension of the detected type): never the name the file
+    was sent with, which may name the patient."""
+    extension = DOCUMENT_EXTENSIONS.get(document.content_type, "")
+    return f"{uuid.uuid4().hex}{extension}"
+
+
+class DocumentKind(models.TextChoices):
+    """In the order the packet lists documents."""
+
+    MRI = "mri", "MRI report"
+    CT = "ct", "CT report"
+    XRAY = "xray", "X-ray report"
+    BONE_SCAN = "bone_scan", "Bone scan report"
+    REFERRAL = "referral_letter", "Referral letter"
+    CLINIC_NOTE = "clinic_note", "Clinic note"
+    LAB = "lab_result", "Lab result"
+
+
+class DocumentContentType(models.TextChoices):
+    PDF = "application/pdf", "PDF"
+    JPEG = "image/jpeg", "JPEG image"
+    PNG = "image/png", "PNG image"
+
+
+DOCUMENT_EXTENSIONS = {
+    DocumentContentType.PDF: ".pdf",
+    DocumentContentType.JPEG: ".jpg",
+    DocumentContentType.PNG: ".png",
+}
+
+
+class IntakeDocumentQuerySet(models.QuerySet):
+    refusal = "Attached documents are kept: withdraw one attached by mistake instead."
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise ImmutableDecisionError(self.refusal)
+
+    delete.queryset_only = True  # type: ignore[attr-defined]
+
+
+class IntakeDocument(models.Model):
+    """A document attached to an intake: its kind and date, the file (stored under a random
+    name; ``original_name`` only names the download), what it is by its bytes, who attached it.
+
+    ``answers_from`` lists the question codes (of the intake's criteria set) whose answers were
+    taken from this document. Documents are never deleted or changed: one attached by mistake
+    is withdrawn, with who, when and why, and stays on record (hidden from the packet).
+    """
+
+    intake = models.ForeignKey(Intake, on_delete=models.PROTECT, related_name="documents")
+    kind = models.CharField(max_length=20, choices=DocumentKind.choices)
+    document_date = models.DateField(help_text="The date of the report, letter, note or result.")
+    title = models.CharField(max_length=120, blank=True)
+    file = models.FileField(
+        storage=documents_storage, upload_to=document_storage_name, max_length=200
+    )
+    original_name = models.CharField(
+        max_length=255, blank=True, help_text="The name the file was sent with (for downloads)."
+    )
+    content_type = models.CharField(max_length=30, choices=DocumentContentType.choices)
+    size = models.PositiveBigIntegerField(help_text="Bytes.")
+    sha256 = models.CharField(max_length=64)
+    answers_from = models.JSONField(
+        default=list, blank=True, help_text="Codes of the questions answered from this document."
+    )
+    attached_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    attached_at = models.DateTimeField()
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    withdrawn_reason = models.CharField(max_length=500, blank=True)
+
+    objects = IntakeDocumentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["intake", "document_date", "id"]
+        # Kept, never changed but for a withdrawal: no change or delete permission exists.
+        default_permissions = ("add", "view")
+        permissions = [("withdraw_intakedocument", "Can withdraw an attached document")]
+        indexes = [models.Index(fields=["intake", "withdrawn_at"], name="document_intake_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(size__gt=0), name="document_not_empty"),
+            models.CheckConstraint(
+                condition=Q(
+                    withdrawn_at__isnull=True, withdrawn_by__isnull=True, withdrawn_reason=""
+                )
+                | Q(withdrawn_at__isnull=False, withdrawn_by__isnull=False)
+                & ~Q(withdrawn_reason=""),
+                name="document_withdrawal_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.document_date:%Y-%m-%d} (document {self.pk})"
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ImmutableDecisionError(IntakeDocumentQuerySet.refusal)

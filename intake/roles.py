@@ -12,7 +12,8 @@ FRONT_DESK = "Front desk"
 PHYSICIAN = "Physician"
 CRITERIA_ADMIN = "Criteria admin"
 AUDITOR = "Auditor"
-ROLES = (FRONT_DESK, PHYSICIAN, CRITERIA_ADMIN, AUDITOR)
+AUTHORIZATION = "Authorization"
+ROLES = (FRONT_DESK, PHYSICIAN, CRITERIA_ADMIN, AUDITOR, AUTHORIZATION)
 
 # app_label -> model -> actions, per group.
 GROUP_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
@@ -23,6 +24,7 @@ GROUP_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
             "screening": ("view",),
             "decision": ("view",),
             "emergencyaction": ("add", "view"),
+            "intakedocument": ("add", "view", "withdraw"),
         },
     },
     PHYSICIAN: {
@@ -32,6 +34,7 @@ GROUP_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
             "screening": ("view",),
             "decision": ("add", "view"),
             "emergencyaction": ("add", "view"),
+            "intakedocument": ("add", "view", "withdraw"),
         },
     },
     CRITERIA_ADMIN: {
@@ -56,6 +59,17 @@ GROUP_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
     },
     # The audit report in Django admin, read only; no patient page (views check the role).
     AUDITOR: {"intake": {"auditevent": ("view",)}},
+    # Authorization coordinators assemble what payers need: they read the record and attach
+    # (or withdraw, when attached by mistake) documents; they change no answer and decide nothing.
+    AUTHORIZATION: {
+        "intake": {
+            "patient": ("view",),
+            "intake": ("view",),
+            "screening": ("view",),
+            "decision": ("view",),
+            "intakedocument": ("add", "view", "withdraw"),
+        },
+    },
 }
 
 

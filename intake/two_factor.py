@@ -1,8 +1,8 @@
 """Two-factor sign-in (TOTP through django-otp): who is asked, and the gate that asks.
 
 A user with a confirmed authenticator device gives a code after the password before any page
-opens. Physicians, criteria admins and anyone else who can open Django admin (staff, such as
-auditors, and superusers) may set one up; with ``MFA_REQUIRED`` on they must, before any page
+opens. Physicians, criteria admins, authorization coordinators and anyone else who can open
+Django admin (staff, such as auditors, and superusers) may set one up; with ``MFA_REQUIRED`` on they must, before any page
 opens. Front desk is never asked.
 
 What a session still owes is decided once, when the user signs in, and kept in the session
@@ -24,10 +24,11 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django_otp import user_has_device
 
-from intake.roles import CRITERIA_ADMIN, PHYSICIAN, has_role
+from intake.roles import AUTHORIZATION, CRITERIA_ADMIN, PHYSICIAN, has_role
 
-# Roles offered a second factor (and required to have one when MFA_REQUIRED is on).
-TWO_FACTOR_ROLES = (PHYSICIAN, CRITERIA_ADMIN)
+# Roles offered a second factor (and required to have one when MFA_REQUIRED is on). Authorization
+# coordinators download patients' documents and send them to payers.
+TWO_FACTOR_ROLES = (PHYSICIAN, CRITERIA_ADMIN, AUTHORIZATION)
 
 TWO_FACTOR_SESSION_KEY = "two_factor"
 # What the session owes: a code from the user's device, a device set-up, or nothing.

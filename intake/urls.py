@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from intake.views import emergencies, intakes, patients
+from intake.views import documents, emergencies, intakes, patients
 
 app_name = "intake"
 
@@ -23,4 +23,17 @@ urlpatterns = [
     ),
     path("intakes/<int:intake_id>/handout/", intakes.intake_handout, name="intake-handout"),
     path("intakes/<int:intake_id>/printed/", intakes.intake_printed, name="intake-printed"),
+    path(
+        "intakes/<int:intake_id>/documents/new/", documents.document_attach, name="document-attach"
+    ),
+    path(
+        "intakes/<int:intake_id>/documents/<int:document_id>/",
+        documents.document_download,
+        name="document-download",
+    ),
+    path(
+        "intakes/<int:intake_id>/documents/<int:document_id>/withdraw/",
+        documents.document_withdraw,
+        name="document-withdraw",
+    ),
 ]

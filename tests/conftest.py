@@ -136,3 +136,17 @@ def roles(db):
     from intake.services.accounts import roles_ensure
 
     return roles_ensure()
+
+
+@pytest.fixture
+def documents_dir(monkeypatch, tmp_path):
+    """Attached documents (``IntakeDocument.file``) stored in this test's own directory. The
+    model's field holds its storage from start-up (Django resolves a callable storage once), so
+    the field's storage is replaced rather than the STORAGES setting."""
+    from intake.documents.storage import PrivateDocumentStorage
+    from intake.models import IntakeDocument
+
+    location = tmp_path / "documents"
+    field = IntakeDocument._meta.get_field("file")
+    monkeypatch.setattr(field, "storage", PrivateDocumentStorage(location=location))
+    return location

@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.urls import reverse
 
-from intake.roles import AUDITOR, CRITERIA_ADMIN, FRONT_DESK, PHYSICIAN
+from intake.roles import AUDITOR, AUTHORIZATION, CRITERIA_ADMIN, FRONT_DESK, PHYSICIAN
 from screener.models import CriteriaSet, Question, Rule
 
 pytestmark = pytest.mark.django_db
@@ -44,13 +44,15 @@ def test_setup_demo_twice_creates_everything_once(monkeypatch, client):
         PHYSICIAN,
         CRITERIA_ADMIN,
         AUDITOR,
+        AUTHORIZATION,
     }
-    assert User.objects.count() == 4
+    assert User.objects.count() == 5
     for username, role in [
         ("frontdesk", FRONT_DESK),
         ("physician", PHYSICIAN),
         ("criteria_admin", CRITERIA_ADMIN),
         ("auditor", AUDITOR),
+        ("authorization", AUTHORIZATION),
     ]:
         user = User.objects.get(username=username)
         assert list(user.groups.values_list("name", flat=True)) == [role]
@@ -81,8 +83,14 @@ def test_without_demo_password_random_passwords_are_printed_once(monkeypatch, cl
     first = run_setup(monkeypatch, None)
     lines = [line.split() for line in first.splitlines() if "password:" in line]
     passwords = {parts[0]: parts[-1] for parts in lines}
-    assert set(passwords) == {"frontdesk", "physician", "criteria_admin", "auditor"}
-    assert len(set(passwords.values())) == 4
+    assert set(passwords) == {
+        "frontdesk",
+        "physician",
+        "criteria_admin",
+        "auditor",
+        "authorization",
+    }
+    assert len(set(passwords.values())) == 5
     second = run_setup(monkeypatch, None)
     assert "password:" not in second
     assert sign_in(client, "physician", passwords["physician"])

@@ -177,10 +177,56 @@ EXPORTS_STORAGE = {
         "directory_permissions_mode": 0o700,
     },
 }
+
+
+def documents_storage(documents_dir: Path) -> dict:
+    """Where documents attached to intakes are kept (``STORAGES["documents"]``): a private
+    S3-compatible bucket when ``DOCUMENTS_S3_BUCKET`` names one (objects private, no URL, signed
+    or not: the download view reads them), else the private directory ``documents_dir``. Empty
+    keys leave boto3 its own credentials (an instance role, ``AWS_*`` variables)."""
+    bucket = env("DOCUMENTS_S3_BUCKET", "")
+    if bucket:
+        return {
+            "BACKEND": "intake.documents.storage.PrivateS3DocumentStorage",
+            "OPTIONS": {
+                "bucket_name": bucket,
+                "endpoint_url": env("DOCUMENTS_S3_ENDPOINT_URL", "") or None,
+                "region_name": env("DOCUMENTS_S3_REGION", "") or None,
+                "access_key": env("DOCUMENTS_S3_ACCESS_KEY_ID", "") or None,
+                "secret_key": env("DOCUMENTS_S3_SECRET_ACCESS_KEY", "") or None,
+                "location": env("DOCUMENTS_S3_PREFIX", "documents"),
+                "default_acl": "private",
+                "file_overwrite": False,
+            },
+        }
+    return {
+        "BACKEND": "intake.documents.storage.PrivateDocumentStorage",
+        "OPTIONS": {
+            "location": documents_dir,
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    }
+
+
+# Documents attached to intakes (imaging reports, referral letters, ...): PDF, JPEG or PNG, told
+# by their bytes, at most DOCUMENT_MAX_BYTES each, kept outside every web root (DOCUMENTS_DIR on
+# this server, or a bucket: see documents_storage) and sent only by the document's view. On
+# several app servers use the bucket, or a directory they share.
+DOCUMENT_MAX_BYTES = env_int("DOCUMENT_MAX_BYTES", 20 * 1024 * 1024)
+# Uploads past DOCUMENT_MAX_BYTES are cut off as they arrive (intake/documents/uploads.py).
+FILE_UPLOAD_HANDLERS = [
+    "intake.documents.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+DOCUMENTS_DIR = Path(env("DOCUMENTS_DIR", str(BASE_DIR / "var" / "documents")))
+DOCUMENTS_STORAGE = documents_storage(DOCUMENTS_DIR)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
     "exports": EXPORTS_STORAGE,
+    "documents": DOCUMENTS_STORAGE,
 }
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

@@ -10,6 +10,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     "exports": EXPORTS_STORAGE,  # noqa: F405
+    "documents": DOCUMENTS_STORAGE,  # noqa: F405
 }
 
 # Static files straight from the app folders (no collectstatic in development).

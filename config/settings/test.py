@@ -16,10 +16,17 @@ EXPORTS_STORAGE = {
         "location": Path(tempfile.gettempdir()) / "screener-test-queue-exports",
     },
 }
+# Documents likewise, on the file system whatever the environment says (a test that stores one
+# points the storage at its own directory: tests/intake/documents/conftest.py).
+DOCUMENTS_STORAGE = {
+    "BACKEND": "intake.documents.storage.PrivateDocumentStorage",
+    "OPTIONS": {"location": Path(tempfile.gettempdir()) / "screener-test-documents"},
+}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     "exports": EXPORTS_STORAGE,
+    "documents": DOCUMENTS_STORAGE,
 }
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 LOGGING = {"version": 1, "disable_existing_loggers": False}

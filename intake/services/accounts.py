@@ -10,7 +10,14 @@ from django.contrib.auth.models import Group, Permission, User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from intake.roles import AUDITOR, CRITERIA_ADMIN, FRONT_DESK, GROUP_PERMISSIONS, PHYSICIAN
+from intake.roles import (
+    AUDITOR,
+    AUTHORIZATION,
+    CRITERIA_ADMIN,
+    FRONT_DESK,
+    GROUP_PERMISSIONS,
+    PHYSICIAN,
+)
 
 DEMO_ACCOUNTS = (
     # username, role, first name, last name, staff (Django admin)
@@ -19,6 +26,7 @@ DEMO_ACCOUNTS = (
     ("criteria_admin", CRITERIA_ADMIN, "Cris", "Admin", True),
     # Staff: the audit report is in Django admin (its group may only view audit events).
     ("auditor", AUDITOR, "Audrey", "Auditor", True),
+    ("authorization", AUTHORIZATION, "Ada", "Coordinator", False),
 )
 
 

@@ -9,7 +9,7 @@ from django.urls import NoReverseMatch
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from intake.roles import AUDITOR, CRITERIA_ADMIN, FRONT_DESK, PHYSICIAN, roles_of
+from intake.roles import AUDITOR, AUTHORIZATION, CRITERIA_ADMIN, FRONT_DESK, PHYSICIAN, roles_of
 
 
 @login_not_required
@@ -44,6 +44,8 @@ START_PAGES = (
     (PHYSICIAN, "review:queue"),
     (CRITERIA_ADMIN, "admin:index"),
     (AUDITOR, "admin:intake_auditevent_changelist"),
+    # Until the packets have their own queue: the patients, whose intakes hold the documents.
+    (AUTHORIZATION, "intake:patient-list"),
 )
 
 

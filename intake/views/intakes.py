@@ -32,7 +32,8 @@ from intake.forms.intake_form import (
 from intake.models import AuditAction, Intake, IntakeStatus
 from intake.outcomes import emergency_label, outcome_label
 from intake.permissions import role_required
-from intake.roles import FRONT_DESK, PHYSICIAN, has_role
+from intake.roles import AUTHORIZATION, FRONT_DESK, PHYSICIAN, has_role
+from intake.selectors import documents as document_selectors
 from intake.selectors import handouts
 from intake.selectors import intakes as selectors
 from intake.selectors.pagination import BoundedCountPaginator
@@ -226,6 +227,9 @@ def _render_form(
             "info_request": info_request,
             "as_of": as_of,
             "age": adapters.age_on(intake.patient.date_of_birth, as_of),
+            "documents": None
+            if mode == "edit"
+            else document_selectors.document_rows(intake=intake, prompts=prompts),
         },
         status=status,
     )
@@ -376,6 +380,8 @@ def render_result(
             "summary": result.summary,
             "emergency_form": emergency_form,
             "can_edit": has_role(request.user, FRONT_DESK),
+            "can_open_handout": has_role(request.user, FRONT_DESK, PHYSICIAN),
+            "documents": document_selectors.document_rows(intake=intake),
             "printed_at": timezone.now(),
         },
         status=status,
@@ -392,10 +398,11 @@ def _now_minute():
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-@role_required(FRONT_DESK, PHYSICIAN)
+@role_required(FRONT_DESK, PHYSICIAN, AUTHORIZATION)
 @_audit_answer_writes
 def intake_detail(request: HttpRequest, intake_id: int) -> HttpResponse:
-    """The form while a draft (front desk), else the result; physicians read only."""
+    """The form while a draft (front desk), else the result; physicians and authorization
+    coordinators read only."""
     intake = _intake_or_404(intake_id)
     front_desk = has_role(request.user, FRONT_DESK)
     in_form = intake.status in FORM_STATUSES
@@ -418,7 +425,11 @@ def intake_detail(request: HttpRequest, intake_id: int) -> HttpResponse:
         response = render(
             request,
             "intake/intake_draft_readonly.html",
-            {"intake": intake, "patient": intake.patient},
+            {
+                "intake": intake,
+                "patient": intake.patient,
+                "documents": document_selectors.document_rows(intake=intake),
+            },
         )
         _audit_view(request, intake, "draft (read only)")
         return response
@@ -558,7 +569,7 @@ PRINTED_PAGES = {"result": "result page printout", "case": "case view printout"}
 
 @never_cache
 @require_POST
-@role_required(FRONT_DESK, PHYSICIAN)
+@role_required(FRONT_DESK, PHYSICIAN, AUTHORIZATION)
 def intake_printed(request: HttpRequest, intake_id: int) -> HttpResponse:
     """The print beacon: the result page's and the case view's Print button (and the browser's
     own print command) post here as the page prints. Records the print; returns nothing."""

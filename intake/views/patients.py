@@ -16,7 +16,7 @@ from intake.forms.patients import PatientForm, PatientSearchForm
 from intake.models import AuditAction, AuditOutcome, Patient
 from intake.names import names_swapped
 from intake.permissions import role_required
-from intake.roles import FRONT_DESK, PHYSICIAN, has_role
+from intake.roles import AUTHORIZATION, FRONT_DESK, PHYSICIAN, has_role
 from intake.selectors import intakes as intake_selectors
 from intake.selectors import patient_history as patient_history_selectors
 from intake.selectors import patients as patient_selectors
@@ -38,7 +38,7 @@ def _patient_or_404(patient_id: int) -> Patient:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-@role_required(FRONT_DESK, PHYSICIAN)
+@role_required(FRONT_DESK, PHYSICIAN, AUTHORIZATION)
 def patient_list(request: HttpRequest) -> HttpResponse:
     """GET lists (filtered by the term kept in the session); POST sets or clears the term."""
     if request.method == "POST":
@@ -218,7 +218,7 @@ def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 @never_cache
 @require_GET
-@role_required(FRONT_DESK, PHYSICIAN)
+@role_required(FRONT_DESK, PHYSICIAN, AUTHORIZATION)
 def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = _patient_or_404(patient_id)
     response = render(

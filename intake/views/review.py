@@ -47,6 +47,7 @@ from intake.names import person_name
 from intake.permissions import role_required
 from intake.roles import PHYSICIAN
 from intake.selectors import case as case_selectors
+from intake.selectors import documents as document_selectors
 from intake.selectors import queue as queue_selectors
 from intake.services import audit, reviews
 from intake.views import exports as export_views
@@ -230,6 +231,7 @@ def render_case(
         for name in ("decide_form", "amend_form", "follow_up_form"):
             if name not in forms:
                 context[name] = None
+    context["documents"] = document_selectors.document_rows(intake=detail.intake)
     context["printed_at"] = now
     return render(request, "review/case.html", context, status=status)
 

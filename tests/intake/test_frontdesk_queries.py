@@ -90,7 +90,8 @@ def test_intake_form(desk_client, default_set, django_assert_num_queries, questi
     criteria_set = criteria_set_with(questions)
     intake = IntakeFactory(criteria_set=criteria_set, answers={"q1": True})
     desk_client.get(intake_url(intake))  # the set is compiled once, then cached
-    with django_assert_num_queries(BASE + 2 + AUDIT):  # intake with patient and set, questions
+    # intake with patient and set, questions, documents (with who attached and withdrew them)
+    with django_assert_num_queries(BASE + 3 + AUDIT):
         response = desk_client.get(intake_url(intake))
     assert len([f for f in response.context["form"].fields if f.startswith("q")]) == questions
 
@@ -118,8 +119,8 @@ def test_result_page(desk_client, default_set, django_assert_num_queries, rows):
         screening_record(intake=intake, as_of=AS_OF, kind=ScreeningKind.EDIT, reason=f"r{n}")
     desk_client.get(intake_url(intake))  # the set is compiled once, then cached
     # intake with its latest screening and decision; screenings; questions; decisions;
-    # emergency actions (no decision in force: no content blocks to read)
-    with django_assert_num_queries(BASE + 5 + AUDIT):
+    # emergency actions (no decision in force: no content blocks to read); documents
+    with django_assert_num_queries(BASE + 6 + AUDIT):
         response = desk_client.get(intake_url(intake))
     assert len(response.context["result"].history) == rows
 

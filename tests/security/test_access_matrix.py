@@ -29,6 +29,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.models import Group, User
 from django.contrib.contenttypes.models import ContentType
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models, transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -36,14 +37,16 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tasks_db.models import DBTaskResult
 
 from intake.exports import services as export_services
-from intake.models import AuditEvent, DecisionKind
-from intake.roles import AUDITOR, CRITERIA_ADMIN, FRONT_DESK, PHYSICIAN, ROLES
+from intake.models import AuditEvent, DecisionKind, DocumentKind
+from intake.roles import AUDITOR, AUTHORIZATION, CRITERIA_ADMIN, FRONT_DESK, PHYSICIAN, ROLES
 from intake.selectors.queue import QueueFilters
+from intake.services import documents as document_services
 from intake.services import reviews
 from intake.services.accounts import DEMO_ACCOUNTS, roles_ensure
 from screener import services as criteria_services
 from screener.models import CriteriaChange, CriteriaJob, CriteriaJobKind, CriteriaJobStatus
 from tests.factories import IntakeFactory, PatientFactory, UserFactory
+from tests.intake.documents.conftest import pdf_bytes
 from tests.intake.review.factories import submitted_intake
 
 LOGIN = "login"
@@ -56,7 +59,15 @@ NO_ROLE = "no role"
 WHO = (ANONYMOUS, NO_ROLE, *ROLES)
 
 # Short names for the columns.
-A, N, FD, PH, CA, AU = ANONYMOUS, NO_ROLE, FRONT_DESK, PHYSICIAN, CRITERIA_ADMIN, AUDITOR
+A, N, FD, PH, CA, AU, AZ = (
+    ANONYMOUS,
+    NO_ROLE,
+    FRONT_DESK,
+    PHYSICIAN,
+    CRITERIA_ADMIN,
+    AUDITOR,
+    AUTHORIZATION,
+)
 
 Outcome = int | str
 Row = dict[str, tuple[Outcome, Outcome]]  # who -> (GET, POST)
@@ -65,92 +76,97 @@ Row = dict[str, tuple[Outcome, Outcome]]  # who -> (GET, POST)
 # The pages of the product (and Django admin's own pages), by URL name: (GET, POST) for each
 # column, in this order. A role missing here has no column, and the test says so.
 
-COLUMNS = (ANONYMOUS, NO_ROLE, FRONT_DESK, PHYSICIAN, CRITERIA_ADMIN, AUDITOR)
+COLUMNS = (ANONYMOUS, NO_ROLE, FRONT_DESK, PHYSICIAN, CRITERIA_ADMIN, AUDITOR, AUTHORIZATION)
 L, AL, R, X = LOGIN, ADMIN_LOGIN, REDIRECT, NOT_SENT
 
 # fmt: off
 PAGE_TABLE: dict[str, list[tuple[Outcome, Outcome]]] = {
-    #                                      anonymous   no role     front desk  physician   crit. admin auditor
+    #                                      anonymous   no role     front desk  physician   crit. admin auditor     authorization
     # Each role's start page; a user without a role is told so.
-    "home":                                [(L, L),     (200, 405), (R, 405),   (R, 405),   (R, 405),   (R, 405)],
-    "healthz":                             [(200, 405), (200, 405), (200, 405), (200, 405), (200, 405), (200, 405)],
+    "home":                                [(L, L),     (200, 405), (R, 405),   (R, 405),   (R, 405),   (R, 405),   (R, 405)],
+    "healthz":                             [(200, 405), (200, 405), (200, 405), (200, 405), (200, 405), (200, 405), (200, 405)],
     # Browsers ask for /favicon.ico: sent to the static icon, whoever asks (no patient data).
-    "favicon":                             [(R, 405),   (R, 405),   (R, 405),   (R, 405),   (R, 405),   (R, 405)],
+    "favicon":                             [(R, 405),   (R, 405),   (R, 405),   (R, 405),   (R, 405),   (R, 405),   (R, 405)],
     # The time-out warning's endpoints (intake/views/session.py): anyone signed in.
-    "session-keep-alive":                  [(L, L),     (405, 204), (405, 204), (405, 204), (405, 204), (405, 204)],
-    "session-status":                      [(L, L),     (200, 405), (200, 405), (200, 405), (200, 405), (200, 405)],
+    "session-keep-alive":                  [(L, L),     (405, 204), (405, 204), (405, 204), (405, 204), (405, 204), (405, 204)],
+    "session-status":                      [(L, L),     (200, 405), (200, 405), (200, 405), (200, 405), (200, 405), (200, 405)],
     # Accounts (config/auth_urls.py).
-    "login":                               [(200, 200), (200, 200), (200, 200), (200, 200), (200, 200), (200, 200)],
-    "logout":                              [(L, L),     (405, R),   (405, R),   (405, R),   (405, R),   (405, R)],
-    "password_change":                     [(L, L),     (200, 200), (200, 200), (200, 200), (200, 200), (200, 200)],
-    "password_change_done":                [(L, L),     (200, 405), (200, 405), (200, 405), (200, 405), (200, 405)],
+    "login":                               [(200, 200), (200, 200), (200, 200), (200, 200), (200, 200), (200, 200), (200, 200)],
+    "logout":                              [(L, L),     (405, R),   (405, R),   (405, R),   (405, R),   (405, R),   (405, R)],
+    "password_change":                     [(L, L),     (200, 200), (200, 200), (200, 200), (200, 200), (200, 200), (200, 200)],
+    "password_change_done":                [(L, L),     (200, 405), (200, 405), (200, 405), (200, 405), (200, 405), (200, 405)],
     # Routed only with mail (tests/security/test_password_reset.py): open to anyone then.
-    "password_reset":                      [(200, 200), (200, 200), (200, 200), (200, 200), (200, 200), (200, 200)],
-    "password_reset_done":                 [(200, 405), (200, 405), (200, 405), (200, 405), (200, 405), (200, 405)],
-    "password_reset_confirm":              [(200, 200), (200, 200), (200, 200), (200, 200), (200, 200), (200, 200)],
-    "password_reset_complete":             [(200, 405), (200, 405), (200, 405), (200, 405), (200, 405), (200, 405)],
+    "password_reset":                      [(200, 200), (200, 200), (200, 200), (200, 200), (200, 200), (200, 200), (200, 200)],
+    "password_reset_done":                 [(200, 405), (200, 405), (200, 405), (200, 405), (200, 405), (200, 405), (200, 405)],
+    "password_reset_confirm":              [(200, 200), (200, 200), (200, 200), (200, 200), (200, 200), (200, 200), (200, 200)],
+    "password_reset_complete":             [(200, 405), (200, 405), (200, 405), (200, 405), (200, 405), (200, 405), (200, 405)],
     # Front desk: patients and intakes. Physicians read patients, results and handouts.
-    "intake:patient-list":                 [(L, L),     (403, 403), (200, R),   (200, R),   (403, 403), (403, 403)],
-    "intake:patient-create":               [(L, L),     (403, 403), (200, 200), (403, 403), (403, 403), (403, 403)],
-    "intake:patient-detail":               [(L, L),     (403, 405), (200, 405), (200, 405), (403, 405), (403, 405)],
-    "intake:patient-edit":                 [(L, L),     (403, 403), (200, 200), (403, 403), (403, 403), (403, 403)],
-    "intake:intake-start":                 [(L, L),     (405, 403), (405, R),   (405, 403), (405, 403), (405, 403)],
-    "intake:needs-info-list":              [(L, L),     (403, 405), (200, 405), (403, 405), (403, 405), (403, 405)],
-    "intake:intake-detail":                [(L, L),     (403, 403), (200, R),   (200, 403), (403, 403), (403, 403)],
-    "intake:intake-panel":                 [(L, L),     (405, 403), (405, 200), (405, 403), (405, 403), (405, 403)],
-    "intake:intake-edit":                  [(L, L),     (403, 403), (200, 400), (403, 403), (403, 403), (403, 403)],
-    "intake:emergency-action":             [(L, L),     (405, 403), (405, 400), (405, 400), (405, 403), (405, 403)],
-    "intake:intake-handout":               [(L, L),     (403, 405), (200, 405), (200, 405), (403, 405), (403, 405)],
+    "intake:patient-list":                 [(L, L),     (403, 403), (200, R),   (200, R),   (403, 403), (403, 403), (200, R)],
+    "intake:patient-create":               [(L, L),     (403, 403), (200, 200), (403, 403), (403, 403), (403, 403), (403, 403)],
+    "intake:patient-detail":               [(L, L),     (403, 405), (200, 405), (200, 405), (403, 405), (403, 405), (200, 405)],
+    "intake:patient-edit":                 [(L, L),     (403, 403), (200, 200), (403, 403), (403, 403), (403, 403), (403, 403)],
+    "intake:intake-start":                 [(L, L),     (405, 403), (405, R),   (405, 403), (405, 403), (405, 403), (405, 403)],
+    "intake:needs-info-list":              [(L, L),     (403, 405), (200, 405), (403, 405), (403, 405), (403, 405), (403, 405)],
+    "intake:intake-detail":                [(L, L),     (403, 403), (200, R),   (200, 403), (403, 403), (403, 403), (200, 403)],
+    "intake:intake-panel":                 [(L, L),     (405, 403), (405, 200), (405, 403), (405, 403), (405, 403), (405, 403)],
+    "intake:intake-edit":                  [(L, L),     (403, 403), (200, 400), (403, 403), (403, 403), (403, 403), (403, 403)],
+    "intake:emergency-action":             [(L, L),     (405, 403), (405, 400), (405, 400), (405, 403), (405, 403), (405, 403)],
+    "intake:intake-handout":               [(L, L),     (403, 405), (200, 405), (200, 405), (403, 405), (403, 405), (403, 405)],
     # Physician review.
-    "review:queue":                        [(L, L),     (403, 403), (403, 403), (200, R),   (403, 403), (403, 403)],
+    "review:queue":                        [(L, L),     (403, 403), (403, 403), (200, R),   (403, 403), (403, 403), (403, 403)],
     # The CSV export: started by a POST (the queue's filters), written by the task worker; its
     # page and file answer the physician who asked (the world's export is the physician's).
-    "review:export":                       [(L, L),     (403, 403), (403, 403), (405, R),   (403, 403), (403, 403)],
-    "review:export-progress":              [(L, L),     (403, 403), (403, 403), (200, 405), (403, 403), (403, 403)],
-    "review:export-again":                 [(L, L),     (403, 403), (403, 403), (405, R),   (403, 403), (403, 403)],
-    "review:export-download":              [(L, L),     (403, 403), (403, 403), (200, 405), (403, 403), (403, 403)],
-    "review:case":                         [(L, L),     (403, 403), (403, 403), (200, 405), (403, 403), (403, 403)],
-    "review:take":                         [(L, L),     (403, 403), (403, 403), (405, R),   (403, 403), (403, 403)],
-    "review:take-over":                    [(L, L),     (403, 403), (403, 403), (405, R),   (403, 403), (403, 403)],
-    "review:assign":                       [(L, L),     (403, 403), (403, 403), (405, R),   (403, 403), (403, 403)],
-    "review:decide":                       [(L, L),     (403, 403), (403, 403), (405, 400), (403, 403), (403, 403)],
-    "review:amend":                        [(L, L),     (403, 403), (403, 403), (405, 400), (403, 403), (403, 403)],
-    "review:follow-up":                    [(L, L),     (403, 403), (403, 403), (405, 400), (403, 403), (403, 403)],
+    "review:export":                       [(L, L),     (403, 403), (403, 403), (405, R),   (403, 403), (403, 403), (403, 403)],
+    "review:export-progress":              [(L, L),     (403, 403), (403, 403), (200, 405), (403, 403), (403, 403), (403, 403)],
+    "review:export-again":                 [(L, L),     (403, 403), (403, 403), (405, R),   (403, 403), (403, 403), (403, 403)],
+    "review:export-download":              [(L, L),     (403, 403), (403, 403), (200, 405), (403, 403), (403, 403), (403, 403)],
+    "review:case":                         [(L, L),     (403, 403), (403, 403), (200, 405), (403, 403), (403, 403), (403, 403)],
+    "review:take":                         [(L, L),     (403, 403), (403, 403), (405, R),   (403, 403), (403, 403), (403, 403)],
+    "review:take-over":                    [(L, L),     (403, 403), (403, 403), (405, R),   (403, 403), (403, 403), (403, 403)],
+    "review:assign":                       [(L, L),     (403, 403), (403, 403), (405, R),   (403, 403), (403, 403), (403, 403)],
+    "review:decide":                       [(L, L),     (403, 403), (403, 403), (405, 400), (403, 403), (403, 403), (403, 403)],
+    "review:amend":                        [(L, L),     (403, 403), (403, 403), (405, 400), (403, 403), (403, 403), (403, 403)],
+    "review:follow-up":                    [(L, L),     (403, 403), (403, 403), (405, 400), (403, 403), (403, 403), (403, 403)],
     # Two-factor sign-in (intake/two_factor_urls.py): the code page sends on whoever owes no
     # code; set-up is offered to physicians and staff; the QR code exists only during set-up.
-    "two_factor:verify":                   [(L, L),     (R, R),     (R, R),     (R, R),     (R, R),     (R, R)],
-    "two_factor:setup":                    [(L, L),     (403, 403), (403, 403), (200, 200), (200, 200), (200, 200)],
-    "two_factor:setup-qr":                 [(L, L),     (403, 405), (403, 405), (404, 405), (404, 405), (404, 405)],
+    "two_factor:verify":                   [(L, L),     (R, R),     (R, R),     (R, R),     (R, R),     (R, R),     (R, R)],
+    "two_factor:setup":                    [(L, L),     (403, 403), (403, 403), (200, 200), (200, 200), (200, 200), (200, 200)],
+    "two_factor:setup-qr":                 [(L, L),     (403, 405), (403, 405), (404, 405), (404, 405), (404, 405), (404, 405)],
     # Django admin's own pages: staff only; others are sent to admin's login page.
-    "admin:index":                         [(AL, AL),   (AL, AL),   (AL, AL),   (AL, AL),   (200, X),   (200, X)],
-    "admin:app_list":                      [(AL, AL),   (AL, AL),   (AL, AL),   (AL, AL),   (200, X),   (404, X)],
-    "admin:login":                         [(200, 200), (200, 200), (200, 200), (200, 200), (R, X),     (R, X)],
-    "admin:logout":                        [(AL, AL),   (R, R),     (R, R),     (R, R),     (405, R),   (405, R)],
-    "admin:password_change":               [(AL, AL),   (AL, AL),   (AL, AL),   (AL, AL),   (200, X),   (200, X)],
-    "admin:password_change_done":          [(AL, AL),   (AL, AL),   (AL, AL),   (AL, AL),   (200, 405), (200, 405)],
-    "admin:autocomplete":                  [(AL, AL),   (AL, AL),   (AL, AL),   (AL, AL),   (403, 405), (403, 405)],
-    "admin:jsi18n":                        [(AL, AL),   (AL, AL),   (AL, AL),   (AL, AL),   (200, 405), (200, 405)],
-    "admin:view_on_site":                  [(AL, AL),   (AL, AL),   (AL, AL),   (AL, AL),   (404, 404), (404, 404)],
-    "admin/(?P<url>.*)$":                  [(AL, AL),   (AL, AL),   (AL, AL),   (AL, AL),   (404, 404), (404, 404)],
-    "admin:auth_user_password_change":     [(L, L),     (AL, AL),   (AL, AL),   (AL, AL),   (403, 403), (403, 403)],
+    "admin:index":                         [(AL, AL),   (AL, AL),   (AL, AL),   (AL, AL),   (200, X),   (200, X),   (AL, AL)],
+    "admin:app_list":                      [(AL, AL),   (AL, AL),   (AL, AL),   (AL, AL),   (200, X),   (404, X),   (AL, AL)],
+    "admin:login":                         [(200, 200), (200, 200), (200, 200), (200, 200), (R, X),     (R, X),     (200, 200)],
+    "admin:logout":                        [(AL, AL),   (R, R),     (R, R),     (R, R),     (405, R),   (405, R),   (R, R)],
+    "admin:password_change":               [(AL, AL),   (AL, AL),   (AL, AL),   (AL, AL),   (200, X),   (200, X),   (AL, AL)],
+    "admin:password_change_done":          [(AL, AL),   (AL, AL),   (AL, AL),   (AL, AL),   (200, 405), (200, 405), (AL, AL)],
+    "admin:autocomplete":                  [(AL, AL),   (AL, AL),   (AL, AL),   (AL, AL),   (403, 405), (403, 405), (AL, AL)],
+    "admin:jsi18n":                        [(AL, AL),   (AL, AL),   (AL, AL),   (AL, AL),   (200, 405), (200, 405), (AL, AL)],
+    "admin:view_on_site":                  [(AL, AL),   (AL, AL),   (AL, AL),   (AL, AL),   (404, 404), (404, 404), (AL, AL)],
+    "admin/(?P<url>.*)$":                  [(AL, AL),   (AL, AL),   (AL, AL),   (AL, AL),   (404, 404), (404, 404), (AL, AL)],
+    "admin:auth_user_password_change":     [(L, L),     (AL, AL),   (AL, AL),   (AL, AL),   (403, 403), (403, 403), (AL, AL)],
     # A criteria set's pages (screener/admin/pages.py, intake/rescreen/admin.py): criteria admins.
-    "admin:screener_criteriaset_golden":   [(L, L),     (AL, AL),   (AL, AL),   (AL, AL),   (200, X),   (403, 403)],
-    "admin:screener_criteriaset_impact":   [(L, L),     (AL, AL),   (AL, AL),   (AL, AL),   (200, X),   (403, 403)],
-    "admin:screener_criteriaset_golden_from_intake": [(L, L), (AL, AL), (AL, AL), (AL, AL), (200, X), (403, 403)],
-    "admin:screener_criteriaset_publish":  [(L, L),     (AL, AL),   (AL, AL),   (AL, AL),   (200, X),   (403, 403)],
-    "admin:screener_criteriaset_clone":    [(L, L),     (AL, AL),   (AL, AL),   (AL, AL),   (200, X),   (403, 403)],
-    "admin:screener_criteriaset_retire":   [(L, L),     (AL, AL),   (AL, AL),   (AL, AL),   (200, X),   (403, 403)],
-    "admin:screener_criteriaset_rescreen": [(L, L),     (AL, AL),   (AL, AL),   (AL, AL),   (200, X),   (403, 403)],
-    "admin:screener_criteriaset_export":   [(L, L),     (AL, AL),   (AL, AL),   (AL, AL),   (200, X),   (403, 403)],
+    "admin:screener_criteriaset_golden":   [(L, L),     (AL, AL),   (AL, AL),   (AL, AL),   (200, X),   (403, 403), (AL, AL)],
+    "admin:screener_criteriaset_impact":   [(L, L),     (AL, AL),   (AL, AL),   (AL, AL),   (200, X),   (403, 403), (AL, AL)],
+    "admin:screener_criteriaset_golden_from_intake": [(L, L), (AL, AL), (AL, AL), (AL, AL), (200, X), (403, 403), (AL, AL)],
+    "admin:screener_criteriaset_publish":  [(L, L),     (AL, AL),   (AL, AL),   (AL, AL),   (200, X),   (403, 403), (AL, AL)],
+    "admin:screener_criteriaset_clone":    [(L, L),     (AL, AL),   (AL, AL),   (AL, AL),   (200, X),   (403, 403), (AL, AL)],
+    "admin:screener_criteriaset_retire":   [(L, L),     (AL, AL),   (AL, AL),   (AL, AL),   (200, X),   (403, 403), (AL, AL)],
+    "admin:screener_criteriaset_rescreen": [(L, L),     (AL, AL),   (AL, AL),   (AL, AL),   (200, X),   (403, 403), (AL, AL)],
+    "admin:screener_criteriaset_export":   [(L, L),     (AL, AL),   (AL, AL),   (AL, AL),   (200, X),   (403, 403), (AL, AL)],
     # Resuming a stalled background job (a re-screen changes screenings): criteria admins.
-    "admin:screener_criteriajob_resume":   [(L, L),     (AL, AL),   (AL, AL),   (AL, AL),   (200, X),   (403, 403)],
+    "admin:screener_criteriajob_resume":   [(L, L),     (AL, AL),   (AL, AL),   (AL, AL),   (200, X),   (403, 403), (AL, AL)],
     # A two-factor device's secret and QR code: never shown in admin (OTP_ADMIN_HIDE_SENSITIVE_DATA).
-    "admin:otp_totp_totpdevice_config":    [(L, L),     (AL, AL),   (AL, AL),   (AL, AL),   (403, 403), (403, 403)],
-    "admin:otp_totp_totpdevice_qrcode":    [(L, L),     (AL, AL),   (AL, AL),   (AL, AL),   (403, 403), (403, 403)],
+    "admin:otp_totp_totpdevice_config":    [(L, L),     (AL, AL),   (AL, AL),   (AL, AL),   (403, 403), (403, 403), (AL, AL)],
+    "admin:otp_totp_totpdevice_qrcode":    [(L, L),     (AL, AL),   (AL, AL),   (AL, AL),   (403, 403), (403, 403), (AL, AL)],
+    # Documents attached to an intake (intake/views/documents.py): front desk, physicians and
+    # authorization coordinators; an empty POST is a form sent back (400).
+    "intake:document-attach":              [(L, L),     (403, 403), (200, 400), (200, 400), (403, 403), (403, 403), (200, 400)],
+    "intake:document-download":            [(L, L),     (403, 405), (200, 405), (200, 405), (403, 405), (403, 405), (200, 405)],
+    "intake:document-withdraw":            [(L, L),     (403, 403), (200, 400), (200, 400), (403, 403), (403, 403), (200, 400)],
     # The print beacon (print.js): those who may print.
-    "intake:intake-printed":               [(L, L),     (405, 403), (405, 204), (405, 204), (405, 403), (405, 403)],
+    "intake:intake-printed":               [(L, L),     (405, 403), (405, 204), (405, 204), (405, 403), (405, 403), (405, 204)],
     # The audit report's CSV export (itself audited): auditors.
-    "admin:intake_auditevent_export":      [(L, L),     (AL, AL),   (AL, AL),   (AL, AL),   (403, 403), (200, 405)],
+    "admin:intake_auditevent_export":      [(L, L),     (AL, AL),   (AL, AL),   (AL, AL),   (403, 403), (200, 405), (AL, AL)],
 }
 # fmt: on
 
@@ -215,7 +231,7 @@ def _staff_roles() -> dict[str, bool]:
 
 
 @pytest.fixture
-def world(default_set) -> World:
+def world(default_set, documents_dir) -> World:
     groups = roles_ensure()
     staff = _staff_roles()
     users: dict[str, User | None] = {ANONYMOUS: None, NO_ROLE: UserFactory(username="norole")}
@@ -255,6 +271,15 @@ def world(default_set) -> World:
     export_services.queue_export_start(export_id=export.pk)
     export_services.queue_export_finish(
         export_id=export.pk, content=io.BytesIO(b"Intake\r\n"), written=0
+    )
+    # A document attached to the submitted intake (the URLs' intake), in a private directory.
+    document = document_services.intake_document_attach(
+        intake_id=submitted.pk,
+        file=SimpleUploadedFile("report.pdf", pdf_bytes()),
+        kind=DocumentKind.MRI,
+        document_date=datetime.date(2025, 3, 1),
+        user=users[FRONT_DESK],
+        today=datetime.date(2025, 3, 14),
     )
     sign_in = {"user_agent": "test", "http_accept": "*/*", "path_info": "/accounts/login/"}
     device = TOTPDevice.objects.create(user=UserFactory(username="device-owner"), name="phone")
@@ -300,6 +325,7 @@ def world(default_set) -> World:
         "job": job.pk,
         "totp_device": device.pk,
         "export": export.pk,
+        "document": document.pk,
     }
     return World(users=users, ids=ids, admin_objects=admin_objects)
 
@@ -363,6 +389,7 @@ PARAMETERS = {
     "uidb64": "uidb64",
     "token": "token",
     "export_id": "export",
+    "document_id": "document",
 }
 PAGE_PARAMETERS: dict[str, dict[str, str]] = {
     "intake:intake-panel": {"intake_id": "draft"},
