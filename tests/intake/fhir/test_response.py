@@ -44,7 +44,9 @@ def submitted_intake(answers: dict) -> Intake:
     intake = IntakeFactory(
         patient=PatientFactory(mrn="MRN-77", date_of_birth=datetime.date(1946, 6, 1))
     )
-    with time_machine.travel(datetime.datetime(2026, 11, 20, 15, 30, tzinfo=datetime.UTC), tick=False):
+    with time_machine.travel(
+        datetime.datetime(2026, 11, 20, 15, 30, tzinfo=datetime.UTC), tick=False
+    ):
         services.intake_submit(
             intake_id=intake.pk,
             changes=answers,
