@@ -42,15 +42,15 @@ def pdf_bytes(pages: int = 1, *, size: tuple[float, float] = (612, 792)) -> byte
     return out.getvalue()
 
 
-def text_pdf_bytes(*page_texts: str, size: str = "letter") -> bytes:
+def text_pdf_bytes(*page_texts: str, size: str = "letter", height: str = "9.8in") -> bytes:
     """A PDF with one page per text, each text at the top and the bottom of its page (so a
-    test can see that the footer covers neither)."""
+    test can see that the footer covers neither); ``height``: the page's height less 1.2in."""
     pages = "".join(
         f'<div class="page"><p>{text}: top line</p><p class="bottom">{text}: bottom line</p></div>'
         for text in page_texts
     )
     html = (
-        f"<style>@page {{ size: {size}; margin: 0.5in; }} .page {{ height: 9.8in; position: relative;"
+        f"<style>@page {{ size: {size}; margin: 0.5in; }} .page {{ height: {height}; position: relative;"
         " break-after: page; } .bottom { position: absolute; bottom: 0; margin: 0; }</style>"
         + pages
     )
