@@ -7,23 +7,27 @@ documents in order, every page with the packet's footer.
    person) through WeasyPrint: the cover sheet, the criteria table (gaps first, in red) and the
    attestation, on US Letter pages whose bottom band is left free for the footer;
 2. each attached document, in ``content.documents`` order: a PDF's pages appended with pypdf,
-   each shrunk slightly (about 5 %) towards the top so the footer band never covers its text;
+   each shrunk slightly (7 % on US Letter) towards the top so the footer band never covers its text;
    a JPEG or PNG on a page of its own, scaled to fit under a heading naming it; a document
    that cannot be read (damaged, encrypted, of another type) becomes a page saying so and why,
    never an exception;
 3. a footer-only overlay rendered by WeasyPrint, one page per page of the packet and of the
    same size, merged onto every page: "Page N of M", the criteria label and version, the
    coverage policy and its revision date, the packet id and revision, and while the packet is
-   not attested "Draft: not attested" in red (and the same, large and faint, across the page).
+   not attested "Draft: not attested" in red.
 
-Cost: the packet is built in memory. Each attachment is read once (``PacketDocument.read``),
-parsed by pypdf (page content streams are decompressed and wrapped, never parsed, so a
-scanned 100-page PDF costs little more than its bytes) and copied once into a PDF of its own, which
-isolates a damaged file: peak memory is about twice the attachments' total size plus the
-output. Images are decoded with Pillow, refused above ``Image.MAX_IMAGE_PIXELS`` (a
-decompression bomb), and downscaled to ``IMAGE_MAX_PIXELS_LONG_SIDE`` (300 dpi on the page)
-before WeasyPrint embeds them, so a 40-megapixel photo neither bloats the packet nor slows it.
-Time is about 0.1 s per WeasyPrint page plus ~2 ms per appended page (docs in tests).
+Cost: the packet is built in memory, and each attachment is read once
+(``PacketDocument.read``). An attached PDF is parsed by pypdf and copied into a PDF of its own
+before it joins the packet, which isolates a damaged file from the rest; page content streams
+are decompressed and wrapped, never parsed. Images are decoded with Pillow (refused beyond its
+decompression-bomb limit, ``Image.MAX_IMAGE_PIXELS``) and downscaled to
+``IMAGE_MAX_PIXELS_LONG_SIDE`` (300 dpi on the page) before WeasyPrint embeds them. Time is
+dominated by the pages WeasyPrint lays out (about 0.3 s for the cover and the table) and by the
+footer, about 15 ms to render and 12 ms to merge per page. Measured on the development machine:
+the sample packet (5 pages) in 0.5 s; a packet with 323 pages and 100 MB of attachments (a
+300-page text PDF, a 94 MB scan of 20 pages, a 4 MB photo) in 16 s, its peak memory about 6
+times its attachments' size (660 MB). Time and memory grow with the pages and bytes attached;
+the upload limit (20 MB a document) is what bounds them.
 """
 
 from __future__ import annotations
