@@ -93,7 +93,7 @@ def packet_pdf(content: PacketContent) -> bytes:
     refs = document_refs(content)
     writer = PdfWriter()
     _append_pdf(writer, _render(TEMPLATE, packet_context(content, refs)))
-    for document, ref in zip(content.documents, refs.values(), strict=True):
+    for document, ref in zip(content.documents, refs, strict=True):
         _append_pdf(writer, document_pages(content, document, ref))
     stamp_footers(writer, content)
     writer.add_metadata(
@@ -109,17 +109,20 @@ def document_label(number: int, document: PacketDocument) -> str:
     return f"Document {number}: {document.kind_label}, {document.document_date.isoformat()}"
 
 
-def document_refs(content: PacketContent) -> dict[int, DocumentRef]:
-    """Document id -> its number and label, in the packet's order."""
-    return {
-        document.id: DocumentRef(number, document_label(number, document), document.title)
+def document_refs(content: PacketContent) -> list[DocumentRef]:
+    """Each attached document's number and label, in the packet's order."""
+    return [
+        DocumentRef(number, document_label(number, document), document.title)
         for number, document in enumerate(content.documents, 1)
-    }
+    ]
 
 
-def packet_context(content: PacketContent, refs: dict[int, DocumentRef]) -> dict[str, Any]:
+def packet_context(content: PacketContent, numbered: list[DocumentRef]) -> dict[str, Any]:
     """What the template prints: the content, its criteria ordered gaps first with their
     documents resolved, and the summary's counts."""
+    refs: dict[int, DocumentRef] = {}
+    for document, ref in zip(content.documents, numbered, strict=True):
+        refs.setdefault(document.id, ref)
     ordered = sorted(content.criteria, key=lambda criterion: not criterion.is_gap)
     rows = [
         CriterionRow(
@@ -138,7 +141,7 @@ def packet_context(content: PacketContent, refs: dict[int, DocumentRef]) -> dict
         "rows": rows,
         "gaps": gaps,
         "criteria_count": len(rows),
-        "documents": list(zip(content.documents, refs.values(), strict=True)),
+        "documents": list(zip(content.documents, numbered, strict=True)),
         "draft": content.attestation is None,
     }
 

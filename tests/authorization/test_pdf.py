@@ -302,3 +302,11 @@ def test_blank_pdf_attachment_pages_are_counted(packet_content):
 
     assert len(texts) == 2 + 3 + 1
     assert texts[4] == f"{FOOTER} Page 5 of 6"
+
+
+def test_packet_without_coverage_criteria_says_so():
+    """A set that names no coverage criteria is not summarised as "all met"."""
+    texts = page_texts(packet_pdf(sample_packet_content(criteria=(), documents=())))
+
+    assert "No coverage criteria: the criteria set names none." in texts[0]
+    assert "All 0" not in texts[0]
