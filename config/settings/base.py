@@ -304,6 +304,10 @@ DEFAULT_CRITERIA_FIXTURES = env_list("DEFAULT_CRITERIA_FIXTURES", ["vertebroplas
 CLINIC_NAME = env("CLINIC_NAME", "")
 CLINIC_PHONE = env("CLINIC_PHONE", "")
 CLINIC_ADDRESS = env("CLINIC_ADDRESS", "")
+# The clinic's FHIR namespace: canonical URLs of the Questionnaires and identifier systems
+# (intake/fhir/canonical.py). Set it to a URL the clinic controls before exchanging resources.
+FHIR_CANONICAL_BASE = env("FHIR_CANONICAL_BASE", "https://spine-screener.invalid/fhir")
+
 # The number staff call for an emergency red flag (the on-call spine clinician).
 ONCALL_PHONE = env("ONCALL_PHONE", "")
 

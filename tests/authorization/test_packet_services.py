@@ -27,7 +27,7 @@ from tests.authorization.helpers import (
 from tests.factories import PhysicianFactory
 from tests.intake.review.factories import submitted_intake
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("roles")]
 
 
 def attest(packet, physician, *, acknowledge=True, now=NOW):

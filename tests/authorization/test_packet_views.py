@@ -20,7 +20,7 @@ from tests.authorization.helpers import (
 )
 from tests.factories import FrontDeskFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("roles")]
 
 
 @pytest.fixture

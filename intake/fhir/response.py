@@ -1,0 +1,69 @@
+"""An intake's answers as a FHIR QuestionnaireResponse."""
+
+from __future__ import annotations
+
+from intake.fhir import canonical
+from intake.fhir.structure import answer_element, item_sections, set_questions
+from intake.models import Intake, IntakeStatus
+from intake.outcomes import OUTCOME_LABELS
+
+
+def questionnaire_response(intake: Intake) -> dict:
+    """The intake's answers as an R4 QuestionnaireResponse.
+
+    - ``questionnaire``: the canonical URL of the intake's criteria set and its version
+      (``canonical.questionnaire_canonical``);
+    - ``status``: ``in-progress`` for a draft, ``completed`` once submitted;
+    - ``subject``: ``Patient/<patient id>`` (``patient.patient_resource`` builds it; a bundle
+      points it at its own entry); ``authored``: when it was submitted (a draft: last saved);
+    - ``item``: one group per section holding its answered questions (``linkId`` = question
+      code), as ``structure`` maps them. Blank answers are left out, as are questions the app
+      fills from the patient's record (the Patient says them) and a stored value that does not
+      fit its question's type;
+    - the latest screening's outcome, when there is one, as the ``screening-outcome``
+      extension (``valueCoding``: the engine's code and its label).
+
+    One query for the questions (the intake's criteria set and procedure are read through it:
+    select them with the intake).
+    """
+    criteria_set = intake.criteria_set
+    answers = intake.answers or {}
+    items = []
+    for section in item_sections(set_questions(criteria_set)):
+        answered = []
+        for question in section.questions:
+            if question.filled_by_app or question.code not in answers:
+                continue
+            answer = answer_element(criteria_set, question, answers[question.code])
+            if answer is not None:
+                answered.append(
+                    {"linkId": question.code, "text": question.prompt, "answer": [answer]}
+                )
+        if answered:
+            items.append({"linkId": section.link_id, "text": section.title, "item": answered})
+
+    submitted = intake.status != IntakeStatus.DRAFT
+    authored = intake.submitted_at if submitted and intake.submitted_at else intake.updated_at
+    resource: dict = {"resourceType": "QuestionnaireResponse"}
+    if intake.pk is not None:
+        resource["id"] = str(intake.pk)
+        resource["identifier"] = {"system": canonical.intake_system(), "value": str(intake.pk)}
+    if intake.outcome:
+        resource["extension"] = [
+            {
+                "url": canonical.outcome_extension_url(),
+                "valueCoding": {
+                    "system": canonical.outcome_system(),
+                    "code": intake.outcome,
+                    "display": OUTCOME_LABELS.get(intake.outcome, intake.outcome),
+                },
+            }
+        ]
+    resource["questionnaire"] = canonical.questionnaire_canonical(criteria_set)
+    resource["status"] = "completed" if submitted else "in-progress"
+    resource["subject"] = {"reference": f"Patient/{intake.patient_id}"}
+    if authored is not None:
+        resource["authored"] = authored.isoformat(timespec="seconds")
+    if items:  # FHIR JSON has no empty arrays
+        resource["item"] = items
+    return resource
