@@ -120,7 +120,7 @@ class PacketContent:
     intake_id: int
     screened_at: datetime | None
     outcome_label: str
-    criteria_label: str  # the procedure and its criteria version
+    criteria_label: str  # the procedure's name, as the criteria set gives it
     criteria_version: int
     coverage_policy: str  # "LCD L38201"
     coverage_policy_revised: date | None

@@ -29,9 +29,7 @@ class PacketFieldsForm(forms.ModelForm):
 
 
 class AttestForm(forms.Form):
-    confirmation = forms.CharField(
-        label="Type your name to attest", max_length=200, strip=True
-    )
+    confirmation = forms.CharField(label="Type your name to attest", max_length=200, strip=True)
     gaps_acknowledged = forms.BooleanField(
         label="I have read the criteria listed as not met or not documented", required=False
     )

@@ -13,7 +13,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
@@ -201,6 +200,14 @@ class AuthorizationPacket(models.Model):
     def __str__(self) -> str:
         return f"Authorization packet {self.pk} (revision {self.revision})"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            guard_packet_write(self)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ImmutableDecisionError("A packet is kept: supersede it with a new revision.")
+
     @property
     def is_attested(self) -> bool:
         return self.content is not None
@@ -212,14 +219,6 @@ class AuthorizationPacket(models.Model):
     @property
     def next_statuses(self) -> tuple[str, ...]:
         return STATUS_MOVES.get(self.status, ())
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            guard_packet_write(self)
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise ImmutableDecisionError("A packet is kept: supersede it with a new revision.")
 
 
 def guard_packet_write(packet: AuthorizationPacket) -> None:
@@ -263,3 +262,6 @@ class PacketStatusChange(models.Model):
         if not self._state.adding:
             raise ImmutableDecisionError(PacketStatusChangeQuerySet.refusal)
         super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ImmutableDecisionError(PacketStatusChangeQuerySet.refusal)

@@ -133,12 +133,14 @@ def _criteria(
         met = [state for state in states if state[2] == MET]
         shown = met[:1] or states
         first = members[0]
-        status = MET if met else (
-            NOT_DOCUMENTED if any(s[2] == NOT_DOCUMENTED for s in states) else NOT_MET
+        status = (
+            MET
+            if met
+            else (NOT_DOCUMENTED if any(s[2] == NOT_DOCUMENTED for s in states) else NOT_MET)
         )
         reasons = []
         answers: list[PacketAnswer] = []
-        for rule, result, _state in shown:
+        for _rule, result, _state in shown:
             if status != MET:
                 read = values_text(result.get("values"), labels)
                 reasons.append(f"{result['message']} ({read})" if read else result["message"])
@@ -196,7 +198,8 @@ def live_content(packet: AuthorizationPacket, *, now: datetime.datetime) -> Pack
     spec = compiled.spec
     labels = spec.labels()
     questions = {q.code: q for q in Question.objects.filter(criteria_set=criteria_set)}
-    sources = dict(AnswerSource.choices)
+    # "Patient (ask with the prompt's wording)" reads "Patient" to a payer.
+    sources = {value: label.split(" (")[0] for value, label in AnswerSource.choices}
     provenance = answer_provenance(intake, screening.created_at)
     documents = intake_documents(intake)
     shown_ids = {d.pk for d in documents}
@@ -268,7 +271,7 @@ def live_content(packet: AuthorizationPacket, *, now: datetime.datetime) -> Pack
         intake_id=intake.pk,
         screened_at=screening.created_at,
         outcome_label=OUTCOME_LABELS.get(screening.outcome, screening.outcome),
-        criteria_label=f"{criteria_set.procedure_name}, criteria version {criteria_set.version}",
+        criteria_label=criteria_set.procedure_name,
         criteria_version=criteria_set.version,
         coverage_policy=criteria_set.coverage_policy,
         coverage_policy_revised=criteria_set.coverage_policy_revised,
@@ -455,8 +458,9 @@ QUEUE_STATUSES = (
 )
 
 
-def coordinator_queue(*, status: str = "", flagged_only: bool = False,
-                      today: datetime.date) -> QuerySet[AuthorizationPacket]:
+def coordinator_queue(
+    *, status: str = "", flagged_only: bool = False, today: datetime.date
+) -> QuerySet[AuthorizationPacket]:
     """Latest revisions: denials and pended requests first (soonest due first), then drafts,
     attested, submitted and appealed packets (oldest change first), approvals last."""
     from django.db.models import Case, IntegerField, Value, When
@@ -465,9 +469,7 @@ def coordinator_queue(*, status: str = "", flagged_only: bool = False,
         *(When(status=s, then=Value(i)) for i, s in enumerate(QUEUE_STATUSES)),
         output_field=IntegerField(),
     )
-    packets = latest_packets().select_related(
-        "intake__patient", "decision", "ordering_physician"
-    )
+    packets = latest_packets().select_related("intake__patient", "decision", "ordering_physician")
     if status:
         packets = packets.filter(status=status)
     if flagged_only:
@@ -481,7 +483,7 @@ def coordinator_queue(*, status: str = "", flagged_only: bool = False,
 
 
 def unapproved_planned(*, today: datetime.date) -> QuerySet[Intake]:
-    """"Proceed" cases planned from today on with no approved packet."""
+    """ "Proceed" cases planned from today on with no approved packet."""
     approved = AuthorizationPacket.objects.filter(
         intake=OuterRef("pk"), status=PacketStatus.APPROVED, next_revision__isnull=True
     )

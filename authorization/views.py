@@ -64,8 +64,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     awaiting = list(selectors.awaiting_packet()[:PAGE_SIZE])
     unapproved = list(selectors.unapproved_planned(today=today)[:PAGE_SIZE])
     standings = {
-        packet.pk: selectors.authorization_standing(packet.intake, today=today)
-        for packet in page
+        packet.pk: selectors.authorization_standing(packet.intake, today=today) for packet in page
     }
     response = render(
         request,
@@ -253,9 +252,7 @@ def render_packet(
                 to_status,
                 PacketStatus(to_status).label,
                 forms.get(f"move_{to_status}")
-                or MOVE_FORMS[to_status](
-                    prefix=to_status, criteria=_criteria_choices(content)
-                ),
+                or MOVE_FORMS[to_status](prefix=to_status, criteria=_criteria_choices(content)),
             )
             for to_status in packet.next_statuses
             if to_status in MOVE_FORMS
@@ -350,9 +347,7 @@ def packet_move(request: HttpRequest, packet_id: int, to_status: str) -> HttpRes
         except ValidationError as error:
             _form_errors(form, error)
         else:
-            messages.success(
-                request, f"Packet marked {PacketStatus(to_status).label.lower()}."
-            )
+            messages.success(request, f"Packet marked {PacketStatus(to_status).label.lower()}.")
             return redirect("authorization:packet", packet_id=packet.pk)
     return render_packet(request, packet, status=400, **{f"move_{to_status}": form})
 

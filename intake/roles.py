@@ -36,6 +36,11 @@ GROUP_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
             "emergencyaction": ("add", "view"),
             "intakedocument": ("add", "view", "withdraw"),
         },
+        # Physicians read and attest prior-authorization packets.
+        "authorization": {
+            "authorizationpacket": ("view", "attest"),
+            "packetstatuschange": ("view",),
+        },
     },
     CRITERIA_ADMIN: {
         "screener": {
@@ -68,6 +73,11 @@ GROUP_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
             "screening": ("view",),
             "decision": ("view",),
             "intakedocument": ("add", "view", "withdraw"),
+        },
+        # They open, edit and track the packets; a physician attests them.
+        "authorization": {
+            "authorizationpacket": ("add", "change", "view"),
+            "packetstatuschange": ("add", "view"),
         },
     },
 }

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import datetime
+import io
 from typing import Any
 
 import factory
+from pypdf import PdfWriter
 
 from authorization import services
 from authorization.models import AuthorizationPacket, PhysicianNpi
-from intake.models import DecisionKind, Intake
+from intake.models import DecisionKind, Intake, IntakeStatus, ScreeningKind
 from intake.roles import AUTHORIZATION
 from intake.services import reviews
+from intake.services.screenings import screening_record
 from tests.factories import PhysicianFactory, UserFactory, _role_declaration
-from tests.intake.review.factories import submitted_intake
+from tests.intake.review.factories import AS_OF, submitted_intake
 
 # A valid NPI (check digit by the Luhn rule over 80840 + the first nine digits).
 NPI = "1234567893"
@@ -56,6 +59,32 @@ def proceed_intake(
     )
     intake.refresh_from_db()
     return intake
+
+
+def submit_and_proceed(intake: Intake, physician=None, planned=PLANNED) -> Intake:
+    """Screen a draft intake as submitted on AS_OF and decide "proceed"."""
+    screening_record(intake=intake, as_of=AS_OF, kind=ScreeningKind.SUBMISSION)
+    intake.status = IntakeStatus.SUBMITTED
+    intake.submitted_at = NOW
+    intake.save(update_fields=["status", "submitted_at"])
+    reviews.review_decide(
+        intake=intake,
+        screening_id=intake.latest_screening_id,
+        kind=DecisionKind.PROCEED,
+        physician=physician or physician_with_npi(),
+        planned_procedure_date=planned,
+    )
+    intake.refresh_from_db()
+    return intake
+
+
+def minimal_pdf() -> bytes:
+    """A one-page PDF that pypdf reads."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=612, height=792)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def open_packet(intake: Intake, coordinator=None, now=NOW) -> AuthorizationPacket:

@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from authorization import selectors, services
 from authorization.content import MET, NOT_DOCUMENTED
@@ -15,19 +16,27 @@ from authorization.models import (
     PacketStatusChange,
     validate_npi,
 )
+from intake.history import answer_text
 from intake.models import AuditEvent, DecisionKind, ImmutableDecisionError
 from intake.services import reviews
+from intake.services.documents import intake_document_attach
 from tests.authorization.helpers import (
     NOW,
     CoordinatorFactory,
+    minimal_pdf,
     open_packet,
     physician_with_npi,
     proceed_intake,
+    submit_and_proceed,
 )
-from tests.factories import PhysicianFactory
+from tests.criteria_data import example as criteria_example
+from tests.factories import FrontDeskFactory, IntakeFactory, PatientFactory, PhysicianFactory
 from tests.intake.review.factories import submitted_intake
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("roles")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("roles", "frozen")]
+
+
+SOURCES = {"Patient", "Chart or referral letter", "Imaging report", "Clinician"}
 
 
 def attest(packet, physician, *, acknowledge=True, now=NOW):
@@ -91,8 +100,13 @@ def test_the_packet_names_patient_payer_physician_codes_and_version(default_set)
     assert content.coverage_policy
 
 
-def test_a_candidate_meets_every_criterion_each_traced_to_its_answers(default_set):
-    content = selectors.packet_content(open_packet(proceed_intake()), now=NOW)
+@pytest.mark.parametrize(
+    "example", ["ex-inpatient-candidate.json", "ex-stable-two-findings-on-warfarin.json"]
+)
+def test_a_candidate_meets_every_criterion_each_traced_to_its_answers(default_set, example):
+    answers = criteria_example(example)["answers"]
+    intake = proceed_intake(answers=answers)
+    content = selectors.packet_content(open_packet(intake), now=NOW)
     assert content.criteria, "the default set names coverage criteria"
     assert content.gaps == ()
     for criterion in content.criteria:
@@ -100,8 +114,51 @@ def test_a_candidate_meets_every_criterion_each_traced_to_its_answers(default_se
         assert criterion.wording and criterion.citation
         assert criterion.answers, f"{criterion.rule_code} is traced to no answer"
         for answer in criterion.answers:
-            assert answer.value is not None and answer.value_text
-            assert answer.source
+            assert answer.prompt and answer.source in SOURCES
+            assert answer.value_text == (
+                "Not answered" if answer.value is None else answer_text(answer.value)
+            )
+    # Exclusions met because their answer is "no" or not asked; the rest rest on answers given.
+    answered = {a.question_code for c in content.criteria for a in c.answers if a.value is not None}
+    assert {"fracture_confirmed", "edema_or_uptake", "pain_nrs"} <= answered
+
+
+def test_an_answer_names_who_entered_it_and_the_document_it_came_from(default_set):
+    desk = FrontDeskFactory(first_name="Fran", last_name="Desk")
+    answers = criteria_example("ex-inpatient-candidate.json")["answers"]
+    edema = answers.pop("edema_or_uptake")
+    intake = IntakeFactory(
+        answers=answers,
+        patient=PatientFactory(insurance_payer="Medicare Part B", insurance_member_id="1EG4"),
+    )
+    intake.answers = {**answers, "edema_or_uptake": edema}
+    intake._history_user = desk
+    intake.save()
+    document = intake_document_attach(
+        intake_id=intake.pk,
+        file=SimpleUploadedFile("mri.pdf", minimal_pdf(), content_type="application/pdf"),
+        kind="mri",
+        document_date=datetime.date(2025, 3, 10),
+        user=desk,
+        answers_from=["edema_or_uptake"],
+        today=datetime.date(2025, 3, 20),
+    )
+    submit_and_proceed(intake)
+    content = selectors.packet_content(open_packet(intake), now=NOW)
+    traced = [
+        (criterion, answer)
+        for criterion in content.criteria
+        for answer in criterion.answers
+        if answer.question_code == "edema_or_uptake"
+    ]
+    assert traced, "a criterion rests on the imaging answer"
+    for criterion, answer in traced:
+        assert (answer.entered_by, answer.entered_at) == ("Fran Desk", NOW)
+        assert answer.source == "Imaging report"
+        assert answer.document_id == document.pk
+        assert document.pk in criterion.document_ids
+    assert [d.id for d in content.documents] == [document.pk]
+    assert content.documents[0].read().startswith(b"%PDF-")
 
 
 def test_attestation_needs_the_physicians_name_and_freezes_the_content(default_set):
@@ -276,7 +333,9 @@ def test_a_gap_comes_first_with_its_reason_and_must_be_acknowledged(default_set)
     gap = content.gaps[0]
     assert gap.status == NOT_DOCUMENTED
     assert gap.reason
-    assert any(answer.value is None and answer.value_text == "Not answered" for answer in gap.answers)
+    assert any(
+        answer.value is None and answer.value_text == "Not answered" for answer in gap.answers
+    )
     with pytest.raises(ValidationError) as refused:
         attest(packet, doc, acknowledge=False)
     assert "gaps_acknowledged" in refused.value.message_dict
