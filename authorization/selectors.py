@@ -35,7 +35,7 @@ from intake.names import person_name
 from intake.outcomes import OUTCOME_LABELS
 from intake.selectors.codes import suggested_codes
 from intake.selectors.documents import document_for_answer, intake_documents, read_document_bytes
-from screener import adapters, engine
+from screener import adapters
 from screener.engine.expressions import names_in, parse_expression
 from screener.engine.types import Effect, coverage_met
 from screener.models import AnswerSource, ContentBlock, Question, Rule
@@ -240,7 +240,12 @@ def live_content(packet: AuthorizationPacket, *, now: datetime.datetime) -> Pack
     units: dict[str, int] = {}
     for code in codes.codes:
         units[code] = units.get(code, 0) + 1
-    typed, _invalid = adapters.typed_answers(spec, screening.answers, as_of=screening.as_of)
+    diagnoses = adapters.diagnosis_codes(
+        criteria_set,
+        screening.answers,
+        as_of=screening.as_of,
+        patient=adapters.PatientRecord(date_of_birth=patient.date_of_birth, sex=patient.sex),
+    )
     return PacketContent(
         packet_id=packet.pk,
         revision=packet.revision,
@@ -262,7 +267,7 @@ def live_content(packet: AuthorizationPacket, *, now: datetime.datetime) -> Pack
         ),
         diagnosis_codes=tuple(
             PacketCode(code=diagnosis.code, description=diagnosis.description)
-            for diagnosis in engine.suggested_diagnoses(compiled, typed, screening.as_of)
+            for diagnosis in diagnoses
         ),
         criteria=tuple(
             _criteria(rules=rules, results=results, answers_of=answers_of, labels=labels)
@@ -322,7 +327,8 @@ class HistoryEntry:
 
 def packet_history(packet: AuthorizationPacket) -> list[HistoryEntry]:
     """Each status move of the packet, with the fields it set in words."""
-    labels = {f.name: str(f.verbose_name) for f in AuthorizationPacket._meta.fields}
+    fields = {f.name: f for f in AuthorizationPacket._meta.fields}
+    labels = {name: str(field.verbose_name) for name, field in fields.items()}
     labels |= {"revision": "revision", "reason": "reason"}
     entries = []
     for change in packet.status_changes.select_related("by"):
@@ -332,6 +338,8 @@ def packet_history(packet: AuthorizationPacket) -> list[HistoryEntry]:
                 continue
             if isinstance(value, list):
                 value = ", ".join(str(item) for item in value)
+            elif name in fields and fields[name].choices:
+                value = dict(fields[name].choices).get(value, value)
             details.append((labels.get(name, name), str(value)))
         entries.append(
             HistoryEntry(

@@ -38,3 +38,14 @@ def authorization_standings_of(rows: Any) -> dict[int, Any]:
 @register.inclusion_tag("authorization/_standing_line.html")
 def authorization_line(standings: dict[int, Any], intake_id: int) -> dict[str, Any]:
     return {"standing": standings.get(intake_id)}
+
+
+@register.filter
+def document_label(content: Any, document_id: int | None) -> str:
+    """How the packet names an attached document: "document 2: MRI report, 2026-11-02"."""
+    if document_id is None:
+        return ""
+    for number, document in enumerate(content.documents, start=1):
+        if document.id == document_id:
+            return f"document {number}: {document.kind_label}, {document.document_date.isoformat()}"
+    return ""

@@ -45,7 +45,7 @@ START_PAGES = (
     (CRITERIA_ADMIN, "admin:index"),
     (AUDITOR, "admin:intake_auditevent_changelist"),
     # Until the packets have their own queue: the patients, whose intakes hold the documents.
-    (AUTHORIZATION, "intake:patient-list"),
+    (AUTHORIZATION, "authorization:queue"),
 )
 
 
