@@ -61,7 +61,9 @@ def proceed_intake(
     return intake
 
 
-def submit_and_proceed(intake: Intake, physician=None, planned=PLANNED) -> Intake:
+def submit_and_proceed(
+    intake: Intake, physician=None, planned=PLANNED, reason: str = ""
+) -> Intake:
     """Screen a draft intake as submitted on AS_OF and decide "proceed"."""
     screening_record(intake=intake, as_of=AS_OF, kind=ScreeningKind.SUBMISSION)
     intake.status = IntakeStatus.SUBMITTED
@@ -73,6 +75,7 @@ def submit_and_proceed(intake: Intake, physician=None, planned=PLANNED) -> Intak
         kind=DecisionKind.PROCEED,
         physician=physician or physician_with_npi(),
         planned_procedure_date=planned,
+        reason=reason,
     )
     intake.refresh_from_db()
     return intake
