@@ -68,7 +68,7 @@ e2e: install-dev
 
 # The README's pictures (docs/screenshots/), taken by the browser flow tests.
 screenshots: install-dev
-	DOCS_SCREENSHOTS=1 $(VENV)/bin/pytest tests/browser -p no:randomly -q $(PYTEST_ARGS)
+	DOCS_SCREENSHOTS=1 $(VENV)/bin/pytest tests/browser tests/authorization/test_sample_packet.py -p no:randomly -q $(PYTEST_ARGS)
 
 # Re-lock after changing dependencies in pyproject.toml.
 lock: $(PY)
