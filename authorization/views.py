@@ -418,7 +418,7 @@ def packet_bundle(request: HttpRequest, packet_id: int) -> HttpResponse:
     content = selectors.packet_content(packet, now=timezone.now())
     bundle = bundle_of(
         content,
-        questionnaire_response(packet.intake),
+        questionnaire_response(packet.intake, packet.decision.screening),
         patient_resource(packet.intake.patient),
     )
     audit_record(

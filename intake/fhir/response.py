@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from intake.fhir import canonical
 from intake.fhir.structure import answer_element, item_sections, set_questions
-from intake.models import Intake, IntakeStatus
+from intake.models import Intake, IntakeStatus, Screening
 from intake.outcomes import OUTCOME_LABELS
 
 
-def questionnaire_response(intake: Intake) -> dict:
-    """The intake's answers as an R4 QuestionnaireResponse.
+def questionnaire_response(intake: Intake, screening: Screening | None = None) -> dict:
+    """The intake's answers as an R4 QuestionnaireResponse; with ``screening``, the answers
+    that screening read, under its criteria set, with its outcome (what a decision and a
+    prior-authorization packet rest on, whatever was edited since).
 
     - ``questionnaire``: the canonical URL of the intake's criteria set and its version
       (``canonical.questionnaire_canonical``);
@@ -26,8 +28,9 @@ def questionnaire_response(intake: Intake) -> dict:
     One query for the questions (the intake's criteria set and procedure are read through it:
     select them with the intake).
     """
-    criteria_set = intake.criteria_set
-    answers = intake.answers or {}
+    criteria_set = screening.criteria_set if screening else intake.criteria_set
+    answers = (screening.answers if screening else intake.answers) or {}
+    outcome = screening.outcome if screening else intake.outcome
     items = []
     for section in item_sections(set_questions(criteria_set)):
         answered = []
@@ -44,18 +47,20 @@ def questionnaire_response(intake: Intake) -> dict:
 
     submitted = intake.status != IntakeStatus.DRAFT
     authored = intake.submitted_at if submitted and intake.submitted_at else intake.updated_at
+    if screening is not None:
+        authored = screening.created_at
     resource: dict = {"resourceType": "QuestionnaireResponse"}
     if intake.pk is not None:
         resource["id"] = str(intake.pk)
         resource["identifier"] = {"system": canonical.intake_system(), "value": str(intake.pk)}
-    if intake.outcome:
+    if outcome:
         resource["extension"] = [
             {
                 "url": canonical.outcome_extension_url(),
                 "valueCoding": {
                     "system": canonical.outcome_system(),
-                    "code": intake.outcome,
-                    "display": OUTCOME_LABELS.get(intake.outcome, intake.outcome),
+                    "code": outcome,
+                    "display": OUTCOME_LABELS.get(outcome, outcome),
                 },
             }
         ]

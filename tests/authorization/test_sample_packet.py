@@ -106,14 +106,31 @@ def test_the_attested_packet_of_an_example_reads_back_whole():
     assert "LCD L38201" in texts[-1]
     assert "Draft: not attested" not in whole
 
+    # The bundle's answers are those the decision rested on, whatever was edited since.
+    intake = packet.intake
+    intake.answers = {**intake.answers, "pain_nrs": 3}
+    intake.save()
     bundle = packet_bundle(
-        content, questionnaire_response(packet.intake), patient_resource(packet.intake.patient)
+        content,
+        questionnaire_response(intake, packet.decision.screening),
+        patient_resource(intake.patient),
     )
     from fhir.resources.R4B.bundle import Bundle
 
     Bundle.model_validate(bundle)
     claim = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Claim")
     assert claim["use"] == "preauthorization"
+    response = next(
+        e["resource"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "QuestionnaireResponse"
+    )
+    answered = {
+        item["linkId"]: item["answer"][0]
+        for group in response["item"]
+        for item in group["item"]
+    }
+    assert answered["pain_nrs"] == {"valueInteger": 9}
 
     if os.environ.get("DOCS_SCREENSHOTS") == "1":
         (DOCS / "sample-packet.pdf").write_bytes(data)
