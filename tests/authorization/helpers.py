@@ -61,9 +61,7 @@ def proceed_intake(
     return intake
 
 
-def submit_and_proceed(
-    intake: Intake, physician=None, planned=PLANNED, reason: str = ""
-) -> Intake:
+def submit_and_proceed(intake: Intake, physician=None, planned=PLANNED, reason: str = "") -> Intake:
     """Screen a draft intake as submitted on AS_OF and decide "proceed"."""
     screening_record(intake=intake, as_of=AS_OF, kind=ScreeningKind.SUBMISSION)
     intake.status = IntakeStatus.SUBMITTED

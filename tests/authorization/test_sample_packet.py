@@ -126,9 +126,7 @@ def test_the_attested_packet_of_an_example_reads_back_whole():
         if e["resource"]["resourceType"] == "QuestionnaireResponse"
     )
     answered = {
-        item["linkId"]: item["answer"][0]
-        for group in response["item"]
-        for item in group["item"]
+        item["linkId"]: item["answer"][0] for group in response["item"] for item in group["item"]
     }
     assert answered["pain_nrs"] == {"valueInteger": 9}
 
@@ -136,8 +134,19 @@ def test_the_attested_packet_of_an_example_reads_back_whole():
         (DOCS / "sample-packet.pdf").write_bytes(data)
         if shutil.which("pdftoppm"):
             subprocess.run(
-                ["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile",
-                 str(DOCS / "sample-packet.pdf"), str(DOCS / "screenshots" / "sample-packet")],
+                [
+                    "pdftoppm",
+                    "-png",
+                    "-r",
+                    "80",
+                    "-f",
+                    "1",
+                    "-l",
+                    "1",
+                    "-singlefile",
+                    str(DOCS / "sample-packet.pdf"),
+                    str(DOCS / "screenshots" / "sample-packet"),
+                ],
                 check=True,
             )
 

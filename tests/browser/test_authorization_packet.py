@@ -41,9 +41,7 @@ def decided(physician_user, front_desk_user):
     return intake
 
 
-def test_a_packet_is_opened_attested_and_submitted(
-    new_page, decided, physician_user, screenshot
-):
+def test_a_packet_is_opened_attested_and_submitted(new_page, decided, physician_user, screenshot):
     coordinator = CoordinatorFactory(username="coord", first_name="Cora", last_name="Ward")
     page = new_page(user=coordinator)
     page.goto("/authorizations/")
