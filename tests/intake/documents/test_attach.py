@@ -10,7 +10,7 @@ import re
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from intake.documents.uploads import OversizedUpload, SizeLimitUploadHandler
@@ -324,3 +324,17 @@ def test_a_post_without_a_file_asks_for_one(desk_client, intake):
 
     assert response.status_code == 400
     assert "File: choose the file to attach." in response.content.decode()
+
+
+def test_an_oversized_upload_reaches_the_form_as_its_size_only(settings):
+    """The handler is first in FILE_UPLOAD_HANDLERS: the 3 MB file is not kept, the fields
+    after it are."""
+    settings.DOCUMENT_MAX_BYTES = 1024 * 1024
+    request = RequestFactory().post(
+        "/", {"file": SimpleUploadedFile("big.pdf", b"x" * (3 * 1024 * 1024)), "title": "Kept"}
+    )
+
+    received = request.FILES["file"]
+
+    assert isinstance(received, OversizedUpload)
+    assert (received.size, received.read(), request.POST["title"]) == (3 * 1024 * 1024, b"", "Kept")
