@@ -18,7 +18,10 @@ class DocumentAttachForm(forms.Form):
     kind = forms.ChoiceField(
         label="Kind of document",
         choices=[("", "Choose…"), *DocumentKind.choices],
-        error_messages={"required": "Kind of document: choose one."},
+        error_messages={
+            "required": "Kind of document: choose one.",
+            "invalid_choice": "Kind of document: choose one of the list.",
+        },
     )
     document_date = forms.DateField(
         label="Date of the document",
@@ -35,6 +38,9 @@ class DocumentAttachForm(forms.Form):
         required=False,
         max_length=IntakeDocument._meta.get_field("title").max_length,
         help_text="A few words, for example “Lumbar spine MRI”.",
+        error_messages={
+            "max_length": "Title: at most %(limit_value)d characters (it has %(show_value)d)."
+        },
     )
     file = forms.FileField(
         label="File",
@@ -53,6 +59,10 @@ class DocumentAttachForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text="Tick the questions whose answers come from this document.",
+        error_messages={
+            "invalid_choice": "Answers taken from this document: %(value)s is not a question "
+            "of this intake.",
+        },
     )
     back = forms.CharField(required=False, widget=forms.HiddenInput)
 

@@ -44,12 +44,12 @@ def document_size_problem(*, name: str, size: int, oversized: bool = False) -> s
     limit = settings.DOCUMENT_MAX_BYTES
     if oversized or size > limit:
         return (
-            f"{name or 'The file'} is {size_text(size)}; a document may be at most "
+            f"File: {name or 'the file'} is {size_text(size)}; a document may be at most "
             f"{size_text(limit)}. Attach a smaller copy (for example scanned at a lower "
             "resolution), or split it."
         )
     if size == 0:
-        return f"{name or 'The file'} is empty (0 bytes). Choose the file again."
+        return f"File: {name or 'the file'} is empty (0 bytes). Choose the file again."
     return None
 
 
@@ -105,7 +105,7 @@ def intake_document_attach(
     try:
         content = detect_content(data)
     except NotADocument as refused:
-        raise ValidationError({"file": f"{name or 'The file'} {refused.reason}."}) from None
+        raise ValidationError({"file": f"File: {name or 'the file'} {refused.reason}."}) from None
     today = today or timezone.localdate()
     if document_date > today:
         raise ValidationError(
@@ -127,7 +127,7 @@ def intake_document_attach(
             return same  # sent twice: the first stands
         raise ValidationError(
             {
-                "file": f"{name or 'This file'} is already attached to this intake, as the "
+                "file": f"File: {name or 'this file'} is already attached to this intake, as the "
                 f"{same.get_kind_display()} of {same.document_date:%Y-%m-%d}. Withdraw that one "
                 "first to attach it differently."
             }

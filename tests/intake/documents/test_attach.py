@@ -10,7 +10,7 @@ import re
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from intake.documents.uploads import OversizedUpload, SizeLimitUploadHandler
@@ -287,3 +287,54 @@ def test_a_user_without_the_permission_cannot_attach(role_users, intake):
             today=TODAY,
         )
     assert not IntakeDocument.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            {"kind": "nonsense"},
+            "Kind of document: choose one of the list.",
+        ),
+        ({"kind": ""}, "Kind of document: choose one."),
+        ({"document_date": "2025-02-30"}, "Date of the document: give a date such as 2026-11-02."),
+        ({"document_date": ""}, "Date of the document: give the date written on it."),
+        (
+            {"answers_from": ["<script>x</script>"]},
+            "Answers taken from this document: &lt;script&gt;x&lt;/script&gt; is not a question "
+            "of this intake.",
+        ),
+        ({"title": "t" * 121}, "Title: at most 120 characters (it has 121)."),
+    ],
+    ids=["unknown-kind", "no-kind", "impossible-date", "no-date", "unknown-answer", "long-title"],
+)
+def test_bad_fields_are_refused_beside_their_field(desk_client, intake, fields, message):
+    response = attach(desk_client, intake, "a.pdf", pdf_bytes(), **fields)
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not IntakeDocument.objects.exists()
+
+
+def test_a_post_without_a_file_asks_for_one(desk_client, intake):
+    response = desk_client.post(
+        reverse("intake:document-attach", args=[intake.pk]),
+        {"kind": DocumentKind.MRI, "document_date": DOCUMENT_DATE},
+    )
+
+    assert response.status_code == 400
+    assert "File: choose the file to attach." in response.content.decode()
+
+
+def test_an_oversized_upload_reaches_the_form_as_its_size_only(settings):
+    """The handler is first in FILE_UPLOAD_HANDLERS: the 3 MB file is not kept, the fields
+    after it are."""
+    settings.DOCUMENT_MAX_BYTES = 1024 * 1024
+    request = RequestFactory().post(
+        "/", {"file": SimpleUploadedFile("big.pdf", b"x" * (3 * 1024 * 1024)), "title": "Kept"}
+    )
+
+    received = request.FILES["file"]
+
+    assert isinstance(received, OversizedUpload)
+    assert (received.size, received.read(), request.POST["title"]) == (3 * 1024 * 1024, b"", "Kept")

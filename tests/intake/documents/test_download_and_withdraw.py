@@ -228,3 +228,41 @@ def test_the_intake_pages_list_the_documents_with_what_they_support(default_set,
         assert f"Attached by {desk.get_full_name()}" in page
         assert f"Answers taken from it: {escape(prompt)}" in page
         assert reverse("intake:document-attach", args=[intake.pk]) in page
+
+
+@pytest.mark.postgres_only
+def test_below_python_a_document_is_only_ever_withdrawn_once(default_set, role_users):
+    """On PostgreSQL a trigger refuses raw deletes and changes; the withdrawal passes, once."""
+    from django.db import IntegrityError, connection, transaction
+
+    desk = role_users[FRONT_DESK]
+    document = attached(IntakeFactory(), desk)
+    refusals = (
+        "DELETE FROM intake_intakedocument WHERE id = %s",
+        "UPDATE intake_intakedocument SET title = 'changed' WHERE id = %s",
+    )
+    for statement in refusals:
+        with (
+            pytest.raises(IntegrityError, match=r"cannot be \w+; withdraw it instead"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement, [document.pk])
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE intake_intakedocument SET withdrawn_at = now(), withdrawn_by_id = %s, "
+            "withdrawn_reason = 'Attached twice' WHERE id = %s",
+            [desk.pk, document.pk],
+        )
+    with (
+        pytest.raises(IntegrityError, match="cannot be changed"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "UPDATE intake_intakedocument SET withdrawn_reason = 'other' WHERE id = %s",
+            [document.pk],
+        )
+    document.refresh_from_db()
+    assert (document.title, document.withdrawn_reason) == ("", "Attached twice")
