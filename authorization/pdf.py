@@ -3,7 +3,7 @@ documents in order, every page with the packet's footer.
 
 ``packet_pdf(content)`` renders a :class:`~authorization.content.PacketContent`:
 
-1. ``templates/authorization/packet_pdf.html`` (autoescaped: criteria text is data from another
+1. ``templates/authorization/pdf/packet.html`` (autoescaped: criteria text is data from another
    person) through WeasyPrint: the cover sheet, the criteria table (gaps first, in red) and the
    attestation, on US Letter pages whose bottom band is left free for the footer;
 2. each attached document, in ``content.documents`` order: a PDF's pages appended with pypdf,
@@ -49,9 +49,9 @@ from authorization.content import PacketContent, PacketCriterion, PacketDocument
 
 logger = logging.getLogger(__name__)
 
-TEMPLATE = "authorization/packet_pdf.html"  # cover sheet, criteria table, attestation
-ATTACHMENT_TEMPLATE = "authorization/packet_pdf_attachment.html"  # an image or a notice
-FOOTER_TEMPLATE = "authorization/packet_pdf_footer.html"  # the overlay: footers only
+TEMPLATE = "authorization/pdf/packet.html"  # cover sheet, criteria table, attestation
+ATTACHMENT_TEMPLATE = "authorization/pdf/attachment.html"  # an image or a notice
+FOOTER_TEMPLATE = "authorization/pdf/footer.html"  # the overlay: footers only
 
 PDF = "application/pdf"
 IMAGE_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG"}

@@ -36,6 +36,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tasks_db.models import DBTaskResult
 
+from authorization import services as packet_services
+from authorization.models import PhysicianNpi
 from intake.exports import services as export_services
 from intake.models import AuditEvent, DecisionKind, DocumentKind
 from intake.roles import AUDITOR, AUTHORIZATION, CRITERIA_ADMIN, FRONT_DESK, PHYSICIAN, ROLES
@@ -163,6 +165,17 @@ PAGE_TABLE: dict[str, list[tuple[Outcome, Outcome]]] = {
     "intake:document-attach":              [(L, L),     (403, 403), (200, 400), (200, 400), (403, 403), (403, 403), (200, 400)],
     "intake:document-download":            [(L, L),     (403, 405), (200, 405), (200, 405), (403, 405), (403, 405), (200, 405)],
     "intake:document-withdraw":            [(L, L),     (403, 403), (200, 400), (200, 400), (403, 403), (403, 403), (200, 400)],
+    # Prior authorization (authorization/urls.py): coordinators open, edit and track packets;
+    # physicians read and attest them. An empty POST is a form sent back (400).
+    "authorization:queue":                 [(L, L),     (403, 403), (403, 403), (403, 403), (403, 403), (403, 403), (200, 405)],
+    "authorization:open":                  [(L, L),     (403, 403), (403, 403), (403, 403), (403, 403), (403, 403), (R, R)],
+    "authorization:packet":                [(L, L),     (403, 403), (403, 403), (200, 405), (403, 403), (403, 403), (200, 405)],
+    "authorization:edit":                  [(L, L),     (403, 403), (403, 403), (403, 403), (403, 403), (403, 403), (405, 400)],
+    "authorization:attest":                [(L, L),     (403, 403), (403, 403), (405, 400), (403, 403), (403, 403), (403, 403)],
+    "authorization:move":                  [(L, L),     (403, 403), (403, 403), (403, 403), (403, 403), (403, 403), (405, 400)],
+    "authorization:revise":                [(L, L),     (403, 403), (403, 403), (403, 403), (403, 403), (403, 403), (405, 400)],
+    "authorization:pdf":                   [(L, L),     (403, 403), (403, 403), (200, 405), (403, 403), (403, 403), (200, 405)],
+    "authorization:bundle":                [(L, L),     (403, 403), (403, 403), (200, 405), (403, 403), (403, 403), (200, 405)],
     # The print beacon (print.js): those who may print.
     "intake:intake-printed":               [(L, L),     (405, 403), (405, 204), (405, 204), (405, 403), (405, 403), (405, 204)],
     # The audit report's CSV export (itself audited): auditors.
@@ -211,6 +224,8 @@ ADMIN_MODELS: dict[str, dict[str, str]] = {
     "otp_totp.totpdevice": {},
     # The audit report: auditors (and superusers), read only.
     "intake.auditevent": {AU: READ},
+    # Physicians' NPIs, kept by superusers as accounts are.
+    "authorization.physiciannpi": {},
 }
 
 
@@ -281,6 +296,16 @@ def world(default_set, documents_dir) -> World:
         user=users[FRONT_DESK],
         today=datetime.date(2025, 3, 14),
     )
+    # The decided intake's packet (a draft), opened by the coordinator.
+    packet = packet_services.packet_open(
+        intake=decided,
+        user=users[AUTHORIZATION],
+        payer="Medicare Part B",
+        member_id="1EG4",
+        place_of_service="22",
+        now=decided.submitted_at,
+    )
+    npi = PhysicianNpi.objects.create(user=physician, npi="1234567893")
     sign_in = {"user_agent": "test", "http_accept": "*/*", "path_info": "/accounts/login/"}
     device = TOTPDevice.objects.create(user=UserFactory(username="device-owner"), name="phone")
     admin_objects: dict[str, models.Model | None] = {
@@ -308,6 +333,7 @@ def world(default_set, documents_dir) -> World:
         "axes.accesslog": AccessLog.objects.create(**sign_in, username="someone"),
         "axes.accessfailurelog": AccessFailureLog.objects.create(**sign_in, username="someone"),
         "otp_totp.totpdevice": device,
+        "authorization.physiciannpi": npi,
         # The role changes above are in the audit log.
         "intake.auditevent": AuditEvent.objects.order_by("pk").first(),
     }
@@ -326,6 +352,7 @@ def world(default_set, documents_dir) -> World:
         "totp_device": device.pk,
         "export": export.pk,
         "document": document.pk,
+        "packet": packet.pk,
     }
     return World(users=users, ids=ids, admin_objects=admin_objects)
 
@@ -390,11 +417,14 @@ PARAMETERS = {
     "token": "token",
     "export_id": "export",
     "document_id": "document",
+    "packet_id": "packet",
+    "to_status": "submitted_status",
 }
 PAGE_PARAMETERS: dict[str, dict[str, str]] = {
     "intake:intake-panel": {"intake_id": "draft"},
     "intake:emergency-action": {"intake_id": "emergency"},
     "intake:intake-handout": {"intake_id": "decided"},
+    "authorization:open": {"intake_id": "decided"},
     "review:amend": {"intake_id": "decided"},
     "review:follow-up": {"intake_id": "decided"},
     "admin:screener_criteriaset_clone": {"object_id": "published_set"},
@@ -406,7 +436,12 @@ PAGE_PARAMETERS: dict[str, dict[str, str]] = {
     "admin:otp_totp_totpdevice_qrcode": {"pk": "totp_device"},
 }
 ADDRESSES = {"admin/(?P<url>.*)$": "/admin/no-such-page/"}
-FIXED_IDS = {"app_label": "screener", "uidb64": "MQ", "token": "no-such-token"}
+FIXED_IDS = {
+    "app_label": "screener",
+    "uidb64": "MQ",
+    "token": "no-such-token",
+    "submitted_status": "submitted",
+}
 
 
 def page_url(page: Page, world: World) -> str:

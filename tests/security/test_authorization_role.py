@@ -47,16 +47,24 @@ def test_the_group_holds_exactly_its_permissions(coordinator):
         ("intake", "add_intakedocument"),
         ("intake", "view_intakedocument"),
         ("intake", "withdraw_intakedocument"),
+        ("authorization", "add_authorizationpacket"),
+        ("authorization", "change_authorizationpacket"),
+        ("authorization", "view_authorizationpacket"),
+        ("authorization", "add_packetstatuschange"),
+        ("authorization", "view_packetstatuschange"),
     }
     assert not coordinator.is_staff
 
 
-def test_the_start_page_is_the_patient_list_and_the_menu_offers_only_it(coordinator_client):
+def test_the_start_page_is_the_packet_queue_and_the_menu_offers_it_and_patients(
+    coordinator_client,
+):
     response = coordinator_client.get(reverse("home"))
-    assert response["Location"] == reverse("intake:patient-list")
+    assert response["Location"] == reverse("authorization:queue")
 
     page = coordinator_client.get(reverse("intake:patient-list")).content.decode()
     assert f'href="{reverse("intake:patient-list")}">Patients</a>' in page
+    assert f'href="{reverse("authorization:queue")}">Prior authorizations</a>' in page
     assert reverse("review:queue") not in page
     assert reverse("intake:needs-info-list") not in page
     assert reverse("intake:patient-create") not in page
