@@ -32,6 +32,7 @@ install-dev: $(VENV)/.installed-dev
 # Migrate, load the default criteria and demo accounts, then serve with a task worker beside.
 run: install
 	$(PY) manage.py setup_demo
+	$(PY) manage.py setup_demo_npi
 	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops the server and the task worker)"
 	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
 	$(PY) manage.py $(WORKER) & \

@@ -23,6 +23,7 @@ from authorization.selectors import (
     attestation_of,
     live_content,
     medical_necessity_statement,
+    npi_of,
     packet_of_intake,
     proceed_decision,
 )
@@ -176,6 +177,11 @@ def packet_attest(
         raise ValidationError(
             "The criteria set has no statement of medical necessity to attest: ask a criteria "
             "admin to add one."
+        )
+    if not npi_of(user):
+        raise ValidationError(
+            "Your NPI is not on file, and a payer needs it on the attestation: an administrator "
+            "adds it in Django admin (Physician NPIs)."
         )
     expected = attestation_phrase(user)
     if " ".join(confirmation.split()).casefold() != expected.casefold():

@@ -347,3 +347,21 @@ def test_a_physician_without_the_role_cannot_be_the_only_check(default_set):
     physician without a full name: the username."""
     doc = PhysicianFactory(first_name="", last_name="", username="drx")
     assert services.attestation_phrase(doc) == "drx"
+
+
+def test_attesting_needs_the_physicians_npi_on_file(default_set):
+    doc = PhysicianFactory()
+    packet = open_packet(proceed_intake(physician=doc))
+    with pytest.raises(ValidationError, match="Your NPI is not on file"):
+        attest(packet, doc)
+
+
+def test_the_demo_physician_gets_the_sample_npi_once(default_set):
+    from django.core.management import call_command
+
+    from authorization.models import PhysicianNpi
+
+    doc = PhysicianFactory(username="physician")
+    call_command("setup_demo_npi", verbosity=0)
+    call_command("setup_demo_npi", verbosity=0)
+    assert list(PhysicianNpi.objects.values_list("user", "npi")) == [(doc.pk, "1234567893")]
