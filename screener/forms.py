@@ -24,6 +24,7 @@ from screener.models import (
     ContentReader,
     CriteriaSet,
     CriteriaSetStatus,
+    DiagnosisCode,
     Question,
     Rule,
     plain_number,
@@ -179,6 +180,17 @@ class CodingRowForm(DraftOnlyFormMixin, forms.ModelForm):
         ]
 
 
+class DiagnosisCodeForm(DraftOnlyFormMixin, forms.ModelForm):
+    class Meta:
+        model = DiagnosisCode
+        fields = ["criteria_set", "order", "code", "description", "applies_when"]
+        widgets = {
+            "code": forms.TextInput(attrs={"size": 10}),
+            "description": OneLineTextarea(attrs={"rows": 3, "cols": 34}),
+            "applies_when": forms.Textarea(attrs={"rows": 3, "cols": 40}),
+        }
+
+
 class RuleForm(DraftOnlyFormMixin, forms.ModelForm):
     class Meta:
         model = Rule
@@ -199,7 +211,8 @@ class RuleForm(DraftOnlyFormMixin, forms.ModelForm):
         widgets = {
             "condition": forms.Textarea(attrs={"rows": 3, "cols": 30}),
             "message": forms.Textarea(attrs={"rows": 3, "cols": 30}),
-            "payer_wording": forms.Textarea(attrs={"rows": 3, "cols": 30}),
+            "coverage_group": forms.TextInput(attrs={"size": 14}),
+            "payer_wording": forms.Textarea(attrs={"rows": 2, "cols": 22}),
         }
 
 

@@ -19,6 +19,7 @@ from screener.admin.records import ReadOnlyAdmin
 from screener.forms import (
     CodingRowForm,
     ContentBlockForm,
+    DiagnosisCodeForm,
     PlainNumberInput,
     QuestionForm,
     RuleForm,
@@ -175,17 +176,17 @@ class DerivedValueInline(FrozenWhenPublishedInline):
 class RuleInline(FrozenWhenPublishedInline):
     model = Rule
     form = RuleForm
-    # The coverage fields share cells with the fields they go with (one above the other).
+    # Fields that go together share a cell, one above the other: the emergency with the effect
+    # (red flags only), the payer's citation with the source, and the payer's coverage criterion
+    # in one column, so that the condition and the message keep their width.
     fields = (
         "order",
         "code",
-        "effect",
-        "emergency",
+        ("effect", "emergency"),
         "condition",
         "message",
-        "source",
-        ("coverage_criterion", "coverage_group"),
-        ("payer_wording", "payer_citation"),
+        ("source", "payer_citation"),
+        ("coverage_criterion", "coverage_group", "payer_wording"),
     )
 
     def get_queryset(self, request: HttpRequest):
@@ -209,10 +210,8 @@ class CodingRowInline(FrozenWhenPublishedInline):
 
 class DiagnosisCodeInline(FrozenWhenPublishedInline):
     model = DiagnosisCode
+    form = DiagnosisCodeForm
     fields = ("order", "code", "description", "applies_when")
-    formfield_overrides = {
-        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 40})}
-    }
 
 
 class FollowUpVisitInline(FrozenWhenPublishedInline):
