@@ -35,6 +35,7 @@ from intake.names import person_name
 from intake.outcomes import OUTCOME_LABELS
 from intake.selectors.codes import suggested_codes
 from intake.selectors.documents import document_for_answer, intake_documents, read_document_bytes
+from intake.selectors.provenance import answer_provenance
 from screener import adapters
 from screener.engine.expressions import names_in, parse_expression
 from screener.engine.types import Effect, coverage_met
@@ -77,29 +78,6 @@ def _question_codes_read(names: Iterable[str], spec: Any) -> list[str]:
     for name in names:
         visit(name)
     return found
-
-
-@dataclass(frozen=True)
-class _Entered:
-    by: str
-    at: datetime.datetime | None
-
-
-def answer_provenance(intake: Intake, until: datetime.datetime | None) -> dict[str, _Entered]:
-    """Question code -> who entered its current value and when: the history row where the
-    answer last took the value it has (at ``until``, the screening's time)."""
-    rows = intake.history.order_by("history_date", "history_id")
-    if until is not None:
-        rows = rows.filter(history_date__lte=until)
-    entered: dict[str, _Entered] = {}
-    previous: Mapping[str, Any] = {}
-    for row in rows.select_related("history_user"):
-        answers = row.answers or {}
-        for code, value in answers.items():
-            if value is not None and previous.get(code) != value:
-                entered[code] = _Entered(person_name(row.history_user), row.history_date)
-        previous = answers
-    return entered
 
 
 def _criterion_status(effect: Effect, result: Mapping[str, Any]) -> str:

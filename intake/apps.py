@@ -66,8 +66,10 @@ class IntakeConfig(AppConfig):
     def ready(self) -> None:
         import intake.role_audit  # noqa: F401  (role changes in the audit log)
         from intake import auth_audit, session_timeout, two_factor  # noqa: F401  (sign-in receivers)
+        from intake.fhir import hooks as fhir_hooks
         from intake.rescreen import hooks
 
         connection_created.connect(_sqlite_trigram_functions)
         post_migrate.connect(_sqlite_queue_count_triggers, sender=self)
         hooks.register()  # impact preview and re-screen, on the criteria side's pages and jobs
+        fhir_hooks.register()  # the criteria set's FHIR Questionnaire download

@@ -55,3 +55,38 @@ def outcome_extension_url() -> str:
 def outcome_system() -> str:
     """The code system of screening outcomes (the engine's outcome codes)."""
     return f"{base()}/CodeSystem/screening-outcome"
+
+
+def questionnaire_slug(url: str) -> str | None:
+    """The procedure slug a canonical Questionnaire URL names (``<base>/Questionnaire/<slug>``),
+    or None when the URL is not one of this clinic's Questionnaires."""
+    prefix = f"{base()}/Questionnaire/"
+    if not url.startswith(prefix):
+        return None
+    slug = url[len(prefix) :]
+    return slug if slug and "/" not in slug else None
+
+
+def required_when_extension_url() -> str:
+    """The extension carrying a ``required_when`` condition that ``enableWhen`` cannot say."""
+    return f"{base()}/StructureDefinition/required-when"
+
+
+def answer_source_extension_url() -> str:
+    """The extension naming where a question's answer comes from (patient, chart, ...)."""
+    return f"{base()}/StructureDefinition/answer-source"
+
+
+def answer_source_system() -> str:
+    """The code system of answer sources."""
+    return f"{base()}/CodeSystem/answer-source"
+
+
+def answer_entered_extension_url() -> str:
+    """The extension saying who entered an answer and when (sub-extensions ``by``, ``at``)."""
+    return f"{base()}/StructureDefinition/answer-entered"
+
+
+# FHIR's own extensions for a number item's bounds.
+MIN_VALUE_EXTENSION = "http://hl7.org/fhir/StructureDefinition/minValue"
+MAX_VALUE_EXTENSION = "http://hl7.org/fhir/StructureDefinition/maxValue"

@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 from intake.fhir import canonical
-from intake.fhir.structure import answer_element, item_sections, set_questions
+from intake.fhir.patient import patient_resource
+from intake.fhir.structure import (
+    answer_element,
+    answer_source_extension,
+    item_sections,
+    set_questions,
+)
 from intake.models import Intake, IntakeStatus, Screening
 from intake.outcomes import OUTCOME_LABELS
+from intake.selectors.provenance import AnswerEntered, answer_provenance
+from screener.models import Question
+
+CONTAINED_PATIENT_ID = "patient"
 
 
-def questionnaire_response(intake: Intake, screening: Screening | None = None) -> dict:
+def questionnaire_response(
+    intake: Intake,
+    screening: Screening | None = None,
+    *,
+    provenance: bool = False,
+    contained_patient: bool = False,
+) -> dict:
     """The intake's answers as an R4 QuestionnaireResponse; with ``screening``, the answers
     that screening read, under its criteria set, with its outcome (what a decision and a
     prior-authorization packet rest on, whatever was edited since).
@@ -25,12 +41,21 @@ def questionnaire_response(intake: Intake, screening: Screening | None = None) -
     - the latest screening's outcome, when there is one, as the ``screening-outcome``
       extension (``valueCoding``: the engine's code and its label).
 
+    With ``provenance``, each answer carries where it comes from (the ``answer-source``
+    extension: patient, chart, imaging, clinician) and who entered it and when (the
+    ``answer-entered`` extension, sub-extensions ``by`` and ``at``, from the intake's row history
+    up to the screening: ``intake.selectors.provenance``). With ``contained_patient``, the
+    Patient is contained (``#patient``) instead of referenced, so a file stands alone.
+
     One query for the questions (the intake's criteria set and procedure are read through it:
-    select them with the intake).
+    select them with the intake), and with ``provenance`` one for the history.
     """
     criteria_set = screening.criteria_set if screening else intake.criteria_set
     answers = (screening.answers if screening else intake.answers) or {}
     outcome = screening.outcome if screening else intake.outcome
+    entered: dict[str, AnswerEntered] = {}
+    if provenance:
+        entered = answer_provenance(intake, screening.created_at if screening else None)
     items = []
     for section in item_sections(set_questions(criteria_set)):
         answered = []
@@ -39,6 +64,10 @@ def questionnaire_response(intake: Intake, screening: Screening | None = None) -
                 continue
             answer = answer_element(criteria_set, question, answers[question.code])
             if answer is not None:
+                if provenance:
+                    answer["extension"] = _provenance_extensions(
+                        question, entered.get(question.code)
+                    )
                 answered.append(
                     {"linkId": question.code, "text": question.prompt, "answer": [answer]}
                 )
@@ -66,9 +95,26 @@ def questionnaire_response(intake: Intake, screening: Screening | None = None) -
         ]
     resource["questionnaire"] = canonical.questionnaire_canonical(criteria_set)
     resource["status"] = "completed" if submitted else "in-progress"
-    resource["subject"] = {"reference": f"Patient/{intake.patient_id}"}
+    if contained_patient:
+        resource["contained"] = [{**patient_resource(intake.patient), "id": CONTAINED_PATIENT_ID}]
+        resource["subject"] = {"reference": f"#{CONTAINED_PATIENT_ID}"}
+    else:
+        resource["subject"] = {"reference": f"Patient/{intake.patient_id}"}
     if authored is not None:
         resource["authored"] = authored.isoformat(timespec="seconds")
     if items:  # FHIR JSON has no empty arrays
         resource["item"] = items
     return resource
+
+
+def _provenance_extensions(question: Question, entered: AnswerEntered | None) -> list[dict]:
+    extensions = [answer_source_extension(question)]
+    if entered is not None:
+        parts = []
+        if entered.by:
+            parts.append({"url": "by", "valueString": entered.by})
+        if entered.at is not None:
+            parts.append({"url": "at", "valueDateTime": entered.at.isoformat(timespec="seconds")})
+        if parts:
+            extensions.append({"url": canonical.answer_entered_extension_url(), "extension": parts})
+    return extensions

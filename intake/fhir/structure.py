@@ -21,7 +21,7 @@ from intake.fhir import canonical
 from screener import engine
 from screener.answer_text import choice_label
 from screener.engine.types import QuestionSpec, QuestionType
-from screener.models import CriteriaSet, Question
+from screener.models import AnswerSource, CriteriaSet, Question
 
 SECTION_LINK_PREFIX = "section-"
 
@@ -39,6 +39,14 @@ ITEM_TYPES: dict[str, str] = {
     QuestionType.DECIMAL: "decimal",
     QuestionType.CHOICE: "choice",
     QuestionType.DATE: "date",
+}
+
+# Where a question's answer comes from, as the ``answer-source`` extension's code.
+SOURCE_CODES: dict[str, str] = {
+    AnswerSource.PATIENT: "patient",
+    AnswerSource.CHART: "chart",
+    AnswerSource.IMAGING: "imaging",
+    AnswerSource.CLINICIAN: "clinician",
 }
 
 
@@ -65,6 +73,24 @@ def set_questions(criteria_set: CriteriaSet) -> list[Question]:
     return list(criteria_set.question_set.order_by("order", "id"))
 
 
+def choice_coding(criteria_set: CriteriaSet, question_code: str, choice: str) -> dict[str, str]:
+    """A choice as a Coding in its question's own code system, labelled as the form labels it."""
+    return {
+        "system": canonical.choice_system(criteria_set, question_code),
+        "code": choice,
+        "display": choice_label(choice, blank=False),
+    }
+
+
+def answer_source_extension(question: Question) -> dict:
+    """Where the question's answer comes from (patient, chart, imaging, clinician)."""
+    code = SOURCE_CODES.get(question.answer_source, "patient")
+    return {
+        "url": canonical.answer_source_extension_url(),
+        "valueCoding": {"system": canonical.answer_source_system(), "code": code},
+    }
+
+
 def answer_element(criteria_set: CriteriaSet, question: Question, value: Any) -> dict | None:
     """A stored JSON answer as a QuestionnaireResponse ``answer``; None when it is blank or
     when it does not fit the question's type (it cannot be expressed as that type)."""
@@ -79,13 +105,7 @@ def answer_element(criteria_set: CriteriaSet, question: Question, value: Any) ->
         return None
     key = ANSWER_KEYS[spec.type]
     if spec.type == QuestionType.CHOICE:
-        return {
-            key: {
-                "system": canonical.choice_system(criteria_set, question.code),
-                "code": typed,
-                "display": choice_label(typed, blank=False),
-            }
-        }
+        return {key: choice_coding(criteria_set, question.code, typed)}
     if spec.type == QuestionType.DATE:
         return {key: typed.isoformat()}
     return {key: typed}

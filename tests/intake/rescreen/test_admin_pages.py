@@ -32,6 +32,7 @@ def expected(criteria_set: CriteriaSet, *pages: str) -> list[tuple[str, str]]:
         "retire": "Retire",
         "rescreen": "Re-screen open intakes",
         "export": "Export JSON",
+        "fhir_questionnaire": "Export FHIR Questionnaire",  # added by intake.fhir.hooks
     }
     return [(url(f"criteriaset_{name}", criteria_set.pk), labels[name]) for name in pages]
 
@@ -46,23 +47,29 @@ def test_a_draft_offers_golden_cases_impact_publish_and_export(client_admin, def
     draft = draft_of(default_set)
     page = text(client_admin.get(url("criteriaset_change", draft.pk)))
     assert tools(page) == expected(
-        draft, "golden", "golden_from_intake", "impact", "publish", "export"
+        draft, "golden", "golden_from_intake", "impact", "publish", "export", "fhir_questionnaire"
     )
 
 
 def test_only_the_newest_published_version_offers_the_rescreen(client_admin, default_set):
     page = text(client_admin.get(url("criteriaset_change", default_set.pk)))
-    assert tools(page) == expected(default_set, "golden", "clone", "retire", "rescreen", "export")
+    assert tools(page) == expected(
+        default_set, "golden", "clone", "retire", "rescreen", "export", "fhir_questionnaire"
+    )
 
     newer = criteria_set_publish(criteria_set=draft_of(default_set))
     page = text(client_admin.get(url("criteriaset_change", default_set.pk)))
-    assert tools(page) == expected(default_set, "golden", "clone", "retire", "export")
+    assert tools(page) == expected(
+        default_set, "golden", "clone", "retire", "export", "fhir_questionnaire"
+    )
     page = text(client_admin.get(url("criteriaset_change", newer.pk)))
-    assert tools(page) == expected(newer, "golden", "clone", "retire", "rescreen", "export")
+    assert tools(page) == expected(
+        newer, "golden", "clone", "retire", "rescreen", "export", "fhir_questionnaire"
+    )
 
     criteria_set_retire(criteria_set=default_set)
     page = text(client_admin.get(url("criteriaset_change", default_set.pk)))
-    assert tools(page) == expected(default_set, "golden", "clone", "export")
+    assert tools(page) == expected(default_set, "golden", "clone", "export", "fhir_questionnaire")
 
 
 def test_the_list_actions_keep_their_names_and_order(client_admin, default_set):
