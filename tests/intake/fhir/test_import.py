@@ -248,7 +248,7 @@ def test_an_existing_draft_is_not_overwritten(default_set, tmp_path):
 
 
 def test_unknown_patient_is_refused(default_set, tmp_path):
-    with pytest.raises(CommandError, match="--patient: no patient has that MRN."):
+    with pytest.raises(CommandError, match="--patient: no patient has that MRN"):
         import_file(tmp_path, minimal([]), "NOBODY")
 
 
