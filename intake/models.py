@@ -767,3 +767,46 @@ class IntakeDocument(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise ImmutableDecisionError(IntakeDocumentQuerySet.refusal)
+
+
+# ------------------------------------------------------------------------------------------
+# FHIR API clients (intake/fhir/views.py)
+
+
+class FhirScope(models.TextChoices):
+    """What a client system may do through the FHIR API."""
+
+    READ_QUESTIONNAIRES = "questionnaire:read", "Read Questionnaires (criteria sets)"
+    READ_RESPONSES = "response:read", "Read QuestionnaireResponses (an intake's answers)"
+    CREATE_RESPONSES = "response:create", "Create QuestionnaireResponses (a draft intake)"
+
+
+class FhirClient(models.Model):
+    """A system that calls the FHIR API with ``Authorization: Bearer <token>``.
+
+    Only the SHA-256 of its token is stored (the token is 256 random bits, shown once by
+    ``manage.py fhir_client_create``): a copy of the database gives no token. ``scopes`` lists
+    what it may do (``FhirScope``); an inactive client is refused."""
+
+    name = models.CharField(max_length=100, unique=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    scopes = models.JSONField(default=list, blank=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "FHIR client"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        scopes = self.scopes if isinstance(self.scopes, list) else None
+        if not scopes or set(scopes) - set(FhirScope.values):
+            raise ValidationError(
+                {"scopes": f"Choose one or more scopes among: {', '.join(FhirScope.values)}."}
+            )

@@ -155,6 +155,7 @@ PAGE_TABLE: dict[str, list[tuple[Outcome, Outcome]]] = {
     "admin:screener_criteriaset_retire":   [(L, L),     (AL, AL),   (AL, AL),   (AL, AL),   (200, X),   (403, 403), (AL, AL)],
     "admin:screener_criteriaset_rescreen": [(L, L),     (AL, AL),   (AL, AL),   (AL, AL),   (200, X),   (403, 403), (AL, AL)],
     "admin:screener_criteriaset_export":   [(L, L),     (AL, AL),   (AL, AL),   (AL, AL),   (200, X),   (403, 403), (AL, AL)],
+    "admin:screener_criteriaset_fhir_questionnaire": [(L, L), (AL, AL), (AL, AL), (AL, AL), (200, X), (403, 403), (AL, AL)],
     # Resuming a stalled background job (a re-screen changes screenings): criteria admins.
     "admin:screener_criteriajob_resume":   [(L, L),     (AL, AL),   (AL, AL),   (AL, AL),   (200, X),   (403, 403), (AL, AL)],
     # A two-factor device's secret and QR code: never shown in admin (OTP_ADMIN_HIDE_SENSITIVE_DATA).
@@ -178,6 +179,13 @@ PAGE_TABLE: dict[str, list[tuple[Outcome, Outcome]]] = {
     "authorization:bundle":                [(L, L),     (403, 403), (403, 403), (200, 405), (403, 403), (403, 403), (200, 405)],
     # The print beacon (print.js): those who may print.
     "intake:intake-printed":               [(L, L),     (405, 403), (405, 204), (405, 204), (405, 403), (405, 403), (405, 204)],
+    # The FHIR API (intake/fhir/urls.py): a client system's bearer token only; a session opens
+    # nothing there (401 to everyone here: tests/intake/fhir/test_api.py has the tokens). The
+    # download of a response from the result page and the case view: those who read results.
+    "fhir:questionnaire-read":             [(401, 401), (401, 401), (401, 401), (401, 401), (401, 401), (401, 401), (401, 401)],
+    "fhir:response-read":                  [(401, 401), (401, 401), (401, 401), (401, 401), (401, 401), (401, 401), (401, 401)],
+    "fhir:response-create":                [(401, 401), (401, 401), (401, 401), (401, 401), (401, 401), (401, 401), (401, 401)],
+    "fhir:response-download":              [(L, L),     (403, 405), (200, 405), (200, 405), (403, 405), (403, 405), (200, 405)],
     # The audit report's CSV export (itself audited): auditors.
     "admin:intake_auditevent_export":      [(L, L),     (AL, AL),   (AL, AL),   (AL, AL),   (403, 403), (200, 405), (AL, AL)],
 }
@@ -425,6 +433,7 @@ PAGE_PARAMETERS: dict[str, dict[str, str]] = {
     "intake:emergency-action": {"intake_id": "emergency"},
     "intake:intake-handout": {"intake_id": "decided"},
     "authorization:open": {"intake_id": "decided"},
+    "fhir:questionnaire-read": {"questionnaire_id": "draft_set"},
     "review:amend": {"intake_id": "decided"},
     "review:follow-up": {"intake_id": "decided"},
     "admin:screener_criteriaset_clone": {"object_id": "published_set"},
