@@ -28,6 +28,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -59,7 +60,14 @@ REALM = 'Bearer realm="fhir"'
 RESPONSE_PART = "fhir:QuestionnaireResponse"
 
 # An OperationOutcome issue code for each status the API answers with.
-ISSUE_CODES = {400: "structure", 401: "login", 403: "forbidden", 404: "not-found"}
+ISSUE_CODES = {
+    400: "structure",
+    401: "login",
+    403: "forbidden",
+    404: "not-found",
+    409: "conflict",
+    413: "too-costly",
+}
 
 
 def fhir_json(resource: dict, status: int = 200) -> HttpResponse:
@@ -189,7 +197,11 @@ def response_read(request: HttpRequest, client: FhirClient, intake_id: int):
 @require_http_methods(["POST"])
 def response_create(request: HttpRequest, client: FhirClient):
     try:
-        resource = parse_resource(request.body)
+        body = request.body
+    except RequestDataTooBig:
+        return operation_outcome(413, "The resource is larger than this server accepts.")
+    try:
+        resource = parse_resource(body)
         mrn = response_patient_mrn(resource)
         if mrn is None:
             raise FhirImportError(

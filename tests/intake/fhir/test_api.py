@@ -10,6 +10,7 @@ from io import StringIO
 
 import pytest
 import time_machine
+from axes.models import AccessAttempt
 from django.core.management import CommandError, call_command
 from django.test import Client
 from fhir.resources.R4B.operationoutcome import OperationOutcome
@@ -360,3 +361,31 @@ def test_download_needs_a_role_and_sign_in(default_set):
     desk = Client()
     desk.force_login(FrontDeskFactory())
     assert desk.get("/fhir/download/QuestionnaireResponse/999999").status_code == 404
+
+
+def test_post_for_a_patient_with_a_draft_is_409(default_set, token):
+    """The patient's draft is not overwritten."""
+    PatientFactory(mrn="MRN-1")
+    assert post(token, portal_response("MRN-1", [])).status_code == 201
+    response = post(token, portal_response("MRN-1", []))
+    assert response.status_code == 409
+    assert "already has a draft intake" in outcome_of(response)
+    assert Intake.objects.count() == 1
+
+
+def test_post_too_large_is_413(default_set, token, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    PatientFactory(mrn="MRN-1")
+    items = [{"linkId": "pain_nrs", "answer": [{"valueInteger": 7}]}]
+    response = post(token, portal_response("MRN-1", items))
+    assert response.status_code == 413
+    assert not Intake.objects.exists()
+
+
+def test_failed_tokens_never_lock_out_sign_in(default_set, token, settings):
+    """django-axes counts sign-in failures only: wrong tokens are 401 each time, and a client
+    with a valid token is served after them."""
+    for _ in range(settings.AXES_FAILURE_LIMIT + 2):
+        assert api("wrong").get("/fhir/Questionnaire/vertebroplasty").status_code == 401
+    assert not AccessAttempt.objects.exists()
+    assert api(token).get("/fhir/Questionnaire/vertebroplasty").status_code == 200
