@@ -6,7 +6,8 @@
 - ``item``: one group per section (``structure.item_sections``), each question asked an item
   with ``linkId`` = its code, ``text`` = its prompt, ``type`` from its type, ``answerOption``
   (Codings in the question's code system) for a choice, its bounds as FHIR's ``minValue`` /
-  ``maxValue`` extensions, and where its answer comes from (``answer-source`` extension).
+  ``maxValue`` extensions, where its answer comes from (``answer-source`` extension), and its
+  help text as a ``display`` item inside it shown as help (SDC's ``itemControl`` ``help``).
   Questions the app fills from the patient's record are not items (nobody is asked them; a
   QuestionnaireResponse leaves them out too).
 - ``required``: always-required questions; a question required *when* a condition holds is
@@ -31,6 +32,12 @@ from intake.fhir.structure import (
 )
 from screener.engine.types import QuestionType, Requirement
 from screener.models import CriteriaSet, CriteriaSetStatus, Parameter, Question, plain_number
+
+# A question's help text: a display item inside it, marked as help (SDC); a question's code
+# has no dot, so the linkId is never a question's.
+HELP_SUFFIX = ".help"
+ITEM_CONTROL_EXTENSION = "http://hl7.org/fhir/StructureDefinition/questionnaire-itemControl"
+ITEM_CONTROL_SYSTEM = "http://hl7.org/fhir/questionnaire-item-control"
 
 STATUSES = {
     CriteriaSetStatus.DRAFT: "draft",
@@ -112,6 +119,8 @@ def questionnaire_export(criteria_set: CriteriaSet) -> QuestionnaireExport:
                 if found.behavior:
                     item["enableBehavior"] = found.behavior
         item["extension"] = extensions
+        if question.help_text.strip():
+            item["item"] = [_help_item(question)]
         if question.type == QuestionType.CHOICE:
             item["answerOption"] = [
                 {"valueCoding": choice_coding(criteria_set, question.code, choice)}
@@ -142,6 +151,23 @@ def questionnaire_export(criteria_set: CriteriaSet) -> QuestionnaireExport:
     if groups:
         resource["item"] = groups
     return QuestionnaireExport(resource, tuple(not_expressed))
+
+
+def _help_item(question: Question) -> dict:
+    """The question's help text as a ``display`` item shown as help (SDC's itemControl)."""
+    return {
+        "linkId": f"{question.code}{HELP_SUFFIX}",
+        "text": question.help_text.strip(),
+        "type": "display",
+        "extension": [
+            {
+                "url": ITEM_CONTROL_EXTENSION,
+                "valueCodeableConcept": {
+                    "coding": [{"system": ITEM_CONTROL_SYSTEM, "code": "help"}]
+                },
+            }
+        ],
+    }
 
 
 def _number_value(question: Question, bound: object) -> dict:

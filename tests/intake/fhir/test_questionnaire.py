@@ -53,7 +53,8 @@ def test_default_set_questionnaire_names_its_version_and_groups_sections(default
 
 
 def test_items_carry_types_choices_ranges_and_required(default_set):
-    """Types, answer options, min/max extensions, required and the answer's source."""
+    """Types, answer options, min/max extensions, required, the answer's source and the help
+    text as a display item."""
     resource, _ = export_command("--procedure", "vertebroplasty", "--criteria-version", "1")
     items = items_by_link_id(resource)
 
@@ -78,6 +79,26 @@ def test_items_carry_types_choices_ranges_and_required(default_set):
     assert {"url": "http://hl7.org/fhir/StructureDefinition/maxValue", "valueDecimal": 10.0} in (
         items["inr"]["extension"]
     )
+    assert items["hospitalized"]["item"] == [
+        {
+            "linkId": "hospitalized.help",
+            "text": default_set.question_set.get(code="hospitalized").help_text,
+            "type": "display",
+            "extension": [
+                {
+                    "url": "http://hl7.org/fhir/StructureDefinition/questionnaire-itemControl",
+                    "valueCodeableConcept": {
+                        "coding": [
+                            {
+                                "system": "http://hl7.org/fhir/questionnaire-item-control",
+                                "code": "help",
+                            }
+                        ]
+                    },
+                }
+            ],
+        }
+    ]
     trend = items["pain_trend"]
     assert trend["type"] == "choice"
     assert [o["valueCoding"]["code"] for o in trend["answerOption"]] == [
