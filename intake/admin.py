@@ -29,7 +29,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
-from intake.models import AuditAction, AuditEvent, AuditOutcome
+from intake.models import AuditAction, AuditEvent, AuditOutcome, FhirClient
 from intake.selectors import audit as selectors
 from intake.selectors.pagination import BoundedCountPaginator
 from intake.services.audit import audit_record, stream_then_record
@@ -287,3 +287,18 @@ class AuditEventAdmin(admin.ModelAdmin):
         if request.GET.get(PatientFilter.parameter_name):
             shown.append("patient filter")
         return f"{lead}; filters: {', '.join(shown) or 'none'}"
+
+
+@admin.register(FhirClient)
+class FhirClientAdmin(admin.ModelAdmin):
+    """FHIR API clients, for superusers: deactivate one (its token then opens nothing). A
+    client and its token are made with ``manage.py fhir_client_create``, which shows the token
+    once; the admin never shows or sets one."""
+
+    list_display = ["name", "scopes", "active", "created_at", "last_used_at"]
+    list_filter = ["active"]
+    fields = ["name", "scopes", "active", "created_at", "last_used_at"]
+    readonly_fields = ["name", "scopes", "created_at", "last_used_at"]
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False

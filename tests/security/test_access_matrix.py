@@ -39,7 +39,7 @@ from django_tasks_db.models import DBTaskResult
 from authorization import services as packet_services
 from authorization.models import PhysicianNpi
 from intake.exports import services as export_services
-from intake.models import AuditEvent, DecisionKind, DocumentKind
+from intake.models import AuditEvent, DecisionKind, DocumentKind, FhirClient, FhirScope
 from intake.roles import AUDITOR, AUTHORIZATION, CRITERIA_ADMIN, FRONT_DESK, PHYSICIAN, ROLES
 from intake.selectors.queue import QueueFilters
 from intake.services import documents as document_services
@@ -234,6 +234,8 @@ ADMIN_MODELS: dict[str, dict[str, str]] = {
     "intake.auditevent": {AU: READ},
     # Physicians' NPIs, kept by superusers as accounts are.
     "authorization.physiciannpi": {},
+    # FHIR API clients: superusers deactivate one (a client is made by a command).
+    "intake.fhirclient": {},
 }
 
 
@@ -342,6 +344,9 @@ def world(default_set, documents_dir) -> World:
         "axes.accessfailurelog": AccessFailureLog.objects.create(**sign_in, username="someone"),
         "otp_totp.totpdevice": device,
         "authorization.physiciannpi": npi,
+        "intake.fhirclient": FhirClient.objects.create(
+            name="matrix-client", token_hash="0" * 64, scopes=[FhirScope.values[0]]
+        ),
         # The role changes above are in the audit log.
         "intake.auditevent": AuditEvent.objects.order_by("pk").first(),
     }

@@ -17,7 +17,15 @@ from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
-from intake.models import AuditAction, AuditEvent, AuditOutcome, FhirClient, Intake, IntakeStatus
+from intake.models import (
+    AuditAction,
+    AuditEvent,
+    AuditOutcome,
+    FhirClient,
+    FhirScope,
+    Intake,
+    IntakeStatus,
+)
 from tests.criteria_data import example
 from tests.factories import CriteriaAdminFactory, FrontDeskFactory, PatientFactory, PhysicianFactory
 from tests.intake.fhir.conftest import BASE
@@ -389,3 +397,22 @@ def test_failed_tokens_never_lock_out_sign_in(default_set, token, settings):
         assert api("wrong").get("/fhir/Questionnaire/vertebroplasty").status_code == 401
     assert not AccessAttempt.objects.exists()
     assert api(token).get("/fhir/Questionnaire/vertebroplasty").status_code == 200
+
+
+def test_a_superuser_deactivates_a_client_in_admin_and_its_token_opens_nothing(client, db):
+    from django.contrib.auth.models import User
+
+    from intake.fhir.clients import fhir_client_create
+
+    fhir_client, token = fhir_client_create(name="portal", scopes=[FhirScope.values[0]])
+    admin_user = User.objects.create_superuser("root", "root@example.com", "pw-for-tests-1")
+    client.force_login(admin_user)
+    page = client.get(f"/admin/intake/fhirclient/{fhir_client.pk}/change/")
+    assert page.status_code == 200
+    assert "token_hash" not in page.content.decode()
+    client.post(f"/admin/intake/fhirclient/{fhir_client.pk}/change/", {"active": ""}, follow=True)
+    fhir_client.refresh_from_db()
+    assert not fhir_client.active
+    client.logout()
+    refused = client.get("/fhir/Questionnaire/vertebroplasty", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert refused.status_code == 401
