@@ -26,7 +26,7 @@ import datetime
 import json
 import multiprocessing
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from django.db import connection
@@ -191,16 +191,19 @@ def screen_rows_for_copy(
 
 def screenings_copy(
     *,
-    screened: Sequence[Screened],
+    screened: Iterable[tuple[Screened, str, datetime.date]],
+    count: int,
     criteria_set_id: int,
     kind: str,
-    reasons: Sequence[str],
-    as_of: Sequence[datetime.date],
     created_at: datetime.datetime,
     created_by_id: int | None,
 ) -> list[int]:
-    """Insert one screening per ``screened`` row with ``COPY`` (PostgreSQL only); returns
-    their ids, in order. ``reasons`` and ``as_of`` go with the rows."""
+    """Insert ``count`` screenings with one ``COPY`` (PostgreSQL only), one per (screened row,
+    reason, screening date) that ``screened`` yields; returns their ids, in order.
+
+    The rows are sent as they come: when ``screened`` is being computed by worker processes,
+    the database stores the first ones while the workers screen the next.
+    """
     meta = Screening._meta
     table = connection.ops.quote_name(meta.db_table)
     columns = (
@@ -223,18 +226,18 @@ def screenings_copy(
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [meta.db_table, len(screened)],
+            [meta.db_table, count],
         )
         ids = [pk for (pk,) in cursor.fetchall()]
         quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
         with cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
             lines = []
-            for pk, row, reason, day in zip(ids, screened, reasons, as_of, strict=True):
+            for pk, (row, reason, day) in zip(ids, screened, strict=True):
                 lines.append(
                     f"{pk}\t{row.intake_id}{constant_head}{_copy_text(reason)}\t"
                     f"{day.isoformat()}\t{row.fields}{constant_tail}\n"
                 )
-                if len(lines) >= 200:
+                if len(lines) >= COPY_CHUNK:
                     copy.write("".join(lines))
                     lines = []
             if lines:
@@ -242,8 +245,38 @@ def screenings_copy(
     return ids
 
 
+_lz4: dict[str, bool] = {}  # database alias -> whether the server compresses with lz4
+
+
+def lz4_toast_compression_set() -> None:
+    """In the current transaction, have PostgreSQL compress large values with lz4 rather than
+    its default pglz, where the server was built with lz4 (PostgreSQL 14 and later).
+
+    A screening's rule results (about 7 kB stored) are compressed on insert: measured on this
+    project's 100,000-intake database, 0.5 ms a row with pglz against 0.2 ms with lz4, for the
+    same size. Only this transaction's writes are affected; values compressed either way are
+    read the same (each value records its method).
+    """
+    alias = connection.alias
+    if alias not in _lz4:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
+                "WHERE name = 'default_toast_compression'"
+            )
+            found = cursor.fetchone()
+        _lz4[alias] = bool(found and found[0])
+    if _lz4[alias]:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL default_toast_compression = 'lz4'")
+
+
 # -------------------------------------------------------------------------------------------
 # The engine across processes
+
+# Rows sent to the database together, and screened by a worker together: small enough that
+# the database and the workers take turns often within a batch.
+COPY_CHUNK = 50
 
 # What the forked workers screen with, set before the fork (a compiled set holds code objects,
 # which do not pickle).
@@ -295,9 +328,11 @@ class ScreeningPool:
             self._pool = None
         _worker_criteria = None
 
-    def screen(self, rows: list[IntakeRow]) -> list[Screened]:
+    def screen(self, rows: list[IntakeRow]) -> Iterator[Screened]:
+        """The rows screened, in order, as the workers finish them."""
         if self._pool is None or len(rows) < 2:
-            return screen_rows_for_copy(self.compiled, rows, self.fills)
-        size = -(-len(rows) // self.workers)  # one chunk per worker, in order
-        chunks = [rows[start : start + size] for start in range(0, len(rows), size)]
-        return [item for chunk in self._pool.map(_worker_screen, chunks) for item in chunk]
+            yield from screen_rows_for_copy(self.compiled, rows, self.fills)
+            return
+        chunks = [rows[start : start + COPY_CHUNK] for start in range(0, len(rows), COPY_CHUNK)]
+        for chunk in self._pool.imap(_worker_screen, chunks):
+            yield from chunk

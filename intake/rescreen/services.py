@@ -20,8 +20,9 @@ exactly as ``screening_record`` stores it.
 
 from __future__ import annotations
 
+import datetime
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -33,7 +34,13 @@ from django.utils import timezone
 from intake.models import Intake, Screening, ScreeningKind
 from intake.outcomes import OUTCOME_LABELS
 from intake.rescreen import selectors
-from intake.rescreen.bulk import ScreeningPool, screen_rows_for_copy, screenings_copy
+from intake.rescreen.bulk import (
+    Screened,
+    ScreeningPool,
+    lz4_toast_compression_set,
+    screen_rows_for_copy,
+    screenings_copy,
+)
 from intake.rescreen.impact import ImpactReport, ImpactTally, screen_row
 from intake.rescreen.selectors import IntakeRow
 from intake.services.emergencies import emergency_still_open
@@ -180,6 +187,7 @@ def _rescreen_batch(
     created_by = user if user is not None and user.is_authenticated else None
     counts_before = (Counter(tally.counts), tally.dropped_answers)
     if connection.vendor == "postgresql":
+        lz4_toast_compression_set()
         moves = _screenings_copy(
             target=target,
             compiled=compiled,
@@ -224,26 +232,33 @@ def _screenings_copy(
     now,
     pool: ScreeningPool | None,
 ) -> list[_Move]:
-    """The batch's screenings on PostgreSQL: screened (across processes with a ``pool``),
-    written with one COPY (``intake.rescreen.bulk``)."""
+    """The batch's screenings on PostgreSQL: screened (across processes with a ``pool``) and
+    written with one COPY as they come (``intake.rescreen.bulk``)."""
     if pool is None:
-        screened = screen_rows_for_copy(compiled, rows, adapters.app_filled_questions(target))
+        screened: Iterable[Screened] = screen_rows_for_copy(
+            compiled, rows, adapters.app_filled_questions(target)
+        )
     else:
         screened = pool.screen(rows)
-    for row, item in zip(rows, screened, strict=True):
-        tally.add(row, item.result, item.invalid)
+    done: list[Screened] = []
+
+    def tallied() -> Iterator[tuple[Screened, str, datetime.date]]:
+        for row, item in zip(rows, screened, strict=True):
+            tally.add(row, item.result, item.invalid)
+            done.append(item)
+            yield item, rescreen_reason(target, row.version), row.as_of
+
     ids = screenings_copy(
-        screened=screened,
+        screened=tallied(),
+        count=len(rows),
         criteria_set_id=target.pk,
         kind=ScreeningKind.RESCREEN,
-        reasons=[rescreen_reason(target, row.version) for row in rows],
-        as_of=[row.as_of for row in rows],
         created_at=now,
         created_by_id=created_by.pk if created_by is not None else None,
     )
     return [
         _Move(item.intake_id, pk, item.outcome, item.emergency)
-        for item, pk in zip(screened, ids, strict=True)
+        for item, pk in zip(done, ids, strict=True)
     ]
 
 
