@@ -16,9 +16,12 @@ from intake.rescreen.impact import screen_row
 from intake.rescreen.selectors import IntakeRow
 from intake.rescreen.services import intakes_rescreen
 from screener import adapters
-from tests.intake.rescreen.test_rescreen import intakes, publish_threshold_7  # noqa: F401
+from tests.intake.rescreen import test_rescreen
+from tests.intake.rescreen.test_rescreen import publish_threshold_7
 
 pytestmark = pytest.mark.django_db
+
+intakes = test_rescreen.intakes  # the fixture: three open intakes and a decided one
 
 AS_OF = datetime.date(2025, 3, 14)
 
@@ -91,10 +94,13 @@ def test_copy_text_escapes_what_copy_reads_as_syntax():
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY needs PostgreSQL")
 @pytest.mark.parametrize("workers", [1, 2])
-def test_rescreen_by_copy_stores_what_bulk_create_stored(default_set, intakes, workers):  # noqa: F811
+def test_rescreen_by_copy_stores_what_bulk_create_stored(
+    default_set, intakes, workers, monkeypatch
+):
     """On PostgreSQL (COPY, one worker or two) each new screening equals the service's."""
     from intake.services.screenings import screening_record
 
+    monkeypatch.setattr(bulk, "COPY_CHUNK", 1)  # three chunks of one row for two workers
     v2 = publish_threshold_7(default_set)
     report = intakes_rescreen(target=v2, batch_size=3, workers=workers)
     assert report.evaluated == 3
@@ -116,3 +122,10 @@ def test_rescreen_by_copy_stores_what_bulk_create_stored(default_set, intakes, w
         assert {f: getattr(copied, f) for f in fields} == {
             f: getattr(by_service, f) for f in fields
         }
+
+
+def test_command_refuses_fewer_than_one_worker(default_set):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="--workers must be at least 1"):
+        call_command("rescreen", "--procedure", "vertebroplasty", "--workers", "0")
