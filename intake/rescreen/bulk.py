@@ -26,6 +26,7 @@ import datetime
 import json
 import multiprocessing
 import os
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
@@ -300,9 +301,10 @@ def default_workers() -> int:
 class ScreeningPool:
     """Screens rows for the COPY in ``workers`` forked processes (in this process for one).
 
-    Use as a context manager, in a process with one thread (a management command): a fork
-    copies only the calling thread. The workers inherit the compiled set; they read rows and
-    return ``Screened`` rows, and never use the database connection they inherit.
+    Use as a context manager. Workers are forked only in a process with one thread (a
+    management command); elsewhere the rows are screened in this process. The workers inherit
+    the compiled set; they read rows and return ``Screened`` rows, and never use the database
+    connection they inherit.
     """
 
     def __init__(
@@ -315,7 +317,9 @@ class ScreeningPool:
 
     def __enter__(self) -> ScreeningPool:
         global _worker_criteria
-        if self.workers > 1:
+        # A fork copies only the calling thread: with other threads running (a task worker's
+        # heartbeat, a server) the engine stays in this process.
+        if self.workers > 1 and threading.active_count() == 1:
             _worker_criteria = (self.compiled, self.fills)
             self._pool = multiprocessing.get_context("fork").Pool(self.workers)
         return self

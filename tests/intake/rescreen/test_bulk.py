@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import json
 import random
+import threading
 
 import pytest
 from django.db import connection
@@ -101,6 +102,7 @@ def test_rescreen_by_copy_stores_what_bulk_create_stored(
     from intake.services.screenings import screening_record
 
     monkeypatch.setattr(bulk, "COPY_CHUNK", 1)  # three chunks of one row for two workers
+    assert threading.active_count() == 1  # else the pool would not fork (ScreeningPool)
     v2 = publish_threshold_7(default_set)
     report = intakes_rescreen(target=v2, batch_size=3, workers=workers)
     assert report.evaluated == 3
