@@ -26,6 +26,7 @@ import datetime
 import json
 import multiprocessing
 import os
+import signal
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
@@ -284,6 +285,12 @@ COPY_CHUNK = 50
 _worker_criteria: tuple[engine.CompiledCriteria, Mapping[str, str]] | None = None
 
 
+def _worker_start() -> None:
+    # Ctrl-C reaches the whole process group: the command stops its workers itself (the pool is
+    # terminated on the way out); a worker interrupted mid-task would leave it waiting forever.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _worker_screen(rows: list[IntakeRow]) -> list[Screened]:
     assert _worker_criteria is not None
     compiled, fills = _worker_criteria
@@ -321,7 +328,9 @@ class ScreeningPool:
         # heartbeat, a server) the engine stays in this process.
         if self.workers > 1 and threading.active_count() == 1:
             _worker_criteria = (self.compiled, self.fills)
-            self._pool = multiprocessing.get_context("fork").Pool(self.workers)
+            self._pool = multiprocessing.get_context("fork").Pool(
+                self.workers, initializer=_worker_start
+            )
         return self
 
     def __exit__(self, *exc: object) -> None:

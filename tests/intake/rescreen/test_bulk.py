@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import json
 import random
+import signal
 import threading
 
 import pytest
@@ -131,3 +132,13 @@ def test_command_refuses_fewer_than_one_worker(default_set):
 
     with pytest.raises(CommandError, match="--workers must be at least 1"):
         call_command("rescreen", "--procedure", "vertebroplasty", "--workers", "0")
+
+
+def test_workers_leave_ctrl_c_to_the_command(default_set):
+    """Ctrl-C reaches the whole process group: a worker killed mid-task left the command
+    waiting forever; the workers ignore it and the command stops them on its way out."""
+    compiled = adapters.compiled_criteria(default_set)
+    assert threading.active_count() == 1
+    with bulk.ScreeningPool(compiled, adapters.app_filled_questions(default_set), 2) as pool:
+        assert pool._pool.apply(signal.getsignal, (signal.SIGINT,)) == signal.SIG_IGN
+    assert signal.getsignal(signal.SIGINT) != signal.SIG_IGN  # this process is unchanged
