@@ -29,6 +29,7 @@ import os
 import signal
 import threading
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any, NamedTuple
 
 from django.db import connection
@@ -287,7 +288,7 @@ _worker_criteria: tuple[engine.CompiledCriteria, Mapping[str, str]] | None = Non
 
 def _worker_start() -> None:
     # Ctrl-C reaches the whole process group: the command stops its workers itself (the pool is
-    # terminated on the way out); a worker interrupted mid-task would leave it waiting forever.
+    # shut down on the way out, after the chunks being screened).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
@@ -328,16 +329,20 @@ class ScreeningPool:
         # heartbeat, a server) the engine stays in this process.
         if self.workers > 1 and threading.active_count() == 1:
             _worker_criteria = (self.compiled, self.fills)
-            self._pool = multiprocessing.get_context("fork").Pool(
-                self.workers, initializer=_worker_start
+            # Not multiprocessing.Pool: when a worker dies (the OOM killer), its task never
+            # ends there and the batch would wait forever holding its rows' locks; here the
+            # run stops with BrokenProcessPool and the batch rolls back.
+            self._pool = ProcessPoolExecutor(
+                self.workers,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=_worker_start,
             )
         return self
 
     def __exit__(self, *exc: object) -> None:
         global _worker_criteria
         if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
+            self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
         _worker_criteria = None
 
@@ -347,5 +352,5 @@ class ScreeningPool:
             yield from screen_rows_for_copy(self.compiled, rows, self.fills)
             return
         chunks = [rows[start : start + COPY_CHUNK] for start in range(0, len(rows), COPY_CHUNK)]
-        for chunk in self._pool.imap(_worker_screen, chunks):
+        for chunk in self._pool.map(_worker_screen, chunks):
             yield from chunk

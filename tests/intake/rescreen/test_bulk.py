@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import random
 import signal
 import threading
@@ -135,10 +136,27 @@ def test_command_refuses_fewer_than_one_worker(default_set):
 
 
 def test_workers_leave_ctrl_c_to_the_command(default_set):
-    """Ctrl-C reaches the whole process group: a worker killed mid-task left the command
-    waiting forever; the workers ignore it and the command stops them on its way out."""
+    """Ctrl-C reaches the whole process group: the workers ignore it, the command stops them."""
     compiled = adapters.compiled_criteria(default_set)
     assert threading.active_count() == 1
     with bulk.ScreeningPool(compiled, adapters.app_filled_questions(default_set), 2) as pool:
-        assert pool._pool.apply(signal.getsignal, (signal.SIGINT,)) == signal.SIG_IGN
+        assert pool._pool.submit(signal.getsignal, signal.SIGINT).result() == signal.SIG_IGN
     assert signal.getsignal(signal.SIGINT) != signal.SIG_IGN  # this process is unchanged
+
+
+def _worker_dies(rows):
+    os._exit(1)  # as the OOM killer would end it
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="workers run on PostgreSQL only")
+def test_a_worker_that_dies_stops_the_run_and_moves_nothing(default_set, intakes, monkeypatch):
+    """Not a run that waits forever with its batch's rows locked: an error, the batch undone."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    monkeypatch.setattr(bulk, "_worker_screen", _worker_dies)
+    v2 = publish_threshold_7(default_set)
+    assert threading.active_count() == 1
+    with pytest.raises(BrokenProcessPool):
+        intakes_rescreen(target=v2, workers=2)
+    assert Intake.objects.filter(criteria_set=v2).count() == 0
+    assert Screening.objects.filter(kind=ScreeningKind.RESCREEN).count() == 0
