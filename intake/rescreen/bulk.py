@@ -14,7 +14,10 @@ for Django and psycopg to quote those dicts into one INSERT. Here:
   first, as the seeding does): no SQL text to build or to parse.
 - ``ScreeningPool`` screens a batch's rows in worker processes (forked, so they inherit the
   compiled set and never touch the parent's database connection): the engine runs on every
-  core while the batch's rows stay locked in the parent's transaction.
+  core while the batch's rows stay locked in the parent's transaction, and the COPY takes the
+  rows as they come back.
+- ``lz4_toast_compression_set`` has the server compress the large JSON with lz4 in the
+  re-screen's transactions (pglz took 0.5 ms a screening, lz4 0.2 ms).
 
 Nothing here decides anything: the outcome and the stored content are the engine's, exactly as
 ``intake.services.screenings.screening_record`` stores them.

@@ -12,10 +12,11 @@ interrupted runs (a background job) adds each batch's counts inside the batch's 
 (``on_batch``) and records the change-log entry itself from its totals (``record_change``).
 
 Built for volume: ids first, then per batch one locked bulk read of the rows, the set compiled
-once, ``bulk_create`` of the screenings and one UPDATE of the batch's intakes (see
-``_move_intakes``). ``full_clean`` is
-not called per screening (it would query every foreign key); the content comes from the engine
-exactly as ``screening_record`` stores it.
+once, the screenings written together (on PostgreSQL one COPY, fed by worker processes with
+``workers``: ``intake.rescreen.bulk``; elsewhere ``bulk_create``) and one UPDATE of the batch's
+intakes (see ``_move_intakes``). ``full_clean`` is not called per screening (it would query
+every foreign key); the content comes from the engine exactly as ``screening_record`` stores
+it.
 """
 
 from __future__ import annotations
