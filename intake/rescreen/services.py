@@ -12,27 +12,38 @@ interrupted runs (a background job) adds each batch's counts inside the batch's 
 (``on_batch``) and records the change-log entry itself from its totals (``record_change``).
 
 Built for volume: ids first, then per batch one locked bulk read of the rows, the set compiled
-once, ``bulk_create`` of the screenings and one UPDATE of the batch's intakes (see
-``_move_intakes``). ``full_clean`` is
-not called per screening (it would query every foreign key); the content comes from the engine
-exactly as ``screening_record`` stores it.
+once, the screenings written together (on PostgreSQL one COPY, fed by worker processes with
+``workers``: ``intake.rescreen.bulk``; elsewhere ``bulk_create``) and one UPDATE of the batch's
+intakes (see ``_move_intakes``). ``full_clean`` is not called per screening (it would query
+every foreign key); the content comes from the engine exactly as ``screening_record`` stores
+it.
 """
 
 from __future__ import annotations
 
+import datetime
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
-from django.db.models import F, Value
+from django.db.models import F
 from django.utils import timezone
 
 from intake.models import Intake, Screening, ScreeningKind
 from intake.outcomes import OUTCOME_LABELS
 from intake.rescreen import selectors
+from intake.rescreen.bulk import (
+    Screened,
+    ScreeningPool,
+    lz4_toast_compression_set,
+    screen_rows_for_copy,
+    screenings_copy,
+)
 from intake.rescreen.impact import ImpactReport, ImpactTally, screen_row
+from intake.rescreen.selectors import IntakeRow
 from intake.services.emergencies import emergency_still_open
 from screener import adapters
 from screener.models import CriteriaChangeAction, CriteriaSet
@@ -73,6 +84,7 @@ def intakes_rescreen(
     progress: Progress | None = None,
     on_batch: BatchDone | None = None,
     record_change: bool = True,
+    workers: int = 1,
 ) -> ImpactReport:
     """Re-screen every open intake pinned to an older version of ``target``'s procedure.
 
@@ -81,6 +93,10 @@ def intakes_rescreen(
     this run. ``on_batch`` is called inside each batch's transaction with what it moved (an
     exception there rolls the batch back). Without ``record_change`` the caller writes the
     change-log entry (``rescreen_change_record``).
+
+    With ``workers`` above one (on PostgreSQL) the engine runs in that many forked processes
+    (``bulk.ScreeningPool``): only from a process with a single thread, such as a management
+    command.
     """
     compiled = adapters.compiled_criteria(target)
     fills = adapters.app_filled_questions(target)
@@ -95,28 +111,31 @@ def intakes_rescreen(
     if progress:
         progress(0, total, tally)
     done = 0
-    for start in range(0, total, batch_size):
-        batch = ids[start : start + batch_size]
-        if dry_run:
-            rows = selectors.intake_rows(
-                selectors.open_intakes_to_rescreen(target, set_ids).filter(pk__in=batch)
-            )
-            for row in rows:
-                result, _screened, invalid = screen_row(compiled, row, fills)
-                tally.add(row, result, invalid)
-        else:
-            _rescreen_batch(
-                target=target,
-                compiled=compiled,
-                set_ids=set_ids,
-                batch=batch,
-                user=user,
-                tally=tally,
-                on_batch=on_batch,
-            )
-        done += len(batch)
-        if progress:
-            progress(done, total, tally)
+    parallel = not dry_run and connection.vendor == "postgresql" and total > 1
+    with ScreeningPool(compiled, fills, workers if parallel else 1) as pool:
+        for start in range(0, total, batch_size):
+            batch = ids[start : start + batch_size]
+            if dry_run:
+                rows = selectors.intake_rows(
+                    selectors.open_intakes_to_rescreen(target, set_ids).filter(pk__in=batch)
+                )
+                for row in rows:
+                    result, _screened, invalid = screen_row(compiled, row, fills)
+                    tally.add(row, result, invalid)
+            else:
+                _rescreen_batch(
+                    target=target,
+                    compiled=compiled,
+                    set_ids=set_ids,
+                    batch=batch,
+                    user=user,
+                    tally=tally,
+                    on_batch=on_batch,
+                    pool=pool,
+                )
+            done += len(batch)
+            if progress:
+                progress(done, total, tally)
     report = tally.report(selectors.earlier_rule_results)
     if not dry_run and record_change and report.evaluated:
         rescreen_change_record(target=target, report=report, user=user)
@@ -152,6 +171,7 @@ def _rescreen_batch(
     user: AbstractBaseUser | None,
     tally: ImpactTally,
     on_batch: BatchDone | None = None,
+    pool: ScreeningPool | None = None,
 ) -> None:
     """One batch in one transaction: every intake in it is re-screened and moved, or none."""
     # Locked and filtered again: an intake decided or moved since the ids were read is skipped.
@@ -167,6 +187,91 @@ def _rescreen_batch(
     now = timezone.now()
     created_by = user if user is not None and user.is_authenticated else None
     counts_before = (Counter(tally.counts), tally.dropped_answers)
+    if connection.vendor == "postgresql":
+        lz4_toast_compression_set()
+        moves = _screenings_copy(
+            target=target,
+            compiled=compiled,
+            rows=rows,
+            created_by=created_by,
+            tally=tally,
+            now=now,
+            pool=pool,
+        )
+    else:
+        moves = _screenings_bulk_create(
+            target=target, compiled=compiled, rows=rows, created_by=created_by, tally=tally
+        )
+    _move_intakes(target=target, moves=moves, now=now)
+    if on_batch is not None:
+        changes, dropped = counts_before
+        on_batch(
+            BatchCounts(
+                moved=len(moves),
+                changes=tally.counts - changes,
+                dropped_answers=tally.dropped_answers - dropped,
+            )
+        )
+
+
+class _Move(NamedTuple):
+    """An intake pointed at its new screening, with that screening's outcome."""
+
+    intake_id: int
+    screening_id: int
+    outcome: str
+    emergency: bool
+
+
+def _screenings_copy(
+    *,
+    target: CriteriaSet,
+    compiled,
+    rows: list[IntakeRow],
+    created_by: AbstractBaseUser | None,
+    tally: ImpactTally,
+    now,
+    pool: ScreeningPool | None,
+) -> list[_Move]:
+    """The batch's screenings on PostgreSQL: screened (across processes with a ``pool``) and
+    written with one COPY as they come (``intake.rescreen.bulk``)."""
+    if pool is None:
+        screened: Iterable[Screened] = screen_rows_for_copy(
+            compiled, rows, adapters.app_filled_questions(target)
+        )
+    else:
+        screened = pool.screen(rows)
+    done: list[Screened] = []
+
+    def tallied() -> Iterator[tuple[Screened, str, datetime.date]]:
+        for row, item in zip(rows, screened, strict=True):
+            tally.add(row, item.result, item.invalid)
+            done.append(item)
+            yield item, rescreen_reason(target, row.version), row.as_of
+
+    ids = screenings_copy(
+        screened=tallied(),
+        count=len(rows),
+        criteria_set_id=target.pk,
+        kind=ScreeningKind.RESCREEN,
+        created_at=now,
+        created_by_id=created_by.pk if created_by is not None else None,
+    )
+    return [
+        _Move(item.intake_id, pk, item.outcome, item.emergency)
+        for item, pk in zip(done, ids, strict=True)
+    ]
+
+
+def _screenings_bulk_create(
+    *,
+    target: CriteriaSet,
+    compiled,
+    rows: list[IntakeRow],
+    created_by: AbstractBaseUser | None,
+    tally: ImpactTally,
+) -> list[_Move]:
+    """The batch's screenings on other databases (SQLite in development): ``bulk_create``."""
     screenings = []
     for row in rows:
         result, screened, invalid = screen_row(compiled, row, adapters.app_filled_questions(target))
@@ -176,9 +281,7 @@ def _rescreen_batch(
                 intake_id=row.intake_id,
                 criteria_set=target,
                 kind=ScreeningKind.RESCREEN,
-                # An expression among the values makes Django insert with multi-row VALUES:
-                # its PostgreSQL UNNEST path quotes the large JSON arrays ~2x slower.
-                reason=Value(rescreen_reason(target, row.version)),
+                reason=rescreen_reason(target, row.version),
                 as_of=row.as_of,
                 answers=screened,
                 **adapters.stored_result(result),
@@ -186,19 +289,10 @@ def _rescreen_batch(
             )
         )
     Screening.objects.bulk_create(screenings, batch_size=500)
-    _move_intakes(target=target, screenings=screenings, now=now)
-    if on_batch is not None:
-        changes, dropped = counts_before
-        on_batch(
-            BatchCounts(
-                moved=len(screenings),
-                changes=tally.counts - changes,
-                dropped_answers=tally.dropped_answers - dropped,
-            )
-        )
+    return [_Move(s.intake_id, s.pk, s.outcome, s.emergency) for s in screenings]
 
 
-def _move_intakes(*, target: CriteriaSet, screenings: list[Screening], now) -> None:
+def _move_intakes(*, target: CriteriaSet, moves: list[_Move], now) -> None:
     """Point each intake at its new screening and pin it to ``target``, for a whole batch.
 
     On PostgreSQL one UPDATE joined to the (intake, screening, outcome, emergency) arrays: a
@@ -222,14 +316,14 @@ def _move_intakes(*, target: CriteriaSet, screenings: list[Screening], now) -> N
                 [
                     target.pk,
                     now,
-                    [s.intake_id for s in screenings],
-                    [s.pk for s in screenings],
-                    [s.outcome for s in screenings],
-                    [s.emergency for s in screenings],
+                    [m.intake_id for m in moves],
+                    [m.screening_id for m in moves],
+                    [m.outcome for m in moves],
+                    [m.emergency for m in moves],
                 ],
             )
         return
-    ids = [s.intake_id for s in screenings]
+    ids = [m.intake_id for m in moves]
     before = {
         pk: (emergency, was_open)
         for pk, emergency, was_open in Intake.objects.filter(pk__in=ids).values_list(
@@ -239,19 +333,19 @@ def _move_intakes(*, target: CriteriaSet, screenings: list[Screening], now) -> N
     Intake.objects.bulk_update(
         [
             Intake(
-                pk=s.intake_id,
+                pk=m.intake_id,
                 criteria_set_id=target.pk,
-                latest_screening_id=s.pk,
-                outcome=s.outcome,
-                emergency=s.emergency,
+                latest_screening_id=m.screening_id,
+                outcome=m.outcome,
+                emergency=m.emergency,
                 emergency_open=emergency_still_open(
-                    was_emergency=before[s.intake_id][0],
-                    was_open=before[s.intake_id][1],
-                    now_emergency=s.emergency,
+                    was_emergency=before[m.intake_id][0],
+                    was_open=before[m.intake_id][1],
+                    now_emergency=m.emergency,
                 ),
                 updated_at=now,
             )
-            for s in screenings
+            for m in moves
         ],
         [
             "criteria_set",
@@ -263,4 +357,4 @@ def _move_intakes(*, target: CriteriaSet, screenings: list[Screening], now) -> N
         ],
         batch_size=250,
     )
-    Intake.objects.filter(pk__in=[s.intake_id for s in screenings]).update(version=F("version") + 1)
+    Intake.objects.filter(pk__in=ids).update(version=F("version") + 1)

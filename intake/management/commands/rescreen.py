@@ -1,9 +1,11 @@
-"""``manage.py rescreen --procedure SLUG [--dry-run]``: move open intakes to the newest version.
+"""``manage.py rescreen --procedure SLUG [--dry-run] [--workers N]``: move open intakes to the
+newest version.
 
 Open intakes (submitted or information requested) pinned to an older version of the procedure
 are re-screened under its newest published version, with their original screening dates. A
 progress bar goes to standard error; the table of outcome changes (the impact preview's) to
-standard output. Running it again finds nothing to do.
+standard output. Running it again finds nothing to do. On PostgreSQL the engine runs in
+``--workers`` processes (one per core by default; ``intake.rescreen.bulk``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
+from intake.rescreen.bulk import default_workers
 from intake.rescreen.impact import format_report
 from intake.rescreen.services import BATCH_SIZE, intakes_rescreen
 from screener import selectors
@@ -47,6 +50,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--batch-size", type=int, default=BATCH_SIZE, help="intakes per transaction"
         )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=default_workers(),
+            help="processes that run the engine (PostgreSQL; default: one per core)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         procedure = selectors.procedure_by_slug(options["procedure"])
@@ -57,12 +66,15 @@ class Command(BaseCommand):
             raise CommandError(f"{procedure.slug} has no published version to re-screen under.")
         if options["batch_size"] < 1:
             raise CommandError("--batch-size must be at least 1.")
+        if options["workers"] < 1:
+            raise CommandError("--workers must be at least 1.")
         dry_run = options["dry_run"]
         report = intakes_rescreen(
             target=target,
             dry_run=dry_run,
             batch_size=options["batch_size"],
             progress=ProgressBar(self.stderr),
+            workers=options["workers"],
         )
         if dry_run:
             self.stdout.write(f"Dry run: nothing was written. Re-screening under {target}:")
