@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from intake.forms.emergencies import EmergencyActionForm
 from intake.forms.intake_form import (
+    CORRECTION_PREFIX,
     NOTE_FIELD,
     REASON_FIELD,
     VERSION_FIELD,
@@ -34,7 +35,7 @@ from intake.outcomes import emergency_label, outcome_label
 from intake.permissions import role_required
 from intake.roles import AUTHORIZATION, FRONT_DESK, PHYSICIAN, has_role
 from intake.selectors import documents as document_selectors
-from intake.selectors import handouts
+from intake.selectors import handouts, provenance
 from intake.selectors import intakes as selectors
 from intake.selectors.pagination import BoundedCountPaginator
 from intake.services import audit
@@ -134,6 +135,12 @@ def _build_form(
     version: int | None = None,
 ) -> IntakeForm:
     compiled = adapters.compiled_criteria(intake.criteria_set)
+    patient_codes = [
+        row.code
+        for row in provenance.patient_answer_rows(
+            intake=intake, prompts={q.code: q.prompt for q in questions}
+        )
+    ]
     return IntakeForm(
         data,
         questions=questions,
@@ -143,6 +150,7 @@ def _build_form(
         version=intake.version if version is None else version,
         ask_reason=ask_reason,
         ask_note=intake.status == IntakeStatus.INFO_REQUESTED and not ask_reason,
+        patient_codes=patient_codes,
     )
 
 
@@ -227,12 +235,31 @@ def _render_form(
             "info_request": info_request,
             "as_of": as_of,
             "age": adapters.age_on(intake.patient.date_of_birth, as_of),
+            "patient_answers": _patient_answer_rows(intake, form, questions),
             "documents": None
             if mode == "edit"
             else document_selectors.document_rows(intake=intake, prompts=prompts),
         },
         status=status,
     )
+
+
+def _patient_answer_rows(intake: Intake, form: IntakeForm, questions) -> list[dict[str, Any]]:
+    """The patient's answers for the confirmation box, with what the user ticked or typed."""
+    confirmed = set(form.confirmed_codes())
+    reasons = form.correction_reasons()
+    return [
+        {
+            "row": row,
+            "answer": to_text(row.value),
+            "checked": row.confirmed or row.code in confirmed,
+            "reason": reasons.get(row.code, ""),
+            "reason_name": f"{CORRECTION_PREFIX}{row.code}",
+        }
+        for row in provenance.patient_answer_rows(
+            intake=intake, prompts={q.code: q.prompt for q in questions}
+        )
+    ]
 
 
 def _conflict_response(
@@ -295,6 +322,8 @@ def _draft_post(request: HttpRequest, intake: Intake, as_of, questions) -> HttpR
                 user=request.user,
                 as_of=as_of,
                 note=form.cleaned_data.get(NOTE_FIELD, "") or "",
+                confirm=form.confirmed_codes(),
+                reasons=form.correction_reasons(),
             )
             _screened_message(request, screening, "Submitted for physician review.")
             return redirect("intake:intake-detail", intake_id=intake.pk)
@@ -305,6 +334,8 @@ def _draft_post(request: HttpRequest, intake: Intake, as_of, questions) -> HttpR
             version=version,
             user=request.user,
             as_of=as_of,
+            confirm=form.confirmed_codes(),
+            reasons=form.correction_reasons(),
         )
     except services.IntakeRefused as exc:
         return _conflict_response(
@@ -347,9 +378,7 @@ def _screened_message(request: HttpRequest, screening, done: str) -> None:  # ty
             f"{emergency_label()} {done} Record who you contacted in the emergency box below.",
         )
         return
-    messages.success(
-        request, f"{done} The screener suggests: {outcome_label(screening.outcome)}."
-    )
+    messages.success(request, f"{done} The screener suggests: {outcome_label(screening.outcome)}.")
 
 
 # --------------------------------------------------------------------------------------------
