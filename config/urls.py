@@ -31,5 +31,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("review/", include("intake.review_urls")),
     path("authorizations/", include("authorization.urls")),
+    path("", include("intake.patient_link.urls")),
     path("", include("intake.urls")),
 ]

@@ -387,6 +387,11 @@ def intake_submit(
         confirm=confirm,
     )
     _check_patient_answers_confirmed(intake)
+    if intake.emergency_open:
+        raise ValidationError(
+            "The patient reported an emergency red flag through their link: record the action "
+            "taken (in the emergency box) before submitting. Nothing was submitted."
+        )
     intake.version += 1
     intake.status = IntakeStatus.SUBMITTED
     if not resubmission:

@@ -32,11 +32,13 @@ from intake.forms.intake_form import (
 )
 from intake.models import AuditAction, Intake, IntakeStatus
 from intake.outcomes import emergency_label, outcome_label
+from intake.patient_link.views import link_status
 from intake.permissions import role_required
 from intake.roles import AUTHORIZATION, FRONT_DESK, PHYSICIAN, has_role
 from intake.selectors import documents as document_selectors
 from intake.selectors import handouts, provenance
 from intake.selectors import intakes as selectors
+from intake.selectors.emergencies import emergency_actions
 from intake.selectors.pagination import BoundedCountPaginator
 from intake.services import audit
 from intake.services import intakes as services
@@ -236,6 +238,12 @@ def _render_form(
             "as_of": as_of,
             "age": adapters.age_on(intake.patient.date_of_birth, as_of),
             "patient_answers": _patient_answer_rows(intake, form, questions),
+            "patient_link": link_status(intake=intake) if mode != "edit" else {},
+            "emergency_form": EmergencyActionForm(initial={"contacted_at": _now_minute()})
+            if intake.emergency_open
+            else None,
+            "emergency_actions": emergency_actions(intake=intake) if intake.emergency_open else [],
+            "emergency_text": emergency_label() if intake.emergency_open else "",
             "documents": None
             if mode == "edit"
             else document_selectors.document_rows(intake=intake, prompts=prompts),
