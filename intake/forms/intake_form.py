@@ -83,11 +83,13 @@ class IntakeForm(forms.Form):
         collapsed: Iterable[str] = (),
         ask_reason: bool = False,
         ask_note: bool = False,
-        patient_codes: Iterable[str] = (),
+        patient_rows: Sequence[Any] = (),
     ):
         self.questions = [q for q in questions if not q.filled_by_app]
-        # Questions whose current answer the patient gave (through their link).
-        self.patient_codes = frozenset(patient_codes)
+        # The answers the patient gave (through their link) and are current: marked, and listed
+        # to confirm (``intake.selectors.provenance.patient_answer_rows``).
+        self.patient_rows = list(patient_rows)
+        self.patient_codes = frozenset(row.code for row in self.patient_rows)
         self.specs = {q.code: q for q in spec.questions}
         self.as_of = as_of
         self.required_codes = frozenset(required)

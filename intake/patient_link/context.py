@@ -13,15 +13,23 @@ SHOWN = 20
 
 
 def patient_red_flags(request: HttpRequest) -> dict:
+    """``patient_red_flags``: read only when a page shows it (the staff base template does; a
+    fragment such as the live panel does not), once per request, audited when not empty."""
     user = getattr(request, "user", None)
     if user is None or not has_role(user, FRONT_DESK, PHYSICIAN):
         return {}
-    rows = list(open_red_flags()[:SHOWN])
-    if rows:
-        audit.audit_record(
-            action=AuditAction.LIST,
-            request=request,
-            part="patient-reported red flags",
-            patients_shown=[row.patient_id for row in rows],
-        )
+    found: list[list] = []
+
+    def rows() -> list:
+        if not found:
+            found.append(list(open_red_flags()[:SHOWN]))
+            if found[0]:
+                audit.audit_record(
+                    action=AuditAction.LIST,
+                    request=request,
+                    part="patient-reported red flags",
+                    patients_shown=[row.patient_id for row in found[0]],
+                )
+        return found[0]
+
     return {"patient_red_flags": rows}

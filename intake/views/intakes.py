@@ -137,12 +137,9 @@ def _build_form(
     version: int | None = None,
 ) -> IntakeForm:
     compiled = adapters.compiled_criteria(intake.criteria_set)
-    patient_codes = [
-        row.code
-        for row in provenance.patient_answer_rows(
-            intake=intake, prompts={q.code: q.prompt for q in questions}
-        )
-    ]
+    patient_rows = provenance.patient_answer_rows(
+        intake=intake, prompts={q.code: q.prompt for q in questions}
+    )
     return IntakeForm(
         data,
         questions=questions,
@@ -152,7 +149,7 @@ def _build_form(
         version=intake.version if version is None else version,
         ask_reason=ask_reason,
         ask_note=intake.status == IntakeStatus.INFO_REQUESTED and not ask_reason,
-        patient_codes=patient_codes,
+        patient_rows=patient_rows,
     )
 
 
@@ -237,7 +234,7 @@ def _render_form(
             "info_request": info_request,
             "as_of": as_of,
             "age": adapters.age_on(intake.patient.date_of_birth, as_of),
-            "patient_answers": _patient_answer_rows(intake, form, questions),
+            "patient_answers": _patient_answer_rows(form),
             "patient_link": link_status(intake=intake) if mode != "edit" else {},
             "emergency_form": EmergencyActionForm(initial={"contacted_at": _now_minute()})
             if intake.emergency_open
@@ -252,7 +249,7 @@ def _render_form(
     )
 
 
-def _patient_answer_rows(intake: Intake, form: IntakeForm, questions) -> list[dict[str, Any]]:
+def _patient_answer_rows(form: IntakeForm) -> list[dict[str, Any]]:
     """The patient's answers for the confirmation box, with what the user ticked or typed."""
     confirmed = set(form.confirmed_codes())
     reasons = form.correction_reasons()
@@ -264,9 +261,7 @@ def _patient_answer_rows(intake: Intake, form: IntakeForm, questions) -> list[di
             "reason": reasons.get(row.code, ""),
             "reason_name": f"{CORRECTION_PREFIX}{row.code}",
         }
-        for row in provenance.patient_answer_rows(
-            intake=intake, prompts={q.code: q.prompt for q in questions}
-        )
+        for row in form.patient_rows
     ]
 
 
