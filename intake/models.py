@@ -827,6 +827,16 @@ class AnswerEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.question_code} of intake {self.intake_id} ({self.source})"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Written once; the one later change is the front desk's confirmation.
+        fields = set(kwargs.get("update_fields") or ())
+        if not self._state.adding and not (fields and fields <= {"confirmed_by", "confirmed_at"}):
+            raise ImmutableDecisionError("An answer entry is kept as written; add a new one.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ImmutableDecisionError("An answer entry is kept as written; add a new one.")
+
 
 # --------------------------------------------------------------------------------------------
 # The patient's own link: a patient answers their own questions of one draft intake

@@ -28,8 +28,8 @@ from intake.selectors.provenance import current_answer_entries
 from intake.services.intakes import (
     EDITABLE_AS_DRAFT,
     IntakeRefused,
-    _apply,
     answer_entries_record,
+    apply_answer_changes,
     validate_answer_changes,
 )
 from intake.services.screenings import screening_record
@@ -179,7 +179,7 @@ def patient_answers_save(
     clean = validate_answer_changes(criteria_set=intake.criteria_set, changes=wanted, as_of=as_of)
     clean.update({code: None for code, value in wanted.items() if value is None})
     before = dict(intake.answers)
-    _apply(intake, clean)
+    apply_answer_changes(intake, clean)
     changed = {
         code: (before.get(code), intake.answers.get(code))
         for code in clean

@@ -175,7 +175,8 @@ def validate_answer_changes(
     return clean
 
 
-def _apply(intake: Intake, changes: Mapping[str, Any]) -> None:
+def apply_answer_changes(intake: Intake, changes: Mapping[str, Any]) -> None:
+    """Put checked changes into the intake's answers (None removes one); nothing is saved."""
     answers = dict(intake.answers)
     for code, value in changes.items():
         if value is None:
@@ -335,7 +336,7 @@ def intake_save_draft(
     _check_draft_write(intake, version=version, changes=changes, rejected=rejected, as_of=as_of)
     clean = validate_answer_changes(criteria_set=intake.criteria_set, changes=changes, as_of=as_of)
     before = dict(intake.answers)
-    _apply(intake, clean)
+    apply_answer_changes(intake, clean)
     answer_entries_record(
         intake=intake,
         before=before,
@@ -377,7 +378,7 @@ def intake_submit(
     clean = validate_answer_changes(criteria_set=intake.criteria_set, changes=changes, as_of=as_of)
     resubmission = intake.status == IntakeStatus.INFO_REQUESTED
     before = dict(intake.answers)
-    _apply(intake, clean)
+    apply_answer_changes(intake, clean)
     answer_entries_record(
         intake=intake,
         before=before,
@@ -437,7 +438,7 @@ def intake_edit(
         raise ValidationError({"reason": "Give the reason for changing a submitted intake."})
     clean = validate_answer_changes(criteria_set=intake.criteria_set, changes=changes, as_of=as_of)
     before = dict(intake.answers)
-    _apply(intake, clean)
+    apply_answer_changes(intake, clean)
     answer_entries_record(
         intake=intake,
         before=before,

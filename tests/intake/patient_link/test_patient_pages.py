@@ -205,3 +205,27 @@ def test_submitted_intake_closes_the_link(patient_client, token, draft):
     page = patient_client.get(step_url(token, 1))
     assert page.status_code == 410
     assert "already has your answers" in page.content.decode()
+
+
+def test_a_physician_opens_the_red_flag_and_records_the_action(
+    patient_client, client, token, draft
+):
+    roles_ensure()
+    patient_client.post(step_url(token, RED_FLAG_STEP), {"cauda_equina_signs": "true"})
+    client.force_login(PhysicianFactory())
+    home = client.get("/review/").content.decode()
+    assert f'href="/intakes/{draft.pk}/"' in home
+    page = client.get(f"/intakes/{draft.pk}/").content.decode()
+    assert "Record the action taken" in page
+    done = client.post(
+        f"/intakes/{draft.pk}/emergency-action/",
+        {
+            "emergency-contacted": "patient_sent",
+            "emergency-contacted_at": "2025-03-14T11:55",
+            "emergency-note": "Called the patient: going to the emergency department now.",
+            "emergency-next": "result",
+        },
+    )
+    assert done.status_code == 302
+    assert Intake.objects.get(pk=draft.pk).emergency_open is False
+    assert "Patient reported a red flag" not in client.get("/review/").content.decode()

@@ -172,3 +172,16 @@ def test_link_is_emailed_without_patient_data(client, draft, desk, settings, mai
     assert "http://testserver/p/" in message.body
     for detail in (draft.patient.last_name, draft.patient.first_name, draft.patient.mrn, "1946"):
         assert detail not in message.body + message.subject
+
+
+def test_an_entry_is_kept_as_written(link_and_token, draft):
+    from intake.models import ImmutableDecisionError
+
+    link, _ = link_and_token
+    patient_says(link, pain_nrs=9)
+    entry = AnswerEntry.objects.get(intake=draft)
+    entry.value = 2
+    with pytest.raises(ImmutableDecisionError):
+        entry.save()
+    with pytest.raises(ImmutableDecisionError):
+        entry.delete()
