@@ -422,7 +422,9 @@ def patient_link_create(request: HttpRequest, intake_id: int) -> HttpResponse:
             obj=link,
             part="patient link e-mailed",
         )
-    qr = segno.make(url, error="m").svg_inline(scale=5, title="QR code of the patient's link")
+    qr = segno.make(url, error="m").svg_inline(
+        scale=5, omitsize=True, title="QR code of the patient's link"
+    )
     return render(
         request,
         "patient/link_slip.html",

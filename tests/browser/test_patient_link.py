@@ -75,3 +75,17 @@ def test_patient_answers_on_a_phone_and_a_red_flag_is_routed(
     expect(desk.get_by_text("The patient reported an emergency red flag")).to_be_visible()
     expect(desk.locator("#patient-answers")).to_contain_text("Answers from the patient (3)")
     screenshot(desk, "front-desk-form")
+
+    desk.get_by_role("button", name="Make a new link").click()
+    expect(desk.get_by_role("heading", name="Link for the patient")).to_be_visible()
+    expect(desk.locator(".patient-slip svg")).to_be_visible()
+    # The whole code is drawn inside its box (a clipped code does not scan).
+    assert desk.evaluate(
+        """() => {
+            const box = document.querySelector('.patient-slip svg').getBoundingClientRect();
+            const code = document.querySelector('.patient-slip svg path').getBoundingClientRect();
+            return code.width > 100 && code.right <= box.right + 1 && code.bottom <= box.bottom + 1;
+        }"""
+    )
+    assert_no_axe_violations(desk)
+    screenshot(desk, "link-slip")
