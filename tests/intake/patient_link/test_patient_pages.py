@@ -191,6 +191,7 @@ def test_spanish_pages(patient_client, token):
     assert "Paso 1 de 7" in text
     assert "¿Está embarazada o podría estarlo?" in text
     assert ">Sí<" in text
+    assert "Preguntas, parte 1" in text
 
 
 def test_spanish_red_flag_message(patient_client, token):
