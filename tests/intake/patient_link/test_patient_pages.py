@@ -230,3 +230,39 @@ def test_a_physician_opens_the_red_flag_and_records_the_action(
     assert done.status_code == 302
     assert Intake.objects.get(pk=draft.pk).emergency_open is False
     assert "Patient reported a red flag" not in client.get("/review/").content.decode()
+
+
+def test_the_patient_session_ends_after_the_idle_time(patient_client, token, frozen, settings):
+    assert patient_client.get(step_url(token, 1)).status_code == 200
+    frozen.shift(datetime.timedelta(seconds=settings.PATIENT_SESSION_SECONDS + 60))
+    assert patient_client.get(step_url(token, 1))["Location"] == f"/p/{token}/"
+
+
+def test_a_staff_sign_in_ends_the_patient_session(patient_client, token, desk):
+    patient_client.force_login(desk)
+    assert patient_client.get(step_url(token, 1))["Location"] == f"/p/{token}/"
+
+
+def test_patient_prompts_are_shown_as_text(default_set):
+    """A patient prompt is criteria text from someone else: escaped, never run as a template."""
+    from django.template.loader import render_to_string
+
+    from intake.patient_link.forms import PatientStepForm
+    from intake.patient_link.selectors import PatientStep
+    from screener import adapters
+
+    question = default_set.question_set.get(code="pregnant")
+    question.patient_prompt = "<script>alert(1)</script> {{ 7|add:1 }}"
+    form = PatientStepForm(
+        questions=[question],
+        spec=adapters.compiled_criteria(default_set).spec,
+        answers={},
+        language="en",
+        as_of=datetime.date(2025, 3, 14),
+    )
+    page = render_to_string(
+        "patient/step.html",
+        {"form": form, "step": PatientStep(1, "Setting", (question,)), "total": 7},
+    )
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; {{ 7|add:1 }}" in page
+    assert "<script>alert(1)" not in page
