@@ -7,16 +7,24 @@ This is the source of truth for who gave an answer; ``authorization.selectors.an
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from typing import Any
 
 from intake.models import AnswerEntry, EntrySource, Intake
 
 
-def current_answer_entries(*, intake_id: int) -> dict[str, AnswerEntry]:
-    """Question code -> its newest entry (one query)."""
+def current_answer_entries(
+    *, intake_id: int, until: datetime.datetime | None = None
+) -> dict[str, AnswerEntry]:
+    """Question code -> its newest entry (at ``until``, for example a screening's time; one
+    query). An answer saved before entries were kept (migration 0017) has none: its history
+    rows still say who saved it."""
+    entries = AnswerEntry.objects.filter(intake_id=intake_id)
+    if until is not None:
+        entries = entries.filter(at__lte=until)
     current: dict[str, AnswerEntry] = {}
-    for entry in AnswerEntry.objects.filter(intake_id=intake_id).order_by("question_code", "id"):
+    for entry in entries.select_related("entered_by").order_by("question_code", "id"):
         current[entry.question_code] = entry
     return current
 
