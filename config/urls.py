@@ -32,5 +32,6 @@ urlpatterns = [
     path("review/", include("intake.review_urls")),
     path("authorizations/", include("authorization.urls")),
     path("fhir/", include("intake.fhir.urls")),
+    path("", include("intake.patient_link.urls")),
     path("", include("intake.urls")),
 ]

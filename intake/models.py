@@ -100,6 +100,7 @@ def queue_rank_expression() -> Case:
     ]
     return Case(*whens, default=Value(len(QUEUE_OUTCOME_ORDER) + 2))
 
+
 # The front desk's needs-information list: what a physician asked for (group 0), then submitted
 # intakes the screener could not sort (group 1). Defined once for the list's query and for the
 # partial index that serves it (``intake_needs_info_idx``): PostgreSQL uses an index on an
@@ -254,6 +255,7 @@ class ScreeningKind(models.TextChoices):
     SUBMISSION = "submission", "Submitted"
     EDIT = "edit", "Edited after submission"
     RESCREEN = "rescreen", "Re-screened under new criteria"
+    PATIENT = "patient", "Screened as the patient answered (their link)"
 
 
 class ScreeningManager(models.Manager["Screening"]):
@@ -810,3 +812,116 @@ class FhirClient(models.Model):
             raise ValidationError(
                 {"scopes": f"Choose one or more scopes among: {', '.join(FhirScope.values)}."}
             )
+
+
+# --------------------------------------------------------------------------------------------
+# Provenance of answers: who gave each answer, through what, and when
+
+
+class EntrySource(models.TextChoices):
+    PATIENT = "patient", "From the patient (their link)"
+    STAFF = "staff", "Front desk"
+    CLINICIAN = "clinician", "Clinician"
+
+
+class AnswerEntry(models.Model):
+    """One change of one answer of an intake: the value (None when cleared), who gave it and
+    when. Written by the intake services whenever an answer changes; never changed afterwards
+    but for the confirmation of a patient's answer. The current answer of a question is its
+    newest entry; ``replaces`` names the entry it follows, so a staff correction of a patient's
+    answer keeps both (with the correction's ``reason``)."""
+
+    intake = models.ForeignKey(Intake, on_delete=models.PROTECT, related_name="answer_entries")
+    question_code = models.CharField(max_length=64)
+    value = models.JSONField(null=True, blank=True)
+    source = models.CharField(max_length=10, choices=EntrySource.choices)
+    # None for the patient (through the link: ``patient_link`` says which).
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    patient_link = models.ForeignKey(
+        "PatientLink", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    at = models.DateTimeField()
+    replaces = models.ForeignKey(
+        "self", on_delete=models.PROTECT, related_name="replaced_by", null=True, blank=True
+    )
+    reason = models.CharField(max_length=500, blank=True)
+    # A patient's answer read back and confirmed by the front desk.
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["intake", "question_code", "id"]
+        verbose_name_plural = "answer entries"
+        indexes = [
+            models.Index(fields=["intake", "question_code", "-id"], name="answer_entry_current_idx")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(source="patient", entered_by__isnull=True)
+                | (~Q(source="patient") & Q(entered_by__isnull=False)),
+                name="answer_entry_who",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question_code} of intake {self.intake_id} ({self.source})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Written once; the one later change is the front desk's confirmation.
+        fields = set(kwargs.get("update_fields") or ())
+        if not self._state.adding and not (fields and fields <= {"confirmed_by", "confirmed_at"}):
+            raise ImmutableDecisionError("An answer entry is kept as written; add a new one.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ImmutableDecisionError("An answer entry is kept as written; add a new one.")
+
+
+# --------------------------------------------------------------------------------------------
+# The patient's own link: a patient answers their own questions of one draft intake
+
+
+class PatientLink(models.Model):
+    """A link the front desk gives a patient to answer their own questions of one intake.
+
+    Only the SHA-256 of the token is stored (the token itself is shown once, to the front desk).
+    A link works until ``expires_at``, until it is revoked (a new link for the same intake
+    revokes the one before: one active link per intake), and until ``PATIENT_LINK_MAX_FAILURES``
+    wrong dates of birth lock it (``locked_at``)."""
+
+    intake = models.ForeignKey(Intake, on_delete=models.PROTECT, related_name="patient_links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    locked_at = models.DateTimeField(null=True, blank=True)
+    last_opened_at = models.DateTimeField(null=True, blank=True)
+    # The patient's chosen language for the pages ("en", "es").
+    language = models.CharField(max_length=8, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["intake"],
+                condition=Q(revoked_at__isnull=True, locked_at__isnull=True),
+                name="patient_link_one_active",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Patient link {self.pk} of intake {self.intake_id}"
+
+    def usable(self, *, now: datetime.datetime) -> bool:
+        return self.revoked_at is None and self.locked_at is None and now < self.expires_at

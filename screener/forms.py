@@ -150,9 +150,13 @@ class QuestionForm(DraftOnlyFormMixin, forms.ModelForm):
             "answer_source",
             "filled_from",
             "help_text",
+            "patient_prompt",
+            "patient_prompt_es",
         ]
         widgets = {
             "prompt": OneLineTextarea,
+            "patient_prompt": OneLineTextarea,
+            "patient_prompt_es": OneLineTextarea,
             "help_text": forms.Textarea(attrs={"rows": 2, "cols": 30}),
             "required_when": forms.Textarea(attrs={"rows": 2, "cols": 30}),
         }

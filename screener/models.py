@@ -420,6 +420,19 @@ class Question(CriteriaItem):
     answer_source = models.CharField(
         "from", max_length=1, choices=AnswerSource.choices, default=AnswerSource.PATIENT
     )
+    # The question as the patient reads it on their own link (plain words); blank: the prompt.
+    patient_prompt = models.CharField(
+        "prompt for the patient",
+        max_length=300,
+        blank=True,
+        help_text="Plain words (grade 6 or lower) for the patient's own link; blank: the prompt.",
+    )
+    patient_prompt_es = models.CharField(
+        "prompt for the patient (Spanish)",
+        max_length=300,
+        blank=True,
+        help_text="The same in Spanish; blank: the English one.",
+    )
     type = models.CharField(max_length=10, choices=[(t.value, t.value) for t in QuestionType])
     min_value = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
     max_value = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)

@@ -71,6 +71,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "intake.context_processors.navigation",
                 "intake.context_processors.clinic",
+                "intake.patient_link.context.patient_red_flags",
             ],
         },
     },
@@ -153,6 +154,9 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
+# The patient's own link is in English and Spanish (staff pages are English only).
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env("DJANGO_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
@@ -360,3 +364,13 @@ def require_database_url(url: str) -> str:
             "Set DATABASE_URL in the environment (postgres://user:password@host:5432/name)."
         )
     return url
+
+
+# The patient's own link (intake.patient_link): days a link works, wrong dates of birth that
+# lock it, refused tries an address may make in the window before it must wait, and how long
+# the patient's session lasts without a request.
+PATIENT_LINK_DAYS = env_int("PATIENT_LINK_DAYS", 7)
+PATIENT_LINK_MAX_FAILURES = env_int("PATIENT_LINK_MAX_FAILURES", 5)
+PATIENT_LINK_RATE_LIMIT = env_int("PATIENT_LINK_RATE_LIMIT", 20)
+PATIENT_LINK_RATE_WINDOW_SECONDS = env_int("PATIENT_LINK_RATE_WINDOW_SECONDS", 15 * 60)
+PATIENT_SESSION_SECONDS = env_int("PATIENT_SESSION_SECONDS", 30 * 60)

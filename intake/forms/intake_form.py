@@ -39,6 +39,10 @@ from screener.models import Procedure, Question
 VERSION_FIELD = "_version"
 REASON_FIELD = "_reason"
 NOTE_FIELD = "_note"
+# The patient's answers: the codes the front desk confirmed, and a reason per corrected one.
+CONFIRM_FIELD = "_confirm"
+CORRECTION_PREFIX = "_correction_"
+FROM_PATIENT = "From the patient"
 
 
 def plain_number_error(text: str) -> str:
@@ -79,8 +83,13 @@ class IntakeForm(forms.Form):
         collapsed: Iterable[str] = (),
         ask_reason: bool = False,
         ask_note: bool = False,
+        patient_rows: Sequence[Any] = (),
     ):
         self.questions = [q for q in questions if not q.filled_by_app]
+        # The answers the patient gave (through their link) and are current: marked, and listed
+        # to confirm (``intake.selectors.provenance.patient_answer_rows``).
+        self.patient_rows = list(patient_rows)
+        self.patient_codes = frozenset(row.code for row in self.patient_rows)
         self.specs = {q.code: q for q in spec.questions}
         self.as_of = as_of
         self.required_codes = frozenset(required)
@@ -129,10 +138,15 @@ class IntakeForm(forms.Form):
     # ---------------------------------------------------------------- fields and layout
 
     def _label(self, question: Question) -> str:
-        return format_html(
+        label = format_html(
             '{} <span class="badge text-bg-light border required-marker">required</span>',
             question.prompt,
         )
+        if question.code in self.patient_codes:
+            label = format_html(
+                '{} <span class="badge text-bg-info from-patient">{}</span>', label, FROM_PATIENT
+            )
+        return label
 
     def _field(self, question: Question) -> forms.Field:
         # Escaped here, once: the help text is HTML from here on (as crispy's templates took it).
@@ -218,6 +232,23 @@ class IntakeForm(forms.Form):
         """Codes of the answers posted with an error: left out of ``answer_changes``, so they
         keep their stored value (the services never take such a post for a resend)."""
         return [q.code for q in self.questions if q.code in self.errors]
+
+    def confirmed_codes(self) -> list[str]:
+        """The patient's answers the user ticked as confirmed."""
+        if not self.is_bound:
+            return []
+        return [code for code in self.data.getlist(CONFIRM_FIELD) if code in self.patient_codes]
+
+    def correction_reasons(self) -> dict[str, str]:
+        """Question code -> the reason typed for correcting the patient's answer."""
+        if not self.is_bound:
+            return {}
+        reasons = {}
+        for code in self.patient_codes:
+            text = (self.data.get(f"{CORRECTION_PREFIX}{code}") or "").strip()
+            if text:
+                reasons[code] = text[:500]
+        return reasons
 
     def loaded_version(self) -> int | None:
         return getattr(self, "cleaned_data", {}).get(VERSION_FIELD)

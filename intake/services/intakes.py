@@ -29,7 +29,18 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from intake.models import Intake, IntakeStatus, Patient, Screening, ScreeningKind
+from intake.models import (
+    AnswerEntry,
+    EntrySource,
+    Intake,
+    IntakeStatus,
+    Patient,
+    PatientLink,
+    Screening,
+    ScreeningKind,
+)
+from intake.roles import FRONT_DESK, PHYSICIAN, has_role
+from intake.selectors.provenance import current_answer_entries, unconfirmed_patient_codes
 from intake.services.screenings import screening_record
 from screener import adapters, engine
 from screener.models import CriteriaSet, Procedure
@@ -164,7 +175,8 @@ def validate_answer_changes(
     return clean
 
 
-def _apply(intake: Intake, changes: Mapping[str, Any]) -> None:
+def apply_answer_changes(intake: Intake, changes: Mapping[str, Any]) -> None:
+    """Put checked changes into the intake's answers (None removes one); nothing is saved."""
     answers = dict(intake.answers)
     for code, value in changes.items():
         if value is None:
@@ -172,6 +184,97 @@ def _apply(intake: Intake, changes: Mapping[str, Any]) -> None:
         else:
             answers[code] = value
     intake.answers = answers
+
+
+def entry_source_of(user: User) -> str:
+    """Staff for the front desk (and anyone else), clinician for a physician who is not also
+    front desk."""
+    if has_role(user, PHYSICIAN) and not has_role(user, FRONT_DESK):
+        return EntrySource.CLINICIAN
+    return EntrySource.STAFF
+
+
+PATIENT_CORRECTION_REASON = "is the patient's answer: give the reason for correcting it."
+UNCONFIRMED_MESSAGE = (
+    "is the patient's answer: confirm it with the patient, or correct it with a reason, "
+    "before submitting."
+)
+
+
+def answer_entries_record(
+    *,
+    intake: Intake,
+    before: Mapping[str, Any],
+    source: str,
+    user: User | None,
+    patient_link: PatientLink | None = None,
+    reasons: Mapping[str, str] | None = None,
+    default_reason: str = "",
+    confirm: Collection[str] = (),
+) -> list[AnswerEntry]:
+    """Record one entry per answer that differs between ``before`` and ``intake.answers``, and
+    confirm the patient's answers named in ``confirm`` (the front desk read them back).
+
+    A staff or clinician change of an answer whose current entry is the patient's needs a
+    reason (``reasons[code]``, or ``default_reason``): both entries are kept, the new one
+    naming the one it corrects. Raises ValidationError naming each such answer without one.
+    Called inside the writing service's transaction, so a refusal saves nothing.
+    """
+    reasons = reasons or {}
+    now = timezone.now()
+    current = current_answer_entries(intake_id=intake.pk)
+    errors: dict[str, str] = {}
+    written = []
+    for code in sorted(set(before) | set(intake.answers)):
+        old, new = before.get(code), intake.answers.get(code)
+        if old == new:
+            continue
+        previous = current.get(code)
+        reason = (reasons.get(code) or default_reason).strip()
+        corrects_patient = (
+            previous is not None
+            and previous.source == EntrySource.PATIENT
+            and source != EntrySource.PATIENT
+            and previous.value is not None
+        )
+        if corrects_patient and not reason:
+            errors[code] = PATIENT_CORRECTION_REASON
+            continue
+        entry = AnswerEntry(
+            intake=intake,
+            question_code=code,
+            value=new,
+            source=source,
+            entered_by=None if source == EntrySource.PATIENT else user,
+            patient_link=patient_link,
+            at=now,
+            replaces=previous,
+            reason=reason[:500] if corrects_patient or source != EntrySource.PATIENT else "",
+        )
+        entry.full_clean()
+        entry.save()
+        written.append(entry)
+    if errors:
+        raise ValidationError(errors)
+    for code in confirm:
+        previous = current.get(code)
+        if (
+            previous is None
+            or previous.source != EntrySource.PATIENT
+            or previous.confirmed_at is not None
+            or intake.answers.get(code) != previous.value
+        ):
+            continue  # not the patient's now, already confirmed, or just corrected
+        previous.confirmed_by = user
+        previous.confirmed_at = now
+        previous.save(update_fields=["confirmed_by", "confirmed_at"])
+    return written
+
+
+def _check_patient_answers_confirmed(intake: Intake) -> None:
+    unconfirmed = unconfirmed_patient_codes(intake_id=intake.pk)
+    if unconfirmed:
+        raise ValidationError({code: UNCONFIRMED_MESSAGE for code in unconfirmed})
 
 
 @transaction.atomic
@@ -216,8 +319,13 @@ def intake_save_draft(
     user: User,
     as_of: datetime.date,
     rejected: Collection[str] = (),
+    confirm: Collection[str] = (),
+    reasons: Mapping[str, str] | None = None,
 ) -> Intake:
     """Save answers of a draft (or of an intake the physician asked information for).
+
+    Each changed answer is recorded with its source (``answer_entries_record``); ``confirm``
+    names the patient's answers the user confirmed, ``reasons`` the reasons for correcting them.
 
     ``changes`` holds only valid answers; the caller leaves out what the user must correct
     (their codes in ``rejected``), so those keep their stored value and every other answer is
@@ -227,7 +335,16 @@ def intake_save_draft(
     intake = _locked(intake_id)
     _check_draft_write(intake, version=version, changes=changes, rejected=rejected, as_of=as_of)
     clean = validate_answer_changes(criteria_set=intake.criteria_set, changes=changes, as_of=as_of)
-    _apply(intake, clean)
+    before = dict(intake.answers)
+    apply_answer_changes(intake, clean)
+    answer_entries_record(
+        intake=intake,
+        before=before,
+        source=entry_source_of(user),
+        user=user,
+        reasons=reasons,
+        confirm=confirm,
+    )
     intake.version += 1
     intake.full_clean()
     intake.save()
@@ -243,6 +360,8 @@ def intake_submit(
     user: User,
     as_of: datetime.date,
     note: str = "",
+    confirm: Collection[str] = (),
+    reasons: Mapping[str, str] | None = None,
 ) -> Screening:
     """Save the answers, screen them and send the intake to the physician (status submitted).
 
@@ -251,12 +370,29 @@ def intake_submit(
     reason is ``note`` (or a standard one). Refused, with no screening made, when the intake
     was already submitted (AlreadySubmitted) or the form is stale with other answers than the
     stored ones (StaleIntake); a stale form that resends the stored answers is submitted.
+    Refused (ValidationError naming each question) while an answer the patient gave is neither
+    confirmed nor corrected (``confirm`` and ``reasons`` as ``intake_save_draft``'s).
     """
     intake = _locked(intake_id)
     _check_draft_write(intake, version=version, changes=changes, rejected=(), as_of=as_of)
     clean = validate_answer_changes(criteria_set=intake.criteria_set, changes=changes, as_of=as_of)
     resubmission = intake.status == IntakeStatus.INFO_REQUESTED
-    _apply(intake, clean)
+    before = dict(intake.answers)
+    apply_answer_changes(intake, clean)
+    answer_entries_record(
+        intake=intake,
+        before=before,
+        source=entry_source_of(user),
+        user=user,
+        reasons=reasons,
+        confirm=confirm,
+    )
+    _check_patient_answers_confirmed(intake)
+    if intake.emergency_open:
+        raise ValidationError(
+            "The patient reported an emergency red flag through their link: record the action "
+            "taken (in the emergency box) before submitting. Nothing was submitted."
+        )
     intake.version += 1
     intake.status = IntakeStatus.SUBMITTED
     if not resubmission:
@@ -301,7 +437,15 @@ def intake_edit(
     if not reason:
         raise ValidationError({"reason": "Give the reason for changing a submitted intake."})
     clean = validate_answer_changes(criteria_set=intake.criteria_set, changes=changes, as_of=as_of)
-    _apply(intake, clean)
+    before = dict(intake.answers)
+    apply_answer_changes(intake, clean)
+    answer_entries_record(
+        intake=intake,
+        before=before,
+        source=entry_source_of(user),
+        user=user,
+        default_reason=reason,
+    )
     intake.version += 1
     intake.status = IntakeStatus.SUBMITTED
     intake.full_clean()

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from intake.forms.emergencies import EmergencyActionForm
 from intake.forms.intake_form import (
+    CORRECTION_PREFIX,
     NOTE_FIELD,
     REASON_FIELD,
     VERSION_FIELD,
@@ -31,11 +32,13 @@ from intake.forms.intake_form import (
 )
 from intake.models import AuditAction, Intake, IntakeStatus
 from intake.outcomes import emergency_label, outcome_label
+from intake.patient_link.views import link_status
 from intake.permissions import role_required
 from intake.roles import AUTHORIZATION, FRONT_DESK, PHYSICIAN, has_role
 from intake.selectors import documents as document_selectors
-from intake.selectors import handouts
+from intake.selectors import handouts, provenance
 from intake.selectors import intakes as selectors
+from intake.selectors.emergencies import emergency_actions
 from intake.selectors.pagination import BoundedCountPaginator
 from intake.services import audit
 from intake.services import intakes as services
@@ -134,6 +137,9 @@ def _build_form(
     version: int | None = None,
 ) -> IntakeForm:
     compiled = adapters.compiled_criteria(intake.criteria_set)
+    patient_rows = provenance.patient_answer_rows(
+        intake=intake, prompts={q.code: q.prompt for q in questions}
+    )
     return IntakeForm(
         data,
         questions=questions,
@@ -143,6 +149,7 @@ def _build_form(
         version=intake.version if version is None else version,
         ask_reason=ask_reason,
         ask_note=intake.status == IntakeStatus.INFO_REQUESTED and not ask_reason,
+        patient_rows=patient_rows,
     )
 
 
@@ -227,12 +234,35 @@ def _render_form(
             "info_request": info_request,
             "as_of": as_of,
             "age": adapters.age_on(intake.patient.date_of_birth, as_of),
+            "patient_answers": _patient_answer_rows(form),
+            "patient_link": link_status(intake=intake) if mode != "edit" else {},
+            "emergency_form": EmergencyActionForm(initial={"contacted_at": _now_minute()})
+            if intake.emergency_open
+            else None,
+            "emergency_actions": emergency_actions(intake=intake) if intake.emergency_open else [],
+            "emergency_text": emergency_label() if intake.emergency_open else "",
             "documents": None
             if mode == "edit"
             else document_selectors.document_rows(intake=intake, prompts=prompts),
         },
         status=status,
     )
+
+
+def _patient_answer_rows(form: IntakeForm) -> list[dict[str, Any]]:
+    """The patient's answers for the confirmation box, with what the user ticked or typed."""
+    confirmed = set(form.confirmed_codes())
+    reasons = form.correction_reasons()
+    return [
+        {
+            "row": row,
+            "answer": to_text(row.value),
+            "checked": row.confirmed or row.code in confirmed,
+            "reason": reasons.get(row.code, ""),
+            "reason_name": f"{CORRECTION_PREFIX}{row.code}",
+        }
+        for row in form.patient_rows
+    ]
 
 
 def _conflict_response(
@@ -295,6 +325,8 @@ def _draft_post(request: HttpRequest, intake: Intake, as_of, questions) -> HttpR
                 user=request.user,
                 as_of=as_of,
                 note=form.cleaned_data.get(NOTE_FIELD, "") or "",
+                confirm=form.confirmed_codes(),
+                reasons=form.correction_reasons(),
             )
             _screened_message(request, screening, "Submitted for physician review.")
             return redirect("intake:intake-detail", intake_id=intake.pk)
@@ -305,6 +337,8 @@ def _draft_post(request: HttpRequest, intake: Intake, as_of, questions) -> HttpR
             version=version,
             user=request.user,
             as_of=as_of,
+            confirm=form.confirmed_codes(),
+            reasons=form.correction_reasons(),
         )
     except services.IntakeRefused as exc:
         return _conflict_response(
@@ -347,9 +381,7 @@ def _screened_message(request: HttpRequest, screening, done: str) -> None:  # ty
             f"{emergency_label()} {done} Record who you contacted in the emergency box below.",
         )
         return
-    messages.success(
-        request, f"{done} The screener suggests: {outcome_label(screening.outcome)}."
-    )
+    messages.success(request, f"{done} The screener suggests: {outcome_label(screening.outcome)}.")
 
 
 # --------------------------------------------------------------------------------------------

@@ -155,6 +155,7 @@ class QuestionInline(PlainNumbersMixin, FrozenWhenPublishedInline):
         ("choices", "blank_choices"),
         ("requirement", "required_when"),
         ("answer_source", "filled_from"),
+        ("patient_prompt", "patient_prompt_es"),
     )
 
     def get_queryset(self, request: HttpRequest):

@@ -26,6 +26,8 @@ def desk_client(client):
 
 # Session, user, the user's roles: every logged-in page starts with these three.
 BASE = 3
+# Every full staff page (base.html) lists the patient-reported red flags first: one query.
+RED_FLAGS = 1
 # Every page that shows a patient ends with its audit row: a savepoint, the chain head locked,
 # the row, the head moved on, the savepoint released (the test's transaction holds the rest).
 AUDIT = 5
@@ -35,7 +37,7 @@ AUDIT = 5
 def test_patient_list(desk_client, default_set, django_assert_num_queries, rows):
     for patient in PatientFactory.create_batch(rows):
         IntakeFactory(patient=patient)
-    with django_assert_num_queries(BASE + 3 + AUDIT):  # count, one page, its intake counts
+    with django_assert_num_queries(BASE + RED_FLAGS + 3 + AUDIT):  # count, one page, its intake counts
         desk_client.get("/patients/")
 
 
@@ -43,7 +45,7 @@ def test_patient_list(desk_client, default_set, django_assert_num_queries, rows)
 def test_patient_list_with_a_search(desk_client, default_set, django_assert_num_queries, rows):
     PatientFactory.create_batch(rows, last_name="Smith")
     desk_client.post("/patients/", {"q": "smith"})
-    with django_assert_num_queries(BASE + 3 + AUDIT):
+    with django_assert_num_queries(BASE + RED_FLAGS + 3 + AUDIT):
         page = desk_client.get("/patients/")
     assert len(page.context["patients"]) == min(rows, 25)
 
@@ -53,7 +55,7 @@ def test_patient_detail(desk_client, default_set, django_assert_num_queries, row
     patient = PatientFactory()
     IntakeFactory.create_batch(rows, patient=patient)
     # patient, intakes, procedures open, history, the intakes' authorization packets
-    with django_assert_num_queries(BASE + 5 + AUDIT):
+    with django_assert_num_queries(BASE + RED_FLAGS + 5 + AUDIT):
         desk_client.get(f"/patients/{patient.pk}/")
 
 
@@ -91,7 +93,8 @@ def test_intake_form(desk_client, default_set, django_assert_num_queries, questi
     intake = IntakeFactory(criteria_set=criteria_set, answers={"q1": True})
     desk_client.get(intake_url(intake))  # the set is compiled once, then cached
     # intake with patient and set, questions, documents (with who attached and withdrew them)
-    with django_assert_num_queries(BASE + 3 + AUDIT):
+    # + the answers' provenance (the patient's answers to confirm) and the patient's link
+    with django_assert_num_queries(BASE + RED_FLAGS + 3 + 2 + AUDIT):
         response = desk_client.get(intake_url(intake))
     assert len([f for f in response.context["form"].fields if f.startswith("q")]) == questions
 
@@ -102,7 +105,7 @@ def test_intake_panel(desk_client, default_set, django_assert_num_queries, quest
     intake = IntakeFactory(criteria_set=criteria_set)
     answers = {f"q{n}": "true" for n in range(questions)}
     desk_client.post(intake_url(intake, "panel/"), answers)
-    with django_assert_num_queries(BASE + 2):
+    with django_assert_num_queries(BASE + 2 + 1):  # + the answers' provenance
         response = desk_client.post(intake_url(intake, "panel/"), answers)
     assert response.context["summary"].label == "Urgent referral — for physician review now"
 
@@ -120,7 +123,7 @@ def test_result_page(desk_client, default_set, django_assert_num_queries, rows):
     desk_client.get(intake_url(intake))  # the set is compiled once, then cached
     # intake with its latest screening and decision; screenings; questions; decisions;
     # emergency actions (no decision in force: no content blocks to read); documents
-    with django_assert_num_queries(BASE + 6 + AUDIT):
+    with django_assert_num_queries(BASE + RED_FLAGS + 6 + AUDIT):
         response = desk_client.get(intake_url(intake))
     assert len(response.context["result"].history) == rows
 
@@ -131,6 +134,6 @@ def test_needs_info_list(desk_client, default_set, django_assert_num_queries, ro
         intake = IntakeFactory(answers={"hospitalized": True}, status=IntakeStatus.SUBMITTED)
         screening_record(intake=intake, as_of=AS_OF, kind=ScreeningKind.SUBMISSION)
     Intake.objects.update(submitted_at=timezone.now())
-    with django_assert_num_queries(BASE + 3 + AUDIT):  # count, page, prompts
+    with django_assert_num_queries(BASE + RED_FLAGS + 3 + AUDIT):  # count, page, prompts
         response = desk_client.get("/intakes/needs-information/")
     assert len(response.context["rows"]) == min(rows, 25)

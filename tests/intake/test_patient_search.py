@@ -153,8 +153,9 @@ def test_searching_the_list_takes_the_same_queries_whatever_the_number_of_patien
         page = client.get(reverse("intake:patient-list"))
     assert len(page.context["patients"]) == min(count, 25)
     # session, user, groups, page count, page rows, their intake counts, then the audit row
-    # (savepoint, chain head, row, head moved on, savepoint released)
-    assert len(queries) == 6 + 5
+    # (savepoint, chain head, row, head moved on, savepoint released), and the patient-reported
+    # red flags (every full staff page)
+    assert len(queries) == 6 + 5 + 1
 
 
 def test_the_front_desk_finds_a_typo_and_keeps_the_term_out_of_urls(client, people):

@@ -162,8 +162,8 @@ def test_a_long_list_says_about_how_many_patients_and_pages_on(
 
 
 # Session, user, roles; count, page, its intake counts; the audit row (savepoint, chain head,
-# row, head moved on, savepoint released).
-PATIENT_LIST_QUERIES = 3 + 3 + 5
+# row, head moved on, savepoint released); the patient-reported red flags (every full staff page).
+PATIENT_LIST_QUERIES = 3 + 3 + 5 + 1
 
 
 @pytest.mark.parametrize("rows", [10, 200])

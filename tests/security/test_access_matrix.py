@@ -129,6 +129,14 @@ PAGE_TABLE: dict[str, list[tuple[Outcome, Outcome]]] = {
     "review:decide":                       [(L, L),     (403, 403), (403, 403), (405, 400), (403, 403), (403, 403), (403, 403)],
     "review:amend":                        [(L, L),     (403, 403), (403, 403), (405, 400), (403, 403), (403, 403), (403, 403)],
     "review:follow-up":                    [(L, L),     (403, 403), (403, 403), (405, 400), (403, 403), (403, 403), (403, 403)],
+    # The patient's own link (intake/patient_link): open without a login, answered by the token
+    # (an unknown one here: 404 for everyone); making and revoking a link is the front desk's.
+    "patient:start":                       [(404, 404), (404, 404), (404, 404), (404, 404), (404, 404), (404, 404), (404, 404)],
+    "patient:language":                    [(405, R),   (405, R),   (405, R),   (405, R),   (405, R),   (405, R),   (405, R)],
+    "patient:step":                        [(404, 404), (404, 404), (404, 404), (404, 404), (404, 404), (404, 404), (404, 404)],
+    "patient:done":                        [(404, 404), (404, 404), (404, 404), (404, 404), (404, 404), (404, 404), (404, 404)],
+    "patient:link-create":                 [(L, L),     (405, 403), (405, R),   (405, 403), (405, 403), (405, 403), (405, 403)],
+    "patient:link-revoke":                 [(L, L),     (405, 403), (405, R),   (405, 403), (405, 403), (405, 403), (405, 403)],
     # Two-factor sign-in (intake/two_factor_urls.py): the code page sends on whoever owes no
     # code; set-up is offered to physicians and staff; the QR code exists only during set-up.
     "two_factor:verify":                   [(L, L),     (R, R),     (R, R),     (R, R),     (R, R),     (R, R),     (R, R)],
@@ -432,6 +440,7 @@ PARAMETERS = {
     "document_id": "document",
     "packet_id": "packet",
     "to_status": "submitted_status",
+    "number": "step_number",
 }
 PAGE_PARAMETERS: dict[str, dict[str, str]] = {
     "intake:intake-panel": {"intake_id": "draft"},
@@ -455,6 +464,7 @@ FIXED_IDS = {
     "uidb64": "MQ",
     "token": "no-such-token",
     "submitted_status": "submitted",
+    "step_number": 1,
 }
 
 

@@ -260,8 +260,9 @@ def test_case_page_query_count_is_bounded(client, doc, default_set, django_asser
     intake = submitted_intake(outcome="needs_info")
     for pain in (6, 7, 8):
         rescreen(intake, pain_nrs=pain)
-    # 16, the documents (one query), the authorization packet (one query)
-    with django_assert_max_num_queries(18):
+    # 16, the documents (one query), the authorization packet (one query), the patient-reported
+    # red flags (every full staff page)
+    with django_assert_max_num_queries(19):
         client.get(reverse("review:case", args=[intake.pk]))
 
 

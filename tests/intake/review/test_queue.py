@@ -391,7 +391,7 @@ def test_queue_query_count_does_not_grow_with_the_number_of_intakes(
     # session, user, groups, procedures, physicians, counts (the page total with them), page
     # rows (each row's key reason is stored on its screening: no query for it), then the audit
     # row (savepoint, chain head, row, head moved on, savepoint released)
-    assert _queue_queries(client) == 7 + 5
+    assert _queue_queries(client) == 7 + 1 + 5  # + the patient-reported red flags (base.html)
 
 
 # ------------------------------------------------------------------------------------------
