@@ -861,8 +861,9 @@ class AnswerEntry(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(source="patient", entered_by__isnull=True)
-                | (~Q(source="patient") & Q(entered_by__isnull=False)),
+                # The patient has no user; staff and clinicians do, except a system that
+                # imported the answers (the FHIR API: the audit log names the client).
+                condition=~Q(source="patient") | Q(entered_by__isnull=True),
                 name="answer_entry_who",
             ),
         ]

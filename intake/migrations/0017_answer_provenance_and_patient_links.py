@@ -69,6 +69,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='answerentry',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('entered_by__isnull', True), ('source', 'patient')), models.Q(models.Q(('source', 'patient'), _negated=True), ('entered_by__isnull', False)), _connector='OR'), name='answer_entry_who'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('source', 'patient'), _negated=True), ('entered_by__isnull', True), _connector='OR'), name='answer_entry_who'),
         ),
     ]

@@ -28,8 +28,10 @@ class AnswerEntered:
     at: datetime.datetime | None
 
 
-def _from_history(intake: Intake, until: datetime.datetime | None) -> dict[str, AnswerEntered]:
-    """The history row where each answer last took the value it has."""
+def _from_history(
+    intake: Intake, until: datetime.datetime | None
+) -> tuple[dict[str, AnswerEntered], Mapping[str, Any]]:
+    """The history row where each answer last took the value it has, and the answers then."""
     rows = intake.history.order_by("history_date", "history_id")
     if until is not None:
         rows = rows.filter(history_date__lte=until)
@@ -41,17 +43,16 @@ def _from_history(intake: Intake, until: datetime.datetime | None) -> dict[str, 
             if value is not None and previous.get(code) != value:
                 entered[code] = AnswerEntered(person_name(row.history_user), row.history_date)
         previous = answers
-    return entered
+    return entered, previous
 
 
 def answer_provenance(intake: Intake, until: datetime.datetime | None) -> dict[str, AnswerEntered]:
     """Question code -> who entered its current value and when (at ``until``, the screening's
-    time): its answer entry, or for an answer saved before entries were kept, the history row
-    where it took that value."""
-    entered = _from_history(intake, until)
+    time): its answer entry, or for an answer saved without one (before entries were kept, or
+    written around the services), the history row where it took that value."""
+    entered, answers = _from_history(intake, until)
     for code, entry in current_answer_entries(intake_id=intake.pk, until=until).items():
-        if entry.value is None:
-            entered.pop(code, None)
+        if entry.value is None or entry.value != answers.get(code):
             continue
         by = THE_PATIENT if entry.source == EntrySource.PATIENT else person_name(entry.entered_by)
         entered[code] = AnswerEntered(by, entry.at)

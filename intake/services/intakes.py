@@ -186,10 +186,10 @@ def apply_answer_changes(intake: Intake, changes: Mapping[str, Any]) -> None:
     intake.answers = answers
 
 
-def entry_source_of(user: User) -> str:
-    """Staff for the front desk (and anyone else), clinician for a physician who is not also
-    front desk."""
-    if has_role(user, PHYSICIAN) and not has_role(user, FRONT_DESK):
+def entry_source_of(user: User | None) -> str:
+    """Staff for the front desk (and anyone else, a system importing through the FHIR API
+    included: no user), clinician for a physician who is not also front desk."""
+    if user is not None and has_role(user, PHYSICIAN) and not has_role(user, FRONT_DESK):
         return EntrySource.CLINICIAN
     return EntrySource.STAFF
 

@@ -365,3 +365,22 @@ def test_the_demo_physician_gets_the_sample_npi_once(default_set):
     call_command("setup_demo_npi", verbosity=0)
     call_command("setup_demo_npi", verbosity=0)
     assert list(PhysicianNpi.objects.values_list("user", "npi")) == [(doc.pk, "1234567893")]
+
+
+def test_an_answer_the_patient_gave_through_their_link_says_so(default_set):
+    """The answer entries (the patient's link, staff, clinician) are the record of who gave an
+    answer; the packet reads them first."""
+    from intake.models import AnswerEntry, EntrySource
+
+    intake = proceed_intake()
+    AnswerEntry.objects.create(
+        intake=intake,
+        question_code="pain_nrs",
+        value=intake.current_decision.screening.answers["pain_nrs"],
+        source=EntrySource.PATIENT,
+        at=NOW - datetime.timedelta(days=2),
+    )
+    content = selectors.packet_content(open_packet(intake), now=NOW)
+    pain = [a for c in content.criteria for a in c.answers if a.question_code == "pain_nrs"]
+    assert pain and all(a.entered_by == "the patient (their link)" for a in pain)
+    assert pain[0].entered_at == NOW - datetime.timedelta(days=2)
