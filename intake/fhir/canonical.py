@@ -87,6 +87,15 @@ def answer_entered_extension_url() -> str:
     return f"{base()}/StructureDefinition/answer-entered"
 
 
+def patient_prompt_extension_url() -> str:
+    """The extension carrying the question as the patient reads it (their own link's wording),
+    its Spanish in FHIR's translation extension."""
+    return f"{base()}/StructureDefinition/patient-prompt"
+
+
+# FHIR's own extension for a translated string (sub-extensions ``lang`` and ``content``).
+TRANSLATION_EXTENSION = "http://hl7.org/fhir/StructureDefinition/translation"
+
 # FHIR's own extensions for a number item's bounds.
 MIN_VALUE_EXTENSION = "http://hl7.org/fhir/StructureDefinition/minValue"
 MAX_VALUE_EXTENSION = "http://hl7.org/fhir/StructureDefinition/maxValue"

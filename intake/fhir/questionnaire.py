@@ -28,6 +28,7 @@ from intake.fhir.structure import (
     answer_source_extension,
     choice_coding,
     item_sections,
+    patient_prompt_extension,
     set_questions,
 )
 from screener.engine.types import QuestionType, Requirement
@@ -90,6 +91,9 @@ def questionnaire_export(criteria_set: CriteriaSet) -> QuestionnaireExport:
             "type": ITEM_TYPES[question.type],
         }
         extensions = [answer_source_extension(question)]
+        patient_prompt = patient_prompt_extension(question)
+        if patient_prompt is not None:
+            extensions.append(patient_prompt)
         for url, bound in (
             (canonical.MIN_VALUE_EXTENSION, question.min_value),
             (canonical.MAX_VALUE_EXTENSION, question.max_value),

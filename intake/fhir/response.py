@@ -8,6 +8,7 @@ from intake.fhir.structure import (
     answer_element,
     answer_source_extension,
     item_sections,
+    patient_prompt_extension,
     set_questions,
 )
 from intake.models import Intake, IntakeStatus, Screening
@@ -68,9 +69,11 @@ def questionnaire_response(
                     answer["extension"] = _provenance_extensions(
                         question, entered.get(question.code)
                     )
-                answered.append(
-                    {"linkId": question.code, "text": question.prompt, "answer": [answer]}
-                )
+                item = {"linkId": question.code, "text": question.prompt, "answer": [answer]}
+                patient_prompt = patient_prompt_extension(question) if provenance else None
+                if patient_prompt is not None:
+                    item["extension"] = [patient_prompt]
+                answered.append(item)
         if answered:
             items.append({"linkId": section.link_id, "text": section.title, "item": answered})
 

@@ -109,3 +109,24 @@ def answer_element(criteria_set: CriteriaSet, question: Question, value: Any) ->
     if spec.type == QuestionType.DATE:
         return {key: typed.isoformat()}
     return {key: typed}
+
+
+def patient_prompt_extension(question: Question) -> dict | None:
+    """The question as the patient reads it (their own link's wording): sub-extension ``text``,
+    and its Spanish as FHIR's translation extension (``lang``, ``content``). Nested rather than
+    on ``_valueString``: FHIR allows both, but the validating models (fhir.resources) accept no
+    extension on an extension's value. None when the set gives no patient wording."""
+    if not question.patient_prompt:
+        return None
+    parts: list[dict] = [{"url": "text", "valueString": question.patient_prompt}]
+    if question.patient_prompt_es:
+        parts.append(
+            {
+                "url": canonical.TRANSLATION_EXTENSION,
+                "extension": [
+                    {"url": "lang", "valueCode": "es"},
+                    {"url": "content", "valueString": question.patient_prompt_es},
+                ],
+            }
+        )
+    return {"url": canonical.patient_prompt_extension_url(), "extension": parts}

@@ -232,3 +232,32 @@ def test_front_desk_cannot_download_the_questionnaire(default_set):
     client.force_login(FrontDeskFactory(is_staff=True))
     response = client.get(url("criteriaset_fhir_questionnaire", default_set.pk))
     assert response.status_code == 403
+
+
+def test_a_patient_question_carries_its_patient_wording_and_spanish_translation(default_set):
+    """The patient's own wording of a question (their link's), with its Spanish as FHIR's
+    translation extension; the resource still validates."""
+    from fhir.resources.R4B.questionnaire import Questionnaire
+
+    from intake.fhir.canonical import TRANSLATION_EXTENSION, patient_prompt_extension_url
+    from intake.fhir.questionnaire import questionnaire_export
+    from screener.models import Question
+
+    question = Question.objects.filter(criteria_set=default_set, code="pain_nrs").get()
+    assert question.patient_prompt and question.patient_prompt_es
+    resource = questionnaire_export(default_set).resource
+    Questionnaire.model_validate(resource)
+    items = {item["linkId"]: item for group in resource["item"] for item in group.get("item", [])}
+    prompt = next(
+        e for e in items["pain_nrs"]["extension"] if e["url"] == patient_prompt_extension_url()
+    )
+    text, translation = prompt["extension"]
+    assert text == {"url": "text", "valueString": question.patient_prompt}
+    assert translation["url"] == TRANSLATION_EXTENSION
+    assert {"url": "lang", "valueCode": "es"} in translation["extension"]
+    assert {"url": "content", "valueString": question.patient_prompt_es} in translation["extension"]
+    # A question of the chart has no patient wording.
+    assert not any(
+        e["url"] == patient_prompt_extension_url()
+        for e in items["hospitalized"].get("extension", [])
+    )

@@ -123,3 +123,24 @@ def test_draft_exports_in_progress(default_set):
     QuestionnaireResponse.model_validate(resource)
     assert resource["status"] == "in-progress"
     assert "extension" not in resource
+
+
+def test_a_patient_answer_carries_the_patients_wording_in_english_and_spanish(default_set):
+    from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+
+    from intake.fhir.canonical import TRANSLATION_EXTENSION, patient_prompt_extension_url
+
+    desk = FrontDeskFactory()
+    intake = submitted_intake(
+        PatientFactory(), example("ex-inpatient-candidate.json")["answers"], user=desk
+    )
+    resource = export_response(intake.pk)
+    QuestionnaireResponse.model_validate(resource)
+    items = items_by_link_id(resource)
+    (prompt,) = [
+        e
+        for e in items["pain_nrs"].get("extension", [])
+        if e["url"] == patient_prompt_extension_url()
+    ]
+    assert prompt["extension"][1]["url"] == TRANSLATION_EXTENSION
+    assert {"url": "lang", "valueCode": "es"} in prompt["extension"][1]["extension"]
