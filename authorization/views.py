@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -277,27 +278,51 @@ def packet_detail(request: HttpRequest, packet_id: int) -> HttpResponse:
     return render_packet(request, _packet(packet_id))
 
 
+def _submit(
+    request: HttpRequest,
+    packet: AuthorizationPacket,
+    form: Any,
+    *,
+    form_name: str,
+    action: Callable[[Any], AuthorizationPacket],
+    success: Callable[[AuthorizationPacket], str],
+) -> HttpResponse:
+    """A packet page's form: valid, the service is called and the page it leads to shown with
+    a confirmation; refused (by the form or the service, on the field it names), the packet
+    page again with the form as it was sent."""
+    if form.is_valid():
+        try:
+            result = action(form)
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(request, success(result))
+            return redirect("authorization:packet", packet_id=result.pk)
+    return render_packet(request, packet, status=400, **{form_name: form})
+
+
+def _now_and_request(request: HttpRequest) -> dict[str, Any]:
+    return {"user": request.user, "now": timezone.now(), "request": request}
+
+
 @role_required(AUTHORIZATION)
 @never_cache
 @require_POST
 def packet_edit(request: HttpRequest, packet_id: int) -> HttpResponse:
     packet = _packet(packet_id)
     form = PacketFieldsForm(request.POST, instance=AuthorizationPacket.objects.get(pk=packet.pk))
-    if form.is_valid():
-        try:
-            services.packet_update(
-                packet=packet,
-                user=request.user,
-                now=timezone.now(),
-                request=request,
-                **{name: form.cleaned_data[name] for name in PacketFieldsForm.Meta.fields},
-            )
-        except ValidationError as error:
-            _form_errors(form, error)
-        else:
-            messages.success(request, "Packet details saved.")
-            return redirect("authorization:packet", packet_id=packet.pk)
-    return render_packet(request, packet, status=400, edit_form=form)
+    return _submit(
+        request,
+        packet,
+        form,
+        form_name="edit_form",
+        action=lambda form: services.packet_update(
+            packet=packet,
+            **_now_and_request(request),
+            **{name: form.cleaned_data[name] for name in PacketFieldsForm.Meta.fields},
+        ),
+        success=lambda _packet: "Packet details saved.",
+    )
 
 
 @role_required(PHYSICIAN)
@@ -305,22 +330,16 @@ def packet_edit(request: HttpRequest, packet_id: int) -> HttpResponse:
 @require_POST
 def packet_attest(request: HttpRequest, packet_id: int) -> HttpResponse:
     packet = _packet(packet_id)
-    form = AttestForm(request.POST)
-    if form.is_valid():
-        try:
-            services.packet_attest(
-                packet=packet,
-                user=request.user,
-                now=timezone.now(),
-                request=request,
-                **form.cleaned_data,
-            )
-        except ValidationError as error:
-            _form_errors(form, error)
-        else:
-            messages.success(request, "Packet attested. It can no longer change.")
-            return redirect("authorization:packet", packet_id=packet.pk)
-    return render_packet(request, packet, status=400, attest_form=form)
+    return _submit(
+        request,
+        packet,
+        AttestForm(request.POST),
+        form_name="attest_form",
+        action=lambda form: services.packet_attest(
+            packet=packet, **_now_and_request(request), **form.cleaned_data
+        ),
+        success=lambda _packet: "Packet attested. It can no longer change.",
+    )
 
 
 @role_required(AUTHORIZATION)
@@ -334,22 +353,16 @@ def packet_move(request: HttpRequest, packet_id: int, to_status: str) -> HttpRes
     form = MOVE_FORMS[to_status](
         request.POST, prefix=to_status, criteria=_criteria_choices(content)
     )
-    if form.is_valid():
-        try:
-            services.packet_move(
-                packet=packet,
-                user=request.user,
-                to_status=to_status,
-                values=form.values(),
-                now=timezone.now(),
-                request=request,
-            )
-        except ValidationError as error:
-            _form_errors(form, error)
-        else:
-            messages.success(request, f"Packet marked {PacketStatus(to_status).label.lower()}.")
-            return redirect("authorization:packet", packet_id=packet.pk)
-    return render_packet(request, packet, status=400, **{f"move_{to_status}": form})
+    return _submit(
+        request,
+        packet,
+        form,
+        form_name=f"move_{to_status}",
+        action=lambda form: services.packet_move(
+            packet=packet, to_status=to_status, values=form.values(), **_now_and_request(request)
+        ),
+        success=lambda _packet: f"Packet marked {PacketStatus(to_status).label.lower()}.",
+    )
 
 
 @role_required(AUTHORIZATION)
@@ -357,22 +370,16 @@ def packet_move(request: HttpRequest, packet_id: int, to_status: str) -> HttpRes
 @require_POST
 def packet_revise(request: HttpRequest, packet_id: int) -> HttpResponse:
     packet = _packet(packet_id)
-    form = ReviseForm(request.POST)
-    if form.is_valid():
-        try:
-            revision = services.packet_revise(
-                packet=packet,
-                user=request.user,
-                reason=form.cleaned_data["reason"],
-                now=timezone.now(),
-                request=request,
-            )
-        except ValidationError as error:
-            _form_errors(form, error)
-        else:
-            messages.success(request, f"Revision {revision.revision} started as a draft.")
-            return redirect("authorization:packet", packet_id=revision.pk)
-    return render_packet(request, packet, status=400, revise_form=form)
+    return _submit(
+        request,
+        packet,
+        ReviseForm(request.POST),
+        form_name="revise_form",
+        action=lambda form: services.packet_revise(
+            packet=packet, reason=form.cleaned_data["reason"], **_now_and_request(request)
+        ),
+        success=lambda revision: f"Revision {revision.revision} started as a draft.",
+    )
 
 
 # --------------------------------------------------------------------------------------------
