@@ -95,7 +95,9 @@ def content_problems(
     return [
         CriteriaProblem("content_block", block.kind, "body", problem)
         for block in blocks
-        for problem in placeholder_problems(f"{block.title}\n{block.body}", parameter_names=names)
+        for problem in placeholder_problems(
+            f"{block.title}\n{block.body}\n{block.title_es}\n{block.body_es}", parameter_names=names
+        )
     ]
 
 

@@ -245,8 +245,23 @@ class ContentBlockForm(DraftOnlyFormMixin, forms.ModelForm):
 
     class Meta:
         model = ContentBlock
-        fields = ["criteria_set", "order", "kind", "title", "body", "readers", "shown_with"]
-        widgets = {"title": OneLineTextarea, "body": forms.Textarea(attrs={"rows": 16, "cols": 60})}
+        fields = [
+            "criteria_set",
+            "order",
+            "kind",
+            "title",
+            "body",
+            "title_es",
+            "body_es",
+            "readers",
+            "shown_with",
+        ]
+        widgets = {
+            "title": OneLineTextarea,
+            "body": forms.Textarea(attrs={"rows": 16, "cols": 60}),
+            "title_es": OneLineTextarea,
+            "body_es": forms.Textarea(attrs={"rows": 16, "cols": 60}),
+        }
         help_texts = {
             "body": "One item a line. {parameter} is replaced by the parameter's value, "
             "{date_after_onset:parameter} by the date that many weeks after the onset.",

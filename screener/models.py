@@ -724,6 +724,17 @@ class ContentBlock(CriteriaItem):
     kind = models.CharField(max_length=40, validators=[identifier_validator])
     title = models.CharField(max_length=200)
     body = models.TextField()
+    title_es = models.CharField(
+        "title (Spanish)",
+        max_length=200,
+        blank=True,
+        help_text="The title in Spanish, for a patient reading in Spanish; blank: the English one.",
+    )
+    body_es = models.TextField(
+        "body (Spanish)",
+        blank=True,
+        help_text="The body in Spanish, one item a line; blank: the English one.",
+    )
     readers = models.JSONField(
         default=list, blank=True, help_text="Who reads it: patient, physician, staff."
     )
@@ -761,6 +772,15 @@ class ContentBlock(CriteriaItem):
     @property
     def items(self) -> list[str]:
         return [line.strip() for line in self.body.splitlines() if line.strip()]
+
+    def items_in(self, language: str) -> list[str]:
+        """The items in a language: the Spanish ones when asked for and written, else English."""
+        body = self.body_es if language == "es" and self.body_es.strip() else self.body
+        return [line.strip() for line in body.splitlines() if line.strip()]
+
+    def title_in(self, language: str) -> str:
+        """The title in a language: the Spanish one when asked for and written, else English."""
+        return self.title_es if language == "es" and self.title_es.strip() else self.title
 
 
 # ------------------------------------------------------------------------------------------

@@ -19,9 +19,13 @@ from intake.models import (
     ScreeningKind,
 )
 from intake.patient_link.tokens import token_hash
+from screener import adapters
+from screener.content import fill_placeholders
 from screener.models import AnswerSource, CriteriaSet, Question
 
 LINK_OBJECT_TYPE = "intake.patientlink"
+# The kind of the set's block that tells a patient with a red flag what to do now.
+EMERGENCY_BLOCK_KIND = "patient_emergency"
 
 
 def link_for_token(token: str) -> PatientLink | None:
@@ -91,6 +95,19 @@ def patient_prompt(question: Question, language: str) -> str:
     if language == "es" and question.patient_prompt_es:
         return question.patient_prompt_es
     return question.patient_prompt or question.prompt
+
+
+def emergency_wording(*, criteria_set: CriteriaSet, language: str) -> str:
+    """The set's own red-flag message in the language (its Spanish body when the language is
+    Spanish and the block has one, else its English body), placeholders filled by plain
+    substitution; "" when the set has no such block."""
+    block = criteria_set.contentblock_set.filter(kind=EMERGENCY_BLOCK_KIND).first()
+    if block is None or not block.items:
+        return ""
+    parameters = adapters.compiled_criteria(criteria_set).parameters
+    return " ".join(
+        fill_placeholders(line, parameters=parameters) for line in block.items_in(language)
+    )
 
 
 def patient_red_flags() -> QuerySet[Intake]:

@@ -102,9 +102,13 @@ def patient_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
     return wrapped
 
 
-def _emergency_text() -> str:
+def _emergency_text(intake: Intake) -> str:
+    """The set's own red-flag wording in the page's language (built-in wording for a set
+    without it), then the clinic's on-call number (a setting of the clinic, not criteria)."""
     phone = settings.ONCALL_PHONE
-    text = _(
+    text = selectors.emergency_wording(
+        criteria_set=intake.criteria_set, language=translation.get_language()
+    ) or _(
         "Your answers show you may need care right now. Call 911 or go to the nearest "
         "emergency room now. Do not wait for the clinic to call you."
     )
@@ -123,7 +127,7 @@ def _context(request: HttpRequest, link: PatientLink | None, **extra: Any) -> di
         "language": translation.get_language(),
         "token_path": request.path,
         "red_flag": red_flag,
-        "emergency_text": _emergency_text() if red_flag else "",
+        "emergency_text": _emergency_text(intake) if intake is not None and red_flag else "",
         **extra,
     }
 

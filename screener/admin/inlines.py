@@ -223,7 +223,14 @@ class FollowUpVisitInline(FrozenWhenPublishedInline):
 class ContentBlockInline(FrozenWhenPublishedInline):
     model = ContentBlock
     form = ContentBlockForm
-    fields = ("order", ("kind", "title"), "body", ("readers", "shown_with"))
+    fields = (
+        "order",
+        ("kind", "title"),
+        "body",
+        "title_es",
+        "body_es",
+        ("readers", "shown_with"),
+    )
 
 
 class GoldenCaseInline(ReadOnlyAdmin, admin.TabularInline):
