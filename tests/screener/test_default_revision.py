@@ -127,7 +127,7 @@ def test_default_data_reads_the_fixture_without_a_database():
         "coding_table": 4,
         "diagnosis_codes": 6,
         "follow_up_visits": 3,
-        "content_blocks": 12,
+        "content_blocks": 13,
         "golden_cases": 60,
     }
     age = data["questions"][0]
@@ -233,7 +233,7 @@ def test_older_install_gets_revision_2_as_a_draft(revision_1_install, tmp_path):
     assert (change.action, change.summary) == (
         "imported",
         "Imported as draft vertebroplasty v2 (58 questions, 11 parameters, 3 derived values, "
-        "49 rules, 4 coding rows, 6 diagnosis codes, 3 follow-up visits, 12 content blocks, "
+        "49 rules, 4 coding rows, 6 diagnosis codes, 3 follow-up visits, 13 content blocks, "
         "60 golden cases)",
     )
 
