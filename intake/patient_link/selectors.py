@@ -97,16 +97,27 @@ def patient_prompt(question: Question, language: str) -> str:
     return question.patient_prompt or question.prompt
 
 
-def emergency_wording(*, criteria_set: CriteriaSet, language: str) -> str:
-    """The set's own red-flag message in the language (its Spanish body when the language is
-    Spanish and the block has one, else its English body), placeholders filled by plain
-    substitution; "" when the set has no such block."""
+@dataclass(frozen=True)
+class EmergencyWording:
+    """The set's red-flag message as a page shows it: a title and one paragraph."""
+
+    title: str
+    text: str
+
+
+def emergency_wording(*, criteria_set: CriteriaSet, language: str) -> EmergencyWording | None:
+    """The set's own red-flag message in the language (its Spanish title and body when the
+    language is Spanish and the block has them, else English), placeholders filled by plain
+    substitution; None when the set has no such block."""
     block = criteria_set.contentblock_set.filter(kind=EMERGENCY_BLOCK_KIND).first()
     if block is None or not block.items:
-        return ""
+        return None
     parameters = adapters.compiled_criteria(criteria_set).parameters
-    return " ".join(
-        fill_placeholders(line, parameters=parameters) for line in block.items_in(language)
+    return EmergencyWording(
+        title=fill_placeholders(block.title_in(language), parameters=parameters),
+        text=" ".join(
+            fill_placeholders(line, parameters=parameters) for line in block.items_in(language)
+        ),
     )
 
 

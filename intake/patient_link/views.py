@@ -102,21 +102,24 @@ def patient_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
     return wrapped
 
 
-def _emergency_text(intake: Intake) -> str:
-    """The set's own red-flag wording in the page's language (built-in wording for a set
-    without it), then the clinic's on-call number (a setting of the clinic, not criteria)."""
+def _emergency_message(intake: Intake) -> selectors.EmergencyWording:
+    """The set's own red-flag title and wording in the page's language (built-in ones for a
+    set without them), then the clinic's on-call number (a setting of the clinic, not
+    criteria)."""
     phone = settings.ONCALL_PHONE
-    text = selectors.emergency_wording(
+    wording = selectors.emergency_wording(
         criteria_set=intake.criteria_set, language=translation.get_language()
-    ) or _(
-        "Your answers show you may need care right now. Call 911 or go to the nearest "
-        "emergency room now. Do not wait for the clinic to call you."
+    ) or selectors.EmergencyWording(
+        title=_("Get help now"),
+        text=_(
+            "Your answers show you may need care right now. Call 911 or go to the nearest "
+            "emergency room now. Do not wait for the clinic to call you."
+        ),
     )
-    if phone:
-        text += " " + _("You can also call the clinic's on-call doctor at %(phone)s.") % {
-            "phone": phone
-        }
-    return text
+    if not phone:
+        return wording
+    oncall = _("You can also call the clinic's on-call doctor at %(phone)s.") % {"phone": phone}
+    return selectors.EmergencyWording(title=wording.title, text=f"{wording.text} {oncall}")
 
 
 def _context(request: HttpRequest, link: PatientLink | None, **extra: Any) -> dict[str, Any]:
@@ -127,7 +130,7 @@ def _context(request: HttpRequest, link: PatientLink | None, **extra: Any) -> di
         "language": translation.get_language(),
         "token_path": request.path,
         "red_flag": red_flag,
-        "emergency_text": _emergency_text(intake) if intake is not None and red_flag else "",
+        "emergency": _emergency_message(intake) if intake is not None and red_flag else None,
         **extra,
     }
 

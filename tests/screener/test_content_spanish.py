@@ -31,7 +31,7 @@ def import_file(path) -> str:
 def test_a_clone_carries_the_spanish_text(default_set):
     draft = criteria_set_clone(criteria_set=default_set)
     block = emergency_block(draft)
-    assert (block.title_es, SPANISH in block.body_es) == ("Busque atención ahora", True)
+    assert (block.title_es, SPANISH in block.body_es) == ("Busque ayuda ahora", True)
 
 
 def test_a_criteria_file_carries_the_spanish_text_both_ways(default_set, tmp_path):
@@ -39,7 +39,7 @@ def test_a_criteria_file_carries_the_spanish_text_both_ways(default_set, tmp_pat
     call_command("export_criteria", "vertebroplasty", "--criteria-version", "1", stdout=out)
     data = json.loads(out.getvalue())
     (exported,) = [b for b in data["content_blocks"] if b["kind"] == "patient_emergency"]
-    assert exported["title_es"] == "Busque atención ahora" and SPANISH in exported["body_es"]
+    assert exported["title_es"] == "Busque ayuda ahora" and SPANISH in exported["body_es"]
 
     path = tmp_path / "set.json"
     path.write_text(json.dumps(data))

@@ -24,7 +24,9 @@ def own_set(default_set):
     """A draft of the default set whose emergency block has wording of its own."""
     draft_set = criteria_set_clone(criteria_set=default_set)
     ContentBlock.objects.filter(criteria_set=draft_set, kind="patient_emergency").update(
+        title="Act now",
         body="Phone 911 this minute.\nPain above {nrs_outpatient_min} is not the point now.",
+        title_es="Actúe ya",
         body_es="Llame al 911 en este minuto.",
     )
     return draft_set
@@ -60,6 +62,7 @@ def test_the_default_set_carries_the_message_in_both_languages(client, desk, def
 
 def test_the_patient_sees_the_sets_wording_with_placeholders_filled(client, desk, own_set):
     banner = emergency_banner(red_flag_page(client, desk, own_set))
+    assert '<h2 class="h4">Act now</h2>' in banner
     assert "Phone 911 this minute. Pain above 5 is not the point now." in banner
     assert BUILT_IN not in banner
     assert "(555) 010-9111" in banner  # the clinic's on-call number still follows
@@ -67,30 +70,35 @@ def test_the_patient_sees_the_sets_wording_with_placeholders_filled(client, desk
 
 def test_the_spanish_page_shows_the_sets_spanish_wording(client, desk, own_set):
     banner = emergency_banner(red_flag_page(client, desk, own_set, language="es"))
+    assert '<h2 class="h4">Actúe ya</h2>' in banner
     assert "Llame al 911 en este minuto." in banner
     assert "Phone 911" not in banner and "sala de emergencias" not in banner
 
 
-def test_a_spanish_page_without_spanish_wording_shows_the_english_wording(
-    client, desk, own_set
-):
-    ContentBlock.objects.filter(criteria_set=own_set, kind="patient_emergency").update(body_es="")
+def test_a_spanish_page_without_spanish_wording_shows_the_english_wording(client, desk, own_set):
+    ContentBlock.objects.filter(criteria_set=own_set, kind="patient_emergency").update(
+        title_es="", body_es=""
+    )
     banner = emergency_banner(red_flag_page(client, desk, own_set, language="es"))
+    assert '<h2 class="h4">Act now</h2>' in banner
     assert "Phone 911 this minute." in banner
 
 
 def test_a_set_without_the_block_falls_back_to_the_built_in_wording(client, desk, own_set):
     ContentBlock.objects.filter(criteria_set=own_set, kind="patient_emergency").delete()
-    assert BUILT_IN in emergency_banner(red_flag_page(client, desk, own_set))
+    english = emergency_banner(red_flag_page(client, desk, own_set))
+    assert "Get help now" in english and BUILT_IN in english
     spanish = emergency_banner(red_flag_page(type(client)(), desk, own_set, language="es"))
-    assert "Llame al 911 o vaya ahora" in spanish
+    assert "Busque ayuda ahora" in spanish and "Llame al 911 o vaya ahora" in spanish
 
 
 def test_criteria_wording_is_shown_as_text(client, desk, own_set):
     ContentBlock.objects.filter(criteria_set=own_set, kind="patient_emergency").update(
-        body='<script>alert("x")</script> {{ request.session }} Call 911.'
+        title="<b>Now</b>",
+        body='<script>alert("x")</script> {{ request.session }} Call 911.',
     )
     banner = emergency_banner(red_flag_page(client, desk, own_set))
-    assert "<script>" not in banner
+    assert "<script>" not in banner and "<b>" not in banner
+    assert "&lt;b&gt;Now&lt;/b&gt;" in banner
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in banner
     assert "{{ request.session }} Call 911." in banner
