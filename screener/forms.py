@@ -152,6 +152,8 @@ class QuestionForm(DraftOnlyFormMixin, forms.ModelForm):
             "help_text",
             "patient_prompt",
             "patient_prompt_es",
+            "section_es",
+            "choice_labels_es",
         ]
         widgets = {
             "prompt": OneLineTextarea,

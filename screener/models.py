@@ -433,6 +433,20 @@ class Question(CriteriaItem):
         blank=True,
         help_text="The same in Spanish; blank: the English one.",
     )
+    # The patient's Spanish pages: the section's name and each choice's label.
+    section_es = models.CharField(
+        "section (Spanish)",
+        max_length=100,
+        blank=True,
+        help_text="The section's name on the patient's Spanish pages; blank: a numbered part.",
+    )
+    choice_labels_es = models.JSONField(
+        "choice labels (Spanish)",
+        default=dict,
+        blank=True,
+        help_text='For choice questions: {"choice": "Spanish label"}; a choice left out reads '
+        "as in English.",
+    )
     type = models.CharField(max_length=10, choices=[(t.value, t.value) for t in QuestionType])
     min_value = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
     max_value = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
@@ -473,6 +487,18 @@ class Question(CriteriaItem):
 
     def clean(self) -> None:
         super().clean()
+        labels = self.choice_labels_es
+        if labels and (
+            not isinstance(labels, dict)
+            or set(labels) - set(self.choices or ())
+            or not all(isinstance(text, str) and text.strip() for text in labels.values())
+        ):
+            raise ValidationError(
+                {
+                    "choice_labels_es": "Give a Spanish label (text) for choices of this "
+                    f"question only: {', '.join(self.choices or ()) or 'it has none'}."
+                }
+            )
         if self.filled_from == PatientFact.AGE and self.type not in (
             QuestionType.INT,
             QuestionType.DECIMAL,

@@ -69,7 +69,11 @@ class PatientStepForm(forms.Form):
             blanks = set(question.blank_choices or ())
             widget = forms.RadioSelect(
                 choices=[
-                    *[(c, choice_label(c, False)) for c in question.choices if c not in blanks],
+                    *[
+                        (c, self._choice_label(question, c, language))
+                        for c in question.choices
+                        if c not in blanks
+                    ],
                     ("", _("I am not sure")),
                 ]
             )
@@ -78,6 +82,16 @@ class PatientStepForm(forms.Form):
                 attrs={"type": "date", "max": self.as_of.isoformat()}, format="%Y-%m-%d"
             )
         return forms.CharField(label=label, required=False, strip=True, widget=widget)
+
+    @staticmethod
+    def _choice_label(question: Question, choice: str, language: str) -> str:
+        """A choice as the patient reads it: the set's Spanish label on a Spanish page when it
+        gives one, else the form's label."""
+        if language == "es":
+            spanish = (question.choice_labels_es or {}).get(choice)
+            if spanish:
+                return spanish
+        return choice_label(choice, False)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

@@ -74,6 +74,11 @@ class PatientStep:
     section: str
     questions: tuple[Question, ...]
 
+    @property
+    def section_es(self) -> str:
+        """The section's Spanish name, as the set gives it on its questions ("" when none)."""
+        return next((q.section_es for q in self.questions if q.section_es), "")
+
 
 def patient_steps(*, criteria_set: CriteriaSet) -> list[PatientStep]:
     """The set's patient questions (source P, not filled by the app), one step per section, in

@@ -156,6 +156,7 @@ class QuestionInline(PlainNumbersMixin, FrozenWhenPublishedInline):
         ("requirement", "required_when"),
         ("answer_source", "filled_from"),
         ("patient_prompt", "patient_prompt_es"),
+        ("section_es", "choice_labels_es"),
     )
 
     def get_queryset(self, request: HttpRequest):

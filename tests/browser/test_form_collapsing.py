@@ -71,8 +71,11 @@ def test_the_form_is_markedly_shorter_with_the_questions_not_needed_collapsed(
     assert_no_axe_violations(page)
 
     # Every question opened by hand: the page as it was before questions collapsed.
-    for _ in range(collapsed.count()):
-        page.locator("details.conditional-question:not([open]) > summary").first.click()
+    # Each one by its own element (not "the first closed one", which a click still being
+    # handled would make the same twice), waiting for it to be open before the next.
+    for question in page.query_selector_all("details.conditional-question:not([open])"):
+        question.query_selector("summary").click()
+        page.wait_for_function("(details) => details.open", arg=question)
     expect(page.locator("details.conditional-question:not([open])")).to_have_count(0)
     expect(page.locator("#div_id_pregnant")).to_be_visible()
     screenshot(page, "phone-all-open")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import re
 
 import pytest
@@ -236,6 +238,7 @@ def test_question_choices_are_edited_one_per_line(client_admin, default_set):
     }
     data["choices"] = "worsening\n\nstable\nimproving\nunsure  \n"
     data["blank_choices"] = "unsure"
+    data["choice_labels_es"] = json.dumps(question.choice_labels_es)  # as the form shows it
     data["filled_from"] = ""
     response = client_admin.post(url("question_change", question.pk), data)
     assert response.status_code == 302, response.context["adminform"].form.errors

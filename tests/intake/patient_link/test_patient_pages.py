@@ -191,7 +191,24 @@ def test_spanish_pages(patient_client, token):
     assert "Paso 1 de 7" in text
     assert "¿Está embarazada o podría estarlo?" in text
     assert ">Sí<" in text
-    assert "Preguntas, parte 1" in text
+    # The section's name and the choices in the set's Spanish (criteria data).
+    assert "Su situación" in text
+    pain = patient_client.get(step_url(token, 3)).content.decode()
+    assert "El dolor y lo que puede hacer" in pain
+    assert "Está empeorando" in pain and "Sigue igual" in pain
+    assert "Worsening" not in pain
+
+
+def test_spanish_choice_labels_name_only_the_questions_choices(default_set):
+    from django.core.exceptions import ValidationError
+
+    from screener.models import Question
+
+    question = Question.objects.get(criteria_set=default_set, code="pain_trend")
+    question.choice_labels_es = {"worsening": "Empeora", "gone": "Se fue"}
+    with pytest.raises(ValidationError) as refused:
+        question.clean()
+    assert "choice_labels_es" in refused.value.message_dict
 
 
 def test_spanish_red_flag_message(patient_client, token):
