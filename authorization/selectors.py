@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, Exists, IntegerField, OuterRef, QuerySet, Value, When
 
 from authorization.content import (
     MET,
@@ -444,13 +444,9 @@ QUEUE_STATUSES = (
 )
 
 
-def coordinator_queue(
-    *, status: str = "", flagged_only: bool = False, today: datetime.date
-) -> QuerySet[AuthorizationPacket]:
+def coordinator_queue(*, status: str = "") -> QuerySet[AuthorizationPacket]:
     """Latest revisions: denials and pended requests first (soonest due first), then drafts,
     attested, submitted and appealed packets (oldest change first), approvals last."""
-    from django.db.models import Case, IntegerField, Value, When
-
     rank = Case(
         *(When(status=s, then=Value(i)) for i, s in enumerate(QUEUE_STATUSES)),
         output_field=IntegerField(),
@@ -458,18 +454,13 @@ def coordinator_queue(
     packets = latest_packets().select_related("intake__patient", "decision", "ordering_physician")
     if status:
         packets = packets.filter(status=status)
-    if flagged_only:
-        packets = packets.filter(
-            ~Q(status=PacketStatus.APPROVED),
-            decision__planned_procedure_date__gte=today,
-        )
     return packets.annotate(queue_order=rank).order_by(
         "queue_order", "pended_due", "status_changed_at", "id"
     )
 
 
 def unapproved_planned(*, today: datetime.date) -> QuerySet[Intake]:
-    """ "Proceed" cases planned from today on with no approved packet."""
+    """The "proceed" cases planned from today on with no approved packet."""
     approved = AuthorizationPacket.objects.filter(
         intake=OuterRef("pk"), status=PacketStatus.APPROVED, next_revision__isnull=True
     )

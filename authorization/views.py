@@ -58,7 +58,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     form = QueueFilterForm(request.GET)
     status = form.cleaned_data["status"] if form.is_valid() else ""
-    packets = selectors.coordinator_queue(status=status, today=today)
+    packets = selectors.coordinator_queue(status=status)
     if request.GET.get("format") == "csv":
         return _queue_csv(request, packets)
     page = Paginator(packets, PAGE_SIZE).get_page(request.GET.get("page"))
