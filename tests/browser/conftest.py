@@ -44,7 +44,7 @@ from intake.services.accounts import roles_ensure
 from tests.factories import CriteriaAdminFactory, FrontDeskFactory, PhysicianFactory
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Page
+    from playwright.sync_api import Browser, BrowserContext, Locator, Page
 
 HERE = Path(__file__).resolve().parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -234,6 +234,23 @@ _call_failed = pytest.StashKey[bool]()
 
 # --------------------------------------------------------------------------------------------
 # Pages
+
+
+def tick(option: Locator, attempts: int = 3) -> None:
+    """Tick a radio button or checkbox as a person would, again if the page moved under the
+    click (the live panel re-renders beside the form as answers change; on a loaded machine a
+    click can land while the layout shifts: Playwright then says the click "did not change its
+    state"). Fails if it is still not ticked."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    for attempt in range(attempts):
+        try:
+            option.check()
+            return
+        except PlaywrightError as error:
+            if "did not change its state" not in str(error) or attempt == attempts - 1:
+                raise
+            option.page.wait_for_timeout(200)
 
 
 def log_in(page: Page, user, password: str = PASSWORD) -> Page:

@@ -16,7 +16,7 @@ import pytest
 import time_machine
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.conftest import PASSWORD, assert_no_axe_violations
+from tests.browser.conftest import PASSWORD, assert_no_axe_violations, tick
 from tests.factories import IntakeFactory, PatientFactory
 
 # A Friday morning. The patient registered below is a woman of 80 on that day.
@@ -49,7 +49,7 @@ def field(page: Page, prompt: str) -> Locator:
 
 
 def choose(page: Page, prompt: str, option: str) -> None:
-    question(page, prompt).get_by_label(option, exact=True).check()
+    tick(question(page, prompt).get_by_label(option, exact=True))
 
 
 def answer(page: Page, answers: list[tuple[str, str]]) -> None:
@@ -57,7 +57,7 @@ def answer(page: Page, answers: list[tuple[str, str]]) -> None:
     for prompt, value in answers:
         group = question(page, prompt)
         if group.count():
-            group.get_by_label(value, exact=True).check()
+            tick(group.get_by_label(value, exact=True))
         elif field(page, prompt).evaluate("element => element.tagName") == "SELECT":
             field(page, prompt).select_option(label=value)
         else:
