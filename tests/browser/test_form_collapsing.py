@@ -71,10 +71,12 @@ def test_the_form_is_markedly_shorter_with_the_questions_not_needed_collapsed(
     assert_no_axe_violations(page)
 
     # Every question opened by hand: the page as it was before questions collapsed.
-    # Each one by its own element (not "the first closed one", which a click still being
-    # handled would make the same twice), waiting for it to be open before the next.
+    # Each one by its own element, from the keyboard (a click is aimed at coordinates, and on a
+    # loaded machine the page can move under it as the question above opens: the click then
+    # lands on another summary and closes it), waiting for it to be open before the next.
     for question in page.query_selector_all("details.conditional-question:not([open])"):
-        question.query_selector("summary").click()
+        question.query_selector("summary").focus()
+        page.keyboard.press("Enter")
         page.wait_for_function("(details) => details.open", arg=question)
     expect(page.locator("details.conditional-question:not([open])")).to_have_count(0)
     expect(page.locator("#div_id_pregnant")).to_be_visible()
