@@ -22,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from authorization import selectors, services
+from authorization.content import PacketContent
 from authorization.forms import (
     MOVE_FORMS,
     AttestForm,
@@ -219,10 +220,16 @@ def _criteria_choices(content: Any) -> list[tuple[str, str]]:
 
 
 def render_packet(
-    request: HttpRequest, packet: AuthorizationPacket, *, status: int = 200, **forms: Any
+    request: HttpRequest,
+    packet: AuthorizationPacket,
+    *,
+    status: int = 200,
+    content: PacketContent | None = None,
+    **forms: Any,
 ) -> HttpResponse:
-    now = timezone.now()
-    content = selectors.packet_content(packet, now=now)
+    """The packet page; `content` when the caller has already built it (once a request)."""
+    if content is None:
+        content = selectors.packet_content(packet, now=timezone.now())
     coordinator = has_role(request.user, AUTHORIZATION)
     physician = has_role(request.user, PHYSICIAN)
     latest = not packet.has_newer_revision
@@ -286,10 +293,11 @@ def _submit(
     form_name: str,
     action: Callable[[Any], AuthorizationPacket],
     success: Callable[[AuthorizationPacket], str],
+    content: PacketContent | None = None,
 ) -> HttpResponse:
     """A packet page's form: valid, the service is called and the page it leads to shown with
     a confirmation; refused (by the form or the service, on the field it names), the packet
-    page again with the form as it was sent."""
+    page again with the form as it was sent (and the content the view built, if it did)."""
     if form.is_valid():
         try:
             result = action(form)
@@ -298,7 +306,7 @@ def _submit(
         else:
             messages.success(request, success(result))
             return redirect("authorization:packet", packet_id=result.pk)
-    return render_packet(request, packet, status=400, **{form_name: form})
+    return render_packet(request, packet, status=400, content=content, **{form_name: form})
 
 
 def _now_and_request(request: HttpRequest) -> dict[str, Any]:
@@ -362,6 +370,7 @@ def packet_move(request: HttpRequest, packet_id: int, to_status: str) -> HttpRes
             packet=packet, to_status=to_status, values=form.values(), **_now_and_request(request)
         ),
         success=lambda _packet: f"Packet marked {PacketStatus(to_status).label.lower()}.",
+        content=content,
     )
 
 

@@ -161,6 +161,37 @@ def test_a_status_move_with_missing_details_names_the_fields_and_keeps_the_entry
     assert "REF-9" in page
 
 
+def test_a_refused_move_builds_the_packets_content_once(client, default_set, monkeypatch):
+    """The move's form offers the packet's criteria; refused, the page shown again reuses the
+    content read for it rather than reading it a second time."""
+    from authorization import selectors
+
+    doc = physician_with_npi()
+    coordinator = CoordinatorFactory()
+    packet = open_packet(proceed_intake(physician=doc), coordinator)
+    services.packet_attest(
+        packet=packet,
+        user=doc,
+        confirmation=services.attestation_phrase(doc),
+        gaps_acknowledged=True,
+        now=NOW,
+    )
+    built = []
+    real = selectors.packet_content
+
+    def counting(*args, **kwargs):
+        built.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(selectors, "packet_content", counting)
+    client.force_login(coordinator)
+    url = reverse("authorization:move", args=[packet.pk, "submitted"])
+    refused = client.post(url, {"submitted-payer_reference": "REF-7"})
+    assert refused.status_code == 400
+    assert "REF-7" in refused.content.decode()
+    assert len(built) == 1
+
+
 def test_the_queue_puts_denials_and_pended_first_and_exports_csv(client, default_set):
     doc = physician_with_npi()
     coordinator = CoordinatorFactory()
