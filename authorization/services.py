@@ -29,6 +29,7 @@ from authorization.selectors import (
 )
 from authorization.snapshot import content_to_json
 from intake.models import AuditAction, Intake
+from intake.names import person_name
 from intake.services.audit import audit_record
 
 # What each move must be given, and the field names it sets.
@@ -150,7 +151,7 @@ def packet_update(
 
 def attestation_phrase(user: Any) -> str:
     """What the physician types to attest: their own name as the product shows it."""
-    return user.get_full_name() or user.get_username()
+    return person_name(user)
 
 
 @transaction.atomic

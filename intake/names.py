@@ -163,3 +163,9 @@ def person_name(user: AbstractBaseUser | None, *, nobody: str = "") -> str:
     if user is None:
         return nobody
     return user.get_full_name() or user.get_username()  # type: ignore[attr-defined]
+
+
+def person_name_from_columns(first: str | None, last: str | None, username: str | None) -> str:
+    """``person_name`` of a user read as columns (an export's ``values()`` row, no user
+    object): the full name, else the username; "" for no user. A test holds the two equal."""
+    return f"{first or ''} {last or ''}".strip() or (username or "")

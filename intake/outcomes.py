@@ -55,9 +55,13 @@ SUGGESTED_PREFIX = "The screener suggested"
 def emergency_label() -> str:
     """Shown, in red, whenever an emergency red flag holds (the outcome is then urgent)."""
     phone = settings.ONCALL_PHONE
-    oncall = f"call the on-call spine clinician now on {phone}" if phone else (
-        "call the on-call spine clinician now (no on-call number is configured: ask the clinic "
-        "manager to set ONCALL_PHONE)"
+    oncall = (
+        f"call the on-call spine clinician now on {phone}"
+        if phone
+        else (
+            "call the on-call spine clinician now (no on-call number is configured: ask the clinic "
+            "manager to set ONCALL_PHONE)"
+        )
     )
     return (
         f"EMERGENCY: do not book. {oncall[:1].upper()}{oncall[1:]}, or send the patient to the "

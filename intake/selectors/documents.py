@@ -17,6 +17,7 @@ from intake.models import (
     Intake,
     IntakeDocument,
 )
+from intake.names import person_name
 from screener.models import CriteriaSet, Question
 
 KIND_ORDER = {kind.value: position for position, kind in enumerate(DocumentKind)}
@@ -97,12 +98,6 @@ class DocumentRow:
     withdrawn_by: str
 
 
-def _person(user) -> str:  # type: ignore[no-untyped-def]
-    if user is None:
-        return ""
-    return user.get_full_name() or user.get_username()
-
-
 def document_rows(*, intake: Intake, prompts: dict[str, str] | None = None) -> list[DocumentRow]:
     """Every document of the intake, withdrawn ones too (struck through on the page), in the
     packet's order. ``prompts`` (code -> prompt) saves a query when the page has them."""
@@ -119,8 +114,8 @@ def document_rows(*, intake: Intake, prompts: dict[str, str] | None = None) -> l
         DocumentRow(
             document=document,
             answers=[prompts.get(code, code) for code in document.answers_from],
-            attached_by=_person(document.attached_by),
-            withdrawn_by=_person(document.withdrawn_by),
+            attached_by=person_name(document.attached_by),
+            withdrawn_by=person_name(document.withdrawn_by),
         )
         for document in documents
     ]

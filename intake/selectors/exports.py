@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from intake.models import DecisionKind, IntakeStatus, QueueExport
-from intake.names import person_name
+from intake.names import person_name, person_name_from_columns
 from intake.outcomes import OUTCOME_LABELS
 from intake.selectors.queue import (
     ASSIGNED_MINE,
@@ -110,11 +110,6 @@ class _ExportClock:
         return moment.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
 
 
-def _full_name(first: str | None, last: str | None, username: str | None) -> str:
-    """``person_name`` of a user from its columns: the full name, else the username."""
-    return f"{first or ''} {last or ''}".strip() or (username or "")
-
-
 def export_cells(values: Any, *, clock: _ExportClock) -> list[str]:
     """One row of ``EXPORT_VALUES`` as the export's cells: the same cells as the queue page's
     row (``queue_rows``) shows, a test holds them equal."""
@@ -127,7 +122,7 @@ def export_cells(values: Any, *, clock: _ExportClock) -> list[str]:
         label = DECISION_KIND_LABELS.get(values.current_decision__kind, "")
         if values.current_decision__refer_to:
             label = f"{label} to {values.current_decision__refer_to}"
-        decided_by = _full_name(
+        decided_by = person_name_from_columns(
             values.current_decision__physician__first_name,
             values.current_decision__physician__last_name,
             values.current_decision__physician__username,
@@ -158,7 +153,7 @@ def export_cells(values: Any, *, clock: _ExportClock) -> list[str]:
             clock.minute(values.submitted_at) if values.submitted_at else "",
             f"{waited.total_seconds() / 3600:.1f}" if waited is not None else "",
             "yes" if values.overdue else "no",
-            _full_name(
+            person_name_from_columns(
                 values.assigned_to__first_name,
                 values.assigned_to__last_name,
                 values.assigned_to__username,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from intake.models import Patient, Sex
+from intake.names import person_name
 from intake.services.patients import PATIENT_FIELDS
 
 REGISTERED = "registered"
@@ -74,7 +75,7 @@ def patient_change_history(*, patient: Patient) -> list[PatientHistoryEntry]:
             entries.append(
                 PatientHistoryEntry(
                     at=record.history_date,
-                    by=(user.get_full_name() or user.get_username()) if user else "",
+                    by=person_name(user),
                     kind=REGISTERED if previous is None else CHANGED,
                     changes=tuple(changed),
                 )

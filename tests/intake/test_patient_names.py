@@ -6,7 +6,14 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import User
 
-from intake.names import name_key, names_swapped, person_name, similar_names, within_one_edit
+from intake.names import (
+    name_key,
+    names_swapped,
+    person_name,
+    person_name_from_columns,
+    similar_names,
+    within_one_edit,
+)
 
 
 @pytest.mark.parametrize(
@@ -129,3 +136,17 @@ def test_person_name_is_the_full_name_else_the_username_else_what_the_page_says_
     assert person_name(User(username="rortiz")) == "rortiz"
     assert person_name(None) == ""
     assert person_name(None, nobody="the system") == "the system"
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "username"),
+    [("Rosa", "Ortiz", "rortiz"), ("", "", "rortiz"), ("Rosa", "", "rortiz"), ("", "Ortiz", "ro")],
+)
+def test_a_user_read_as_columns_is_named_as_the_user_object_is(first, last, username):
+    """The CSV export reads users as columns; its cells name them as the pages do."""
+    user = User(username=username, first_name=first, last_name=last)
+    assert person_name_from_columns(first, last, username) == person_name(user)
+
+
+def test_no_user_read_as_columns_is_an_empty_cell():
+    assert person_name_from_columns(None, None, None) == ""
