@@ -1,4 +1,3 @@
-import importlib
 from typing import Any
 
 from django.apps import AppConfig
@@ -6,6 +5,7 @@ from django.db import connections, transaction
 from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
 
+from intake import triggers
 from intake.names import trigram_similarity, word_similarity
 
 
@@ -33,18 +33,17 @@ def _sqlite_queue_count_triggers(sender: Any, using: str = "default", **kwargs: 
     tables = connection.introspection.table_names()
     if "intake_queuecount" not in tables or "intake_intake" not in tables:
         return  # migrated back before the counters
-    migration = importlib.import_module("intake.migrations.0011_queue_rank_and_counts")
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'intake_intake'"
         )
         present = {name for (name,) in cursor.fetchall()}
-    if set(migration.SQLITE_TRIGGERS) <= present:
+    if set(triggers.SQLITE_TRIGGERS) <= present:
         return
     statements = _Statements(connection)
     with transaction.atomic(using=using):
-        migration.drop_queue_count_triggers(None, statements)
-        migration.create_queue_count_triggers(None, statements)
+        triggers.drop_queue_count_triggers(None, statements)
+        triggers.create_queue_count_triggers(None, statements)
 
 
 class _Statements:

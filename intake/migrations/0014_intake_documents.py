@@ -5,44 +5,20 @@ from django.conf import settings
 from django.db import migrations, models
 
 import intake.models
+from intake.triggers import changed_once_guard
 
 # On PostgreSQL the database refuses what the Python guards refuse (as migration 0006 does for
 # the clinical record): a document is never deleted, and the one change it allows is its
 # withdrawal, once. On SQLite (development) this does nothing.
-WITHDRAWAL = "'withdrawn_at', 'withdrawn_by_id', 'withdrawn_reason'"
-GUARD = f"""
-CREATE OR REPLACE FUNCTION intake_document_guard() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP = 'UPDATE' AND OLD.withdrawn_at IS NULL
-       AND (to_jsonb(NEW) - ARRAY[{WITHDRAWAL}]) = (to_jsonb(OLD) - ARRAY[{WITHDRAWAL}]) THEN
-        RETURN NEW;
-    END IF;
-    RAISE EXCEPTION 'attached document % of intake % cannot be %; withdraw it instead',
-        OLD.id, OLD.intake_id, CASE TG_OP WHEN 'DELETE' THEN 'deleted' ELSE 'changed' END
-        USING ERRCODE = 'restrict_violation';
-END
-$$;
-"""
-
-
-def create_guard(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute(GUARD, params=None)
-    schema_editor.execute(
-        "CREATE TRIGGER intake_intakedocument_kept BEFORE UPDATE OR DELETE "
-        "ON intake_intakedocument FOR EACH ROW EXECUTE FUNCTION intake_document_guard()"
-    )
-
-
-def drop_guard(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute(
-        "DROP TRIGGER IF EXISTS intake_intakedocument_kept ON intake_intakedocument"
-    )
-    schema_editor.execute("DROP FUNCTION IF EXISTS intake_document_guard()")
+create_guard, drop_guard = changed_once_guard(
+    table="intake_intakedocument",
+    function="intake_document_guard",
+    trigger="intake_intakedocument_kept",
+    marker="withdrawn_at",
+    columns=("withdrawn_at", "withdrawn_by_id", "withdrawn_reason"),
+    noun="attached document",
+    instead="withdraw it instead",
+)
 
 
 class Migration(migrations.Migration):
