@@ -18,6 +18,7 @@ from django.db.models import Case, Q, Value, When
 
 from intake.row_history import TrackedHistory
 from screener.engine.types import Outcome
+from screener.models import HeartbeatMixin, HeartbeatQuerySet
 
 
 class Sex(models.TextChoices):
@@ -592,7 +593,7 @@ class QueueExportStatus(models.TextChoices):
     EXPIRED = "expired", "Expired"
 
 
-class QueueExport(models.Model):
+class QueueExport(HeartbeatMixin, models.Model):
     """One CSV export of the review queue, asked by a physician and written by a task.
 
     ``filters`` are the queue's filters as asked (``QueueFilters`` as JSON, the patient search
@@ -623,6 +624,8 @@ class QueueExport(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
 
+    objects = HeartbeatQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
         indexes = [
@@ -636,15 +639,6 @@ class QueueExport(models.Model):
 
     def __str__(self) -> str:
         return f"Queue export {self.pk} ({self.status})"
-
-    def is_stalled(self, *, now: datetime.datetime, seconds: float) -> bool:
-        """Running with no heartbeat for ``seconds``: its worker stopped."""
-        last = self.heartbeat_at or self.started_at
-        return (
-            self.status == QueueExportStatus.RUNNING
-            and last is not None
-            and last < now - datetime.timedelta(seconds=seconds)
-        )
 
     @property
     def percent(self) -> int:

@@ -944,16 +944,37 @@ class CriteriaJobStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class CriteriaJobQuerySet(models.QuerySet["CriteriaJob"]):
-    def stalled(self, *, now: datetime.datetime, seconds: float) -> CriteriaJobQuerySet:
-        """Running jobs with no heartbeat for ``seconds``: their worker stopped."""
+# Work a background worker does under a heartbeat (criteria jobs here, queue exports in intake):
+# a row with ``status`` "running", ``started_at`` and ``heartbeat_at``. Stalled, its worker
+# stopped: running with no heartbeat (or, before the first, no start) for ``seconds``.
+RUNNING = "running"
+
+
+class HeartbeatQuerySet(models.QuerySet):
+    def stalled(self, *, now: datetime.datetime, seconds: float) -> HeartbeatQuerySet:
+        """Running with no heartbeat for ``seconds``: their worker stopped."""
         cutoff = now - datetime.timedelta(seconds=seconds)
-        return self.filter(status=CriteriaJobStatus.RUNNING).filter(
+        return self.filter(status=RUNNING).filter(
             Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
         )
 
 
-class CriteriaJob(models.Model):
+class HeartbeatMixin:
+    status: str
+    started_at: datetime.datetime | None
+    heartbeat_at: datetime.datetime | None
+
+    def is_stalled(self, *, now: datetime.datetime, seconds: float) -> bool:
+        """Running with no heartbeat for ``seconds`` (as ``HeartbeatQuerySet.stalled``)."""
+        last = self.heartbeat_at or self.started_at
+        return (
+            self.status == RUNNING
+            and last is not None
+            and last < now - datetime.timedelta(seconds=seconds)
+        )
+
+
+class CriteriaJob(HeartbeatMixin, models.Model):
     """Progress and result of long work run by a background task, read by its progress page.
 
     For an impact preview ``criteria_set`` is the draft previewed and ``limit`` the number of
@@ -1000,7 +1021,7 @@ class CriteriaJob(models.Model):
         default=0, help_text="Re-screen: intakes moved with answers the set no longer accepts."
     )
 
-    objects = CriteriaJobQuerySet.as_manager()
+    objects = HeartbeatQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -1011,15 +1032,6 @@ class CriteriaJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (CriteriaJobStatus.DONE, CriteriaJobStatus.FAILED)
-
-    def is_stalled(self, *, now: datetime.datetime, seconds: float) -> bool:
-        """Running with no heartbeat for ``seconds`` (as ``CriteriaJob.objects.stalled``)."""
-        last = self.heartbeat_at or self.started_at
-        return (
-            self.status == CriteriaJobStatus.RUNNING
-            and last is not None
-            and last < now - datetime.timedelta(seconds=seconds)
-        )
 
     @property
     def percent(self) -> int:

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files import File
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from intake.models import QueueExport, QueueExportStatus, queue_export_storage
@@ -129,15 +128,10 @@ def queue_export_fail(
 def queue_exports_stop_stalled(*, now: datetime.datetime, stall_seconds: float) -> int:
     """Mark stopped every running export with no heartbeat for ``stall_seconds`` (its worker
     died); a late write of that worker is then refused. Returns how many."""
-    cutoff = now - datetime.timedelta(seconds=stall_seconds)
-    return (
-        QueueExport.objects.filter(status=QueueExportStatus.RUNNING)
-        .filter(Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff))
-        .update(
-            status=QueueExportStatus.FAILED,
-            error="The task worker writing it stopped (no sign of life)",
-            finished_at=now,
-        )
+    return QueueExport.objects.stalled(now=now, seconds=stall_seconds).update(
+        status=QueueExportStatus.FAILED,
+        error="The task worker writing it stopped (no sign of life)",
+        finished_at=now,
     )
 
 

@@ -394,3 +394,38 @@ def test_export_cells_are_the_queue_pages_rows(default_set, doc):
         str(referred.pk): ["Refer to spine surgery", "drnoname", "2025-03-18 09:00", ""],
         str(asked.pk): ["Request more information", "Ada Lovelace", "2025-03-18 09:00", ""],
     }
+
+
+@pytest.mark.parametrize(
+    ("status", "started", "beat", "stalled"),
+    [
+        ("running", 10, 10, True),  # no sign of life for 10 minutes
+        ("running", 10, 1, False),  # beat a minute ago
+        ("running", 10, None, True),  # started 10 minutes ago, never beat
+        ("running", 1, None, False),  # started a minute ago, not beaten yet
+        ("queued", None, None, False),
+        ("done", 10, 10, False),
+    ],
+)
+def test_an_export_and_a_criteria_job_stall_by_the_same_rule(
+    doc, default_set, settings, status, started, beat, stalled
+):
+    """One rule, read from the row (the progress page) and in the query (the sweep), for both
+    kinds of work a worker does under a heartbeat."""
+    from screener.models import CriteriaJob, CriteriaJobKind, CriteriaJobStatus
+
+    assert CriteriaJobStatus.RUNNING == QueueExportStatus.RUNNING == "running"
+    seconds = 5 * 60
+    times = {
+        "started_at": ago(minutes=started) if started is not None else None,
+        "heartbeat_at": ago(minutes=beat) if beat is not None else None,
+    }
+    export = QueueExport.objects.create(requested_by=doc, filters={}, status=status, **times)
+    job = CriteriaJob.objects.create(
+        kind=CriteriaJobKind.RESCREEN, criteria_set=default_set, status=status, **times
+    )
+    for row in (export, job):
+        assert row.is_stalled(now=NOW, seconds=seconds) is stalled
+        assert type(row).objects.stalled(now=NOW, seconds=seconds).filter(pk=row.pk).exists() is (
+            stalled
+        )
