@@ -352,9 +352,15 @@ def _test_dir(node: pytest.Item) -> Path:
     return SCREENSHOTS / Path(node.path).stem / name
 
 
+# A full-page picture of a long page (a published set's 57 questions in admin) is tens of
+# screens to paint: on a loaded machine it took more than the actions' 10 s. A picture is
+# evidence for a person, not what a test asserts: it gets longer.
+SCREENSHOT_TIMEOUT_MS = 60_000
+
+
 def _save_png(page: Page, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=True, timeout=SCREENSHOT_TIMEOUT_MS)
     return path
 
 
@@ -382,7 +388,7 @@ def docs_screenshot() -> Callable[[Page, str], Path | None]:
             return None
         DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = DOCS_SCREENSHOTS / f"{name}.png"
-        page.screenshot(path=str(path))
+        page.screenshot(path=str(path), timeout=SCREENSHOT_TIMEOUT_MS)
         return path
 
     return take

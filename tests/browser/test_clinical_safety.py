@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from intake.models import Intake, IntakeStatus
+from tests.browser.conftest import tick
 from tests.factories import IntakeFactory, PatientFactory
 from tests.intake.review.factories import submitted_intake
 
@@ -35,7 +36,7 @@ def test_an_emergency_answer_is_red_beside_its_question_and_stays_in_sight(
     page = new_page(viewport, user=front_desk_user)
     page.goto(f"/intakes/{intake.pk}/")
     question = page.locator("#div_id_cauda_equina_signs")
-    question.get_by_label("Yes").check()
+    tick(question.get_by_label("Yes"))
     beside = page.locator("#div_id_cauda_equina_signs + .inline-emergency")
     expect(beside).to_be_visible()
     expect(beside).to_have_text(EMERGENCY)
@@ -56,7 +57,7 @@ def test_an_emergency_answer_is_red_beside_its_question_and_stays_in_sight(
     screenshot(page, "02-emergency-still-in-sight")
 
     # Answering "No" takes the warning away again.
-    question.get_by_label("No", exact=True).check()
+    tick(question.get_by_label("No", exact=True))
     expect(page.locator(".inline-emergency")).to_have_count(0)
     expect(page.locator("#emergency-bar")).to_be_hidden()
 
@@ -77,7 +78,7 @@ def test_submitting_an_emergency_is_red_then_the_action_closes_the_loop(
     section = desk.locator("#emergency")
     expect(section).to_contain_text("No action is recorded yet.")
     screenshot(desk, "02-result-emergency")
-    section.get_by_label("Emergency department contacted").check()
+    tick(section.get_by_label("Emergency department contacted"))
     section.get_by_label("Who was reached (optional)").fill("St Mary's ED")
     section.get_by_label("Note").fill("Charge nurse expecting her within the hour.")
     section.get_by_role("button", name="Record the emergency action").click()
@@ -99,7 +100,7 @@ def test_the_front_desk_reads_the_decision_in_force_first(
     physician = new_page("desktop", user=physician_user)
     physician.goto(f"/review/{intake.pk}/")
     expect(physician.locator(".guidance-evidence_summary")).to_contain_text("What the studies show")
-    physician.get_by_label("Not a candidate").check()
+    tick(physician.get_by_label("Not a candidate"))
     physician.get_by_role("textbox", name="Reason").fill(
         "On examination the pain comes from the hip."
     )

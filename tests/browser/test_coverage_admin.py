@@ -11,7 +11,7 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from screener.services import criteria_set_clone
-from tests.browser.conftest import AXE_PRELOAD_REFUSED_BY_CSP, assert_no_axe_violations
+from tests.browser.conftest import AXE_PRELOAD_REFUSED_BY_CSP, assert_no_axe_violations, tick
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def test_a_rule_ticked_as_a_coverage_criterion_without_wording_is_refused_on_its
         "pain_pathway"
     )
     screenshot(page, "rules-with-coverage")
-    page.get_by_label("Coverage criterion of rule ca_improving", exact=True).check()
+    tick(page.get_by_label("Coverage criterion of rule ca_improving", exact=True))
     page.get_by_label("Payer wording of rule pw_inpatient", exact=True).fill("")
     page.get_by_role("button", name="Save and continue editing").click()
     expect(page.locator(".messagelist")).to_contain_text("Nothing was saved: 2 expression problem")

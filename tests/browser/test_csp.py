@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect
 
 from screener import services
 from screener.models import CriteriaSet
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, tick
 from tests.factories import IntakeFactory, PatientFactory
 from tests.intake.review.factories import submitted_intake
 
@@ -137,7 +137,7 @@ def test_front_desk_pages_work_under_the_policy(new_page, front_desk_user, viewp
     # The live panel: the answer is posted and the server's panel replaces the old one.
     page.get_by_label("Pain from the fracture").fill("7")
     expect(panel.locator('a[href="#div_id_pain_nrs"]')).to_have_count(0)
-    page.locator("#div_id_cauda_equina_signs").get_by_label("Yes").check()
+    tick(page.locator("#div_id_cauda_equina_signs").get_by_label("Yes"))
     expect(page.locator("#div_id_cauda_equina_signs + .inline-emergency")).to_be_visible()
     expect(page.locator("#panel-offline")).to_be_hidden()
     assert_no_violations(page)
@@ -161,9 +161,9 @@ def test_physician_pages_work_under_the_policy(new_page, physician_user, front_d
 
     visit(page, f"/review/{intake.pk}/")
     planned = page.get_by_label("Planned procedure date (optional)")
-    page.get_by_label("Conservative care").check()
+    tick(page.get_by_label("Conservative care"))
     expect(planned).to_be_hidden()  # review.js shows the date only for "proceed"
-    page.get_by_label("Proceed to procedure").check()
+    tick(page.get_by_label("Proceed to procedure"))
     expect(planned).to_be_visible()
     assert_no_violations(page)
     page.get_by_role("button", name="Take the case and sign").click()

@@ -25,7 +25,7 @@ from playwright.sync_api import Page, expect
 
 from intake.roles import PHYSICIAN
 from screener.models import CriteriaSet
-from tests.browser.conftest import AXE_PRELOAD_REFUSED_BY_CSP, assert_no_axe_violations
+from tests.browser.conftest import AXE_PRELOAD_REFUSED_BY_CSP, assert_no_axe_violations, tick
 from tests.factories import CriteriaAdminFactory
 from tests.screener.helpers import MILD, WARFARIN, submitted_intake
 
@@ -137,7 +137,7 @@ def test_a_criteria_admins_day(
     page.get_by_label("Name").fill("hand-fever-unknown")
     page.get_by_label("Screening date").fill("2025-03-14")
     page.get_by_role("spinbutton", name="Age in years (from the date of birth)").fill("70")
-    page.locator("#id_answer_hospitalized").get_by_label("No", exact=True).check()
+    tick(page.locator("#id_answer_hospitalized").get_by_label("No", exact=True))
     page.get_by_label("Expected outcome").select_option(label="Information needed (needs_info)")
     screenshot(page, "golden-case-by-hand")
     page.get_by_role("button", name="Save", exact=True).click()

@@ -19,7 +19,7 @@ import time_machine
 from playwright.sync_api import Page, expect
 
 from intake.models import Decision, DecisionKind
-from tests.browser.conftest import assert_no_axe_violations
+from tests.browser.conftest import assert_no_axe_violations, tick
 from tests.factories import PatientFactory, PhysicianFactory
 from tests.intake.review.factories import submitted_intake
 
@@ -140,7 +140,7 @@ def test_a_physicians_day(day_of_cases, new_page, physician_user, screenshot, do
 
     # 5. Decide against the suggestion, with a reason: the confirmation names the patient.
     decision = page.get_by_role("region", name="Decision", exact=True)
-    decision.get_by_label("Conservative care").check()
+    tick(decision.get_by_label("Conservative care"))
     expect(decision.get_by_label("Kyphoplasty")).to_be_hidden()  # a technique is for "proceed"
     decision.get_by_role("textbox", name="Reason").fill("Wants to try a brace for four weeks.")
     screenshot(page, "05-deciding")
@@ -164,9 +164,9 @@ def test_a_physicians_day(day_of_cases, new_page, physician_user, screenshot, do
     page.get_by_role("link", name="Open the case of Hopper, Grace").click()
     decision = page.get_by_role("region", name="Decision", exact=True)
     expect(decision.get_by_label("Planned procedure date (optional)")).to_be_hidden()
-    decision.get_by_label("Proceed to procedure (suggested: no reason needed)").check()
+    tick(decision.get_by_label("Proceed to procedure (suggested: no reason needed)"))
     decision.get_by_label("Planned procedure date (optional)").fill("2025-03-28")
-    decision.get_by_label("Kyphoplasty").check()
+    tick(decision.get_by_label("Kyphoplasty"))
     screenshot(page, "07-proceeding")
     assert_no_axe_violations(page)
     decision.get_by_role("button", name="Take the case and sign").click()
@@ -236,14 +236,14 @@ def test_two_physicians_deciding_one_case(default_set, clock, new_page, browser_
     assert_no_axe_violations(second)
 
     first_decision = first.get_by_role("region", name="Decision", exact=True)
-    first_decision.get_by_label("Proceed to procedure (suggested: no reason needed)").check()
+    tick(first_decision.get_by_label("Proceed to procedure (suggested: no reason needed)"))
     first_decision.get_by_role("button", name="Take the case and sign").click()
     expect(first.locator(".alert-success")).to_contain_text("Decision signed for Curie, Marie")
     screenshot(first, "01-first-signed")
     assert_no_axe_violations(first)
 
     second_decision = second.get_by_role("region", name="Decision", exact=True)
-    second_decision.get_by_label("Not a candidate").check()
+    tick(second_decision.get_by_label("Not a candidate"))
     second_decision.get_by_role("textbox", name="Reason").fill("Too frail for prone sedation.")
     screenshot(second, "02-second-deciding")
     second_decision.get_by_role("button", name="Take the case and sign").click()

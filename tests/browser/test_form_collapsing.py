@@ -15,7 +15,7 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from intake.models import Intake, Sex
-from tests.browser.conftest import assert_no_axe_violations
+from tests.browser.conftest import assert_no_axe_violations, tick
 from tests.factories import IntakeFactory, PatientFactory
 
 HEIGHT = "() => document.documentElement.scrollHeight"
@@ -100,7 +100,7 @@ def test_a_collapsed_question_opens_by_keyboard_and_its_answer_is_saved(
     page.keyboard.press("Enter")
     question = page.locator("#div_id_pregnant")
     expect(question).to_be_visible()
-    question.get_by_label("No", exact=True).check()
+    tick(question.get_by_label("No", exact=True))
     wait_for_panel(page)
     # Answered, it stays open after the panel's evaluation, and reads as any other question.
     expect(question.get_by_label("No", exact=True)).to_be_checked()
@@ -121,7 +121,7 @@ def test_an_answer_that_makes_a_question_required_opens_it(new_page, front_desk_
     level = page.locator("#div_id_fracture_level")
     expect(level).to_be_hidden()
     confirmed = page.locator("#div_id_fracture_confirmed")
-    confirmed.get_by_label("Yes", exact=True).check()
+    tick(confirmed.get_by_label("Yes", exact=True))
     expect(level).to_be_visible()
     expect(level.locator(".required-marker")).to_be_visible()
     expect(summary(page, "Level of the painful fracture")).to_be_hidden()
@@ -130,7 +130,7 @@ def test_an_answer_that_makes_a_question_required_opens_it(new_page, front_desk_
     assert_no_axe_violations(page)
 
     # Not needed again and still unanswered: collapsed again.
-    confirmed.get_by_label("No", exact=True).check()
+    tick(confirmed.get_by_label("No", exact=True))
     expect(level).to_be_hidden()
     expect(summary(page, "Level of the painful fracture")).to_contain_text(NOT_NEEDED)
     wait_for_panel(page)

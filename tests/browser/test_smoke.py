@@ -11,6 +11,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import tick
 from tests.intake.review.factories import submitted_intake
 
 VIEWPORTS = ["desktop", "phone"]
@@ -51,7 +52,7 @@ def test_front_desk_registers_a_patient_and_saves_a_draft_intake(
     screenshot(page, "04-intake-empty")
 
     # A confirmed fracture makes its level required: the server says so through the panel.
-    page.locator("#div_id_fracture_confirmed").get_by_label("Yes").check()
+    tick(page.locator("#div_id_fracture_confirmed").get_by_label("Yes"))
     expect(level).to_have_class(re.compile(r"\bquestion-required\b"))
     expect(panel.locator('a[href="#div_id_fracture_level"]')).to_be_visible()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
+from tests.browser.conftest import tick
 from tests.factories import PatientFactory
 from tests.intake.review.factories import submitted_intake
 
@@ -17,7 +18,7 @@ def test_signing_a_case_nobody_holds_takes_it(new_page, physician_user, screensh
     page = new_page("desktop", user=physician_user)
     page.goto(f"/review/{intake.pk}/")
     expect(page.locator("#assignment-heading + p")).to_contain_text("Nobody has taken this case")
-    page.get_by_label("Conservative care").check()
+    tick(page.get_by_label("Conservative care"))
     page.get_by_role("textbox", name="Reason").fill("Prefers to try a brace first.")
     sign = page.get_by_role("button", name="Take the case and sign")
     expect(sign).to_have_accessible_description(
