@@ -30,6 +30,7 @@ Without /usr/bin/chromium the tests are skipped, or fail when CI_REQUIRE_BROWSER
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -92,6 +93,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if HERE in Path(item.path).parents:
             item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[Any]:
+    """With ``BROWSER_TESTS_LOCK`` (a file's path), a browser test runs (set-up to teardown)
+    only while it holds that file's lock: CI runs the suite on SQLite and on PostgreSQL side
+    by side on two cores, and two browsers, two servers and two suites at once made pictures
+    and scrolling time out. The rest of the two suites still runs side by side."""
+    lock_path = os.environ.get("BROWSER_TESTS_LOCK")
+    if not lock_path or item.get_closest_marker("browser") is None:
+        return (yield)
+    with open(lock_path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return (yield)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
