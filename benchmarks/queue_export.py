@@ -67,7 +67,9 @@ def main() -> None:
     size = queue_export_storage().size(export.file.name) if export.file else 0
     print(f"database: {connection.vendor}; status filter: {args.status}")
     print(f"  export {export.status}: {export.written} of {export.total} rows")
-    print(f"  time {elapsed:.1f} s, {export.written / elapsed:,.0f} rows/s, file {size / 1e6:.1f} MB")
+    print(
+        f"  time {elapsed:.1f} s, {export.written / elapsed:,.0f} rows/s, file {size / 1e6:.1f} MB"
+    )
     print(f"  peak RSS before {before:.0f} MB, after {peak_mb():.0f} MB")
     if args.download and export.file:
         from django.test import Client

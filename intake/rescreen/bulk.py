@@ -31,9 +31,9 @@ import multiprocessing
 import os
 import signal
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from django.db import connection
 
@@ -195,6 +195,53 @@ def screen_rows_for_copy(
     return found
 
 
+# Every column of a screening, in the order the COPYs below write them.
+SCREENING_COLUMNS = (
+    "id",
+    "intake_id",
+    "criteria_set_id",
+    "kind",
+    "reason",
+    "as_of",
+    *SCREENED_COLUMNS,
+    "created_at",
+    "created_by_id",
+)
+
+
+def _screening_lines_copy(count: int, lines: Callable[[list[int]], Iterable[str]]) -> list[int]:
+    """Take ``count`` ids from the screenings' sequence and ``COPY`` the lines ``lines(ids)``
+    yields (each a row of ``SCREENING_COLUMNS`` in COPY's text format), sent in chunks as they
+    come; returns the ids, in order."""
+    meta = Screening._meta
+    # Every concrete column is written: a new field on Screening must be added here.
+    assert {f.column for f in meta.concrete_fields} == set(SCREENING_COLUMNS), (
+        "Screening's columns changed"
+    )
+    table = connection.ops.quote_name(meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [meta.db_table, count],
+        )
+        ids = [pk for (pk,) in cursor.fetchall()]
+        quoted = ", ".join(connection.ops.quote_name(c) for c in SCREENING_COLUMNS)
+        with cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
+            chunk = []
+            for line in lines(ids):
+                chunk.append(line)
+                if len(chunk) >= COPY_CHUNK:
+                    copy.write("".join(chunk))
+                    chunk = []
+            if chunk:
+                copy.write("".join(chunk))
+    return ids
+
+
+def _created_by(user_id: int | None) -> str:
+    return "\\N" if user_id is None else str(user_id)
+
+
 def screenings_copy(
     *,
     screened: Iterable[tuple[Screened, str, datetime.date]],
@@ -210,45 +257,44 @@ def screenings_copy(
     The rows are sent as they come: when ``screened`` is being computed by worker processes,
     the database stores the first ones while the workers screen the next.
     """
-    meta = Screening._meta
-    table = connection.ops.quote_name(meta.db_table)
-    columns = (
-        "id",
-        "intake_id",
-        "criteria_set_id",
-        "kind",
-        "reason",
-        "as_of",
-        *SCREENED_COLUMNS,
-        "created_at",
-        "created_by_id",
+    head = f"\t{criteria_set_id}\t{_copy_text(kind)}\t"
+    tail = f"\t{created_at.isoformat()}\t{_created_by(created_by_id)}\n"
+    return _screening_lines_copy(
+        count,
+        lambda ids: (
+            f"{pk}\t{row.intake_id}{head}{_copy_text(reason)}\t{day.isoformat()}\t{row.fields}{tail}"
+            for pk, (row, reason, day) in zip(ids, screened, strict=True)
+        ),
     )
-    # Every concrete column is written: a new field on Screening must be added here.
-    assert {f.column for f in meta.concrete_fields} == set(columns), "Screening's columns changed"
-    constant_head = f"\t{criteria_set_id}\t{_copy_text(kind)}\t"
-    constant_tail = f"\t{created_at.isoformat()}\t" + (
-        "\\N" if created_by_id is None else str(created_by_id)
+
+
+class ScreeningToCopy(Protocol):
+    """A screening written by ``screenings_copy_each``: ``fields`` from
+    ``screening_copy_fields``."""
+
+    intake_id: int
+    kind: str
+    reason: str
+    as_of: datetime.date
+    created_at: datetime.datetime
+    fields: str
+
+
+def screenings_copy_each(
+    rows: Sequence[ScreeningToCopy], *, criteria_set_id: int, created_by_id: int | None
+) -> list[int]:
+    """Insert ``rows`` with one ``COPY`` (PostgreSQL only), each with its own intake, kind,
+    reason, date and time (the benchmark seeding's screenings); returns their ids, in order."""
+    head = f"\t{criteria_set_id}\t"
+    tail = f"\t{_created_by(created_by_id)}\n"
+    return _screening_lines_copy(
+        len(rows),
+        lambda ids: (
+            f"{pk}\t{row.intake_id}{head}{_copy_text(row.kind)}\t{_copy_text(row.reason)}\t"
+            f"{row.as_of.isoformat()}\t{row.fields}\t{row.created_at.isoformat()}{tail}"
+            for pk, row in zip(ids, rows, strict=True)
+        ),
     )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [meta.db_table, count],
-        )
-        ids = [pk for (pk,) in cursor.fetchall()]
-        quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
-        with cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
-            lines = []
-            for pk, (row, reason, day) in zip(ids, screened, strict=True):
-                lines.append(
-                    f"{pk}\t{row.intake_id}{constant_head}{_copy_text(reason)}\t"
-                    f"{day.isoformat()}\t{row.fields}{constant_tail}\n"
-                )
-                if len(lines) >= COPY_CHUNK:
-                    copy.write("".join(lines))
-                    lines = []
-            if lines:
-                copy.write("".join(lines))
-    return ids
 
 
 _lz4: dict[str, bool] = {}  # database alias -> whether the server compresses with lz4

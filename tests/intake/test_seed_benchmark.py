@@ -9,6 +9,7 @@ import io
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from benchmarks.seeding import intakes_seed
 from intake.models import Decision, Intake, IntakeStatus, Patient, Screening
@@ -99,6 +100,33 @@ def test_every_submitted_intake_carries_the_engines_outcome_for_its_answers(defa
         assert (intake.outcome, latest.outcome) == (str(result.outcome), str(result.outcome))
         assert latest.as_of <= AS_OF
     assert not Screening.objects.filter(intake__status=IntakeStatus.DRAFT).exists()
+
+
+def test_every_screening_stores_what_the_app_stores_for_its_answers(default_set):
+    """Each screening, the first of an edited case included, holds exactly what the app stores
+    for a screening of its answers on its date (``adapters.stored_result``), its kind, reason,
+    set and clerk: on PostgreSQL the seeding writes them as COPY text, never as the app's
+    dicts, and this holds the two equal."""
+    seed()
+    compiled = adapters.compiled_criteria(default_set)
+    fills = adapters.app_filled_questions(default_set)
+    screenings = Screening.objects.select_related("intake__patient", "created_by")
+    assert screenings.filter(kind="edit").exists()
+    for screening in screenings:
+        patient = screening.intake.patient
+        row = IntakeRow(
+            0, screening.answers, patient.date_of_birth, patient.sex, screening.as_of, None, "", 1
+        )
+        result, answers, _invalid = screen_row(compiled, row, fills)
+        stored = adapters.stored_result(result)
+        assert {name: getattr(screening, name) for name in stored} == stored, screening.pk
+        assert screening.answers == answers
+        assert screening.criteria_set_id == default_set.pk
+        assert screening.created_by.username == "seed-frontdesk"
+        assert timezone.localtime(screening.created_at).date() == screening.as_of
+        edited = screening.kind == "edit"
+        assert (screening.reason != "") is edited
+        assert screening.intake.latest_screening_id == screening.pk or not edited
 
 
 def test_the_mix_has_every_outcome_decisions_and_re_screened_cases(default_set):
