@@ -43,7 +43,11 @@ from intake.models import (
     Sex,
 )
 from intake.names import name_key
-from intake.rescreen.bulk import screening_copy_fields, screenings_copy_each
+from intake.rescreen.bulk import (
+    lz4_toast_compression_set,
+    screening_copy_fields,
+    screenings_copy_each,
+)
 from intake.rescreen.impact import screen_row
 from intake.rescreen.selectors import IntakeRow
 from intake.roles import FRONT_DESK, PHYSICIAN
@@ -314,31 +318,41 @@ def _link_intakes(intakes: list[Intake]) -> None:
     Intake.objects.bulk_update(intakes, ["latest_screening", "current_decision"], batch_size=500)
 
 
+def _ids_give(model: type[models.Model], rows: list[Any]) -> None:
+    """Each row its id, taken from ``model``'s table's sequence (PostgreSQL)."""
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [model._meta.db_table, len(rows)],
+        )
+        for row, (pk,) in zip(rows, cursor.fetchall(), strict=True):
+            row.pk = pk
+
+
 def _insert(model: type[models.Model], rows: list[Any]) -> None:
     """``bulk_create`` of ``rows``; on PostgreSQL a COPY instead.
 
     Measured at 5,000 intakes on PostgreSQL: 17 of 38 s went to psycopg quoting the large JSON
     values (every rule's result) into the INSERT text, which COPY does not need. COPY returns no
-    ids, so they are taken from the table's sequence first (the rows that follow point at them).
+    ids, so they are taken from the table's sequence first (the rows that follow point at
+    them), unless the rows have theirs already.
     """
     if connection.vendor != "postgresql" or not rows:
         model.objects.bulk_create(rows)
         return
     meta = model._meta
     table = connection.ops.quote_name(meta.db_table)
+    if rows[0].pk is None:
+        _ids_give(model, rows)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [meta.db_table, len(rows)],
-        )
-        ids = [pk for (pk,) in cursor.fetchall()]
         # A generated column (the queue rank) is computed by the database: COPY cannot set it.
         fields = [f for f in meta.concrete_fields if not f.generated]
         columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
         with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            for row, pk in zip(rows, ids, strict=True):
+            for row in rows:
                 row._prepare_related_fields_for_save(operation_name="bulk_create")
-                row.pk = pk
                 copy.write_row(
                     [f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields]
                 )
@@ -379,44 +393,71 @@ class _Batch:
         self.decisions: list[tuple[Intake, Decision, bool]] = []  # (intake, decision, emergency)
 
     def write(self, *, criteria_set_id: int, clerk_id: int) -> None:
+        screenings = [s for _intake, rows in self.screenings for s in rows]
+        if screenings and isinstance(screenings[0], _ScreeningRow):
+            self._copy(screenings, criteria_set_id=criteria_set_id, clerk_id=clerk_id)
+            return
         # bulk_create takes each new parent's id onto the rows that point at it.
         _insert(Patient, self.patients)
         _insert(Intake, self.intakes)
-        screenings = [s for _intake, rows in self.screenings for s in rows]
-        if screenings and isinstance(screenings[0], _ScreeningRow):
-            ids = screenings_copy_each(
-                screenings, criteria_set_id=criteria_set_id, created_by_id=clerk_id
-            )
-            for row, pk in zip(screenings, ids, strict=True):
-                row.pk = pk
-        else:
-            _insert(Screening, screenings)
+        _insert(Screening, screenings)
         for intake, rows in self.screenings:
             intake.latest_screening_id = rows[-1].pk
-        decisions = []
-        actions = []
+        decisions = self._decisions()
+        _insert(Decision, decisions)
+        for intake, decision, _emergency in self.decisions:
+            intake.current_decision_id = decision.pk
+        _insert(EmergencyAction, self._emergency_actions())
+        _link_intakes([intake for intake, _rows in self.screenings])
+
+    def _copy(
+        self, screenings: list[_ScreeningRow], *, criteria_set_id: int, clerk_id: int
+    ) -> None:
+        """PostgreSQL: every id taken from its sequence before any row is written, so each
+        intake goes in once, already pointing at its latest screening and decision (foreign
+        keys are checked at commit), rather than inserted and then updated."""
+        _insert(Patient, self.patients)
+        _ids_give(Intake, self.intakes)
+        _ids_give(Screening, screenings)
+        for intake, rows in self.screenings:
+            intake.latest_screening_id = rows[-1].pk
+        decisions = self._decisions()
+        _ids_give(Decision, decisions)
+        for intake, decision, _emergency in self.decisions:
+            intake.current_decision_id = decision.pk
+        _insert(Intake, self.intakes)
+        screenings_copy_each(
+            screenings,
+            ids=[row.pk for row in screenings],
+            criteria_set_id=criteria_set_id,
+            created_by_id=clerk_id,
+        )
+        _insert(Decision, decisions)
+        _insert(EmergencyAction, self._emergency_actions())
+
+    def _decisions(self) -> list[Decision]:
+        """The decisions, each on its intake's latest screening."""
         for intake, decision, _emergency in self.decisions:
             decision.intake = intake
             decision.screening_id = intake.latest_screening_id
-            decisions.append(decision)
-        _insert(Decision, decisions)
-        for intake, decision, emergency in self.decisions:
-            intake.current_decision = decision
-            if emergency:
-                actions.append(
-                    EmergencyAction(
-                        intake=intake,
-                        screening_id=decision.screening_id,
-                        contacted=EmergencyContact.ONCALL,
-                        contact_name="On-call spine surgeon",
-                        contacted_at=decision.signed_at - datetime.timedelta(hours=2),
-                        note="Discussed by phone; patient sent to the emergency department.",
-                        recorded_by=decision.physician,
-                        recorded_at=decision.signed_at - datetime.timedelta(hours=2),
-                    )
-                )
-        _insert(EmergencyAction, actions)
-        _link_intakes([intake for intake, _rows in self.screenings])
+        return [decision for _intake, decision, _emergency in self.decisions]
+
+    def _emergency_actions(self) -> list[EmergencyAction]:
+        """An emergency is handled before its decision: the action recorded, by the physician."""
+        return [
+            EmergencyAction(
+                intake=intake,
+                screening_id=decision.screening_id,
+                contacted=EmergencyContact.ONCALL,
+                contact_name="On-call spine surgeon",
+                contacted_at=decision.signed_at - datetime.timedelta(hours=2),
+                note="Discussed by phone; patient sent to the emergency department.",
+                recorded_by=decision.physician,
+                recorded_at=decision.signed_at - datetime.timedelta(hours=2),
+            )
+            for intake, decision, emergency in self.decisions
+            if emergency
+        ]
 
 
 def intakes_seed(
@@ -514,6 +555,8 @@ def intakes_seed(
                 )  # fmt: skip
             if len(batch.intakes) >= batch_size or index == patient_count - 1:
                 with transaction.atomic():
+                    if copy_rows:
+                        lz4_toast_compression_set()  # the rule results, as the re-screen's
                     batch.write(criteria_set_id=criteria_set.pk, clerk_id=clerk.pk)
                 report.patients += len(batch.patients)
                 report.intakes += len(batch.intakes)

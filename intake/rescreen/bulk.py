@@ -209,10 +209,12 @@ SCREENING_COLUMNS = (
 )
 
 
-def _screening_lines_copy(count: int, lines: Callable[[list[int]], Iterable[str]]) -> list[int]:
-    """Take ``count`` ids from the screenings' sequence and ``COPY`` the lines ``lines(ids)``
-    yields (each a row of ``SCREENING_COLUMNS`` in COPY's text format), sent in chunks as they
-    come; returns the ids, in order."""
+def _screening_lines_copy(
+    count: int, lines: Callable[[list[int]], Iterable[str]], ids: list[int] | None = None
+) -> list[int]:
+    """Take ``count`` ids from the screenings' sequence (unless given) and ``COPY`` the lines
+    ``lines(ids)`` yields (each a row of ``SCREENING_COLUMNS`` in COPY's text format), sent in
+    chunks as they come; returns the ids, in order."""
     meta = Screening._meta
     # Every concrete column is written: a new field on Screening must be added here.
     assert {f.column for f in meta.concrete_fields} == set(SCREENING_COLUMNS), (
@@ -220,11 +222,12 @@ def _screening_lines_copy(count: int, lines: Callable[[list[int]], Iterable[str]
     )
     table = connection.ops.quote_name(meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [meta.db_table, count],
-        )
-        ids = [pk for (pk,) in cursor.fetchall()]
+        if ids is None:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [meta.db_table, count],
+            )
+            ids = [pk for (pk,) in cursor.fetchall()]
         quoted = ", ".join(connection.ops.quote_name(c) for c in SCREENING_COLUMNS)
         with cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
             chunk = []
@@ -281,10 +284,15 @@ class ScreeningToCopy(Protocol):
 
 
 def screenings_copy_each(
-    rows: Sequence[ScreeningToCopy], *, criteria_set_id: int, created_by_id: int | None
+    rows: Sequence[ScreeningToCopy],
+    *,
+    criteria_set_id: int,
+    created_by_id: int | None,
+    ids: list[int] | None = None,
 ) -> list[int]:
     """Insert ``rows`` with one ``COPY`` (PostgreSQL only), each with its own intake, kind,
-    reason, date and time (the benchmark seeding's screenings); returns their ids, in order."""
+    reason, date and time (the benchmark seeding's screenings), with ``ids`` (taken from the
+    sequence if not given); returns their ids, in order."""
     head = f"\t{criteria_set_id}\t"
     tail = f"\t{_created_by(created_by_id)}\n"
     return _screening_lines_copy(
@@ -294,6 +302,7 @@ def screenings_copy_each(
             f"{row.as_of.isoformat()}\t{row.fields}\t{row.created_at.isoformat()}{tail}"
             for pk, row in zip(ids, rows, strict=True)
         ),
+        ids,
     )
 
 
