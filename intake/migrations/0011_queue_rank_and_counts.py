@@ -5,20 +5,8 @@
   without an outcome), so the page reads an index range instead of sorting the table. The old
   ``intake_queue_idx`` (status, outcome, submitted_at) is a prefix of the new ones' columns.
 - ``QueueCount``: intakes per (status, procedure, outcome, emergency), kept exact by triggers
-  on ``intake_intake`` and filled here from the rows already there. Triggers, because intakes
-  change in many places, raw SQL (the re-screen) and COPY (the seeding) included.
-
-  PostgreSQL: statement-level AFTER triggers with transition tables: a statement that changes
-  many rows (a re-screen batch, a COPY) costs one upsert per (status, procedure, outcome,
-  emergency) group it touches, in key order (so two writers lock counters in the same order);
-  an UPDATE that moves no row between groups writes nothing. TRUNCATE empties the counters.
-  SQLite: row-level triggers; a decrement never creates a counter, so a flush that empties
-  the counters before the intakes (tests) leaves none behind.
-
-  The triggers' SQL is in ``intake.triggers``. SQLite drops a table's triggers when Django
-  rebuilds the table (an ``ALTER`` it cannot do in place): after every ``migrate``,
-  ``intake.apps`` creates them again if a later migration rebuilt ``intake_intake``, and
-  refills the counters.
+  on ``intake_intake`` and filled here from the rows already there. The triggers, and why they
+  are triggers, are in ``intake.triggers``.
 """
 
 import django.db.models.deletion

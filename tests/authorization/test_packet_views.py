@@ -127,11 +127,9 @@ def test_the_physician_attests_on_the_page_by_typing_their_name(client, default_
     assert packet.status == PacketStatus.ATTESTED
 
 
-def test_a_status_move_with_missing_details_names_the_fields_and_keeps_the_entry(
-    client, default_set
-):
+def attested_packet(coordinator):
+    """A packet the coordinator opened and its physician attested (gaps acknowledged)."""
     doc = physician_with_npi()
-    coordinator = CoordinatorFactory()
     packet = open_packet(proceed_intake(physician=doc), coordinator)
     services.packet_attest(
         packet=packet,
@@ -140,6 +138,14 @@ def test_a_status_move_with_missing_details_names_the_fields_and_keeps_the_entry
         gaps_acknowledged=True,
         now=NOW,
     )
+    return packet
+
+
+def test_a_status_move_with_missing_details_names_the_fields_and_keeps_the_entry(
+    client, default_set
+):
+    coordinator = CoordinatorFactory()
+    packet = attested_packet(coordinator)
     client.force_login(coordinator)
     url = reverse("authorization:move", args=[packet.pk, "submitted"])
     refused = client.post(url, {"submitted-payer_reference": "REF-9"})
@@ -166,16 +172,8 @@ def test_a_refused_move_builds_the_packets_content_once(client, default_set, mon
     content read for it rather than reading it a second time."""
     from authorization import selectors
 
-    doc = physician_with_npi()
     coordinator = CoordinatorFactory()
-    packet = open_packet(proceed_intake(physician=doc), coordinator)
-    services.packet_attest(
-        packet=packet,
-        user=doc,
-        confirmation=services.attestation_phrase(doc),
-        gaps_acknowledged=True,
-        now=NOW,
-    )
+    packet = attested_packet(coordinator)
     built = []
     real = selectors.packet_content
 
