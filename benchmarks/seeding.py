@@ -364,9 +364,9 @@ def _insert(model: type[models.Model], rows: list[Any]) -> None:
 @dataclass(slots=True)
 class _ScreeningRow:
     """A screening as the PostgreSQL seeding writes it: its engine columns already as COPY text
-    (``screening_copy_fields``, what the re-screen writes), never built as dicts and a model
-    (measured: that and psycopg's quoting of the rule results were about half the seeding's
-    time). It reads as a ``Screening`` where the seeding reads one."""
+    (``screening_copy_fields``, what the re-screen writes), never built as the app's dicts and
+    a model and then quoted by psycopg (the re-screen measured those at more than half of its
+    time per intake). It reads as a ``Screening`` where the seeding reads one."""
 
     intake: Intake
     kind: str
