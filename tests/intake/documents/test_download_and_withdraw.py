@@ -22,6 +22,7 @@ from intake.roles import AUTHORIZATION, FRONT_DESK, PHYSICIAN
 from intake.selectors.documents import answer_choices, intake_documents
 from intake.services.documents import intake_document_attach
 from tests.factories import IntakeFactory
+from tests.intake.changed_once import assert_changed_only_once
 from tests.intake.documents.conftest import image_bytes, pdf_bytes
 from tests.intake.review.factories import submitted_intake
 
@@ -233,36 +234,19 @@ def test_the_intake_pages_list_the_documents_with_what_they_support(default_set,
 @pytest.mark.postgres_only
 def test_below_python_a_document_is_only_ever_withdrawn_once(default_set, role_users):
     """On PostgreSQL a trigger refuses raw deletes and changes; the withdrawal passes, once."""
-    from django.db import IntegrityError, connection, transaction
-
     desk = role_users[FRONT_DESK]
     document = attached(IntakeFactory(), desk)
-    refusals = (
-        "DELETE FROM intake_intakedocument WHERE id = %s",
-        "UPDATE intake_intakedocument SET title = 'changed' WHERE id = %s",
+    assert_changed_only_once(
+        pk=document.pk,
+        refused=(
+            "DELETE FROM intake_intakedocument WHERE id = %s",
+            "UPDATE intake_intakedocument SET title = 'changed' WHERE id = %s",
+        ),
+        instead="withdraw it instead",
+        change="UPDATE intake_intakedocument SET withdrawn_at = now(), withdrawn_by_id = %s, "
+        "withdrawn_reason = 'Attached twice' WHERE id = %s",
+        change_params=[desk.pk],
+        change_again="UPDATE intake_intakedocument SET withdrawn_reason = 'other' WHERE id = %s",
     )
-    for statement in refusals:
-        with (
-            pytest.raises(IntegrityError, match=r"cannot be \w+; withdraw it instead"),
-            transaction.atomic(),
-            connection.cursor() as cursor,
-        ):
-            cursor.execute(statement, [document.pk])
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE intake_intakedocument SET withdrawn_at = now(), withdrawn_by_id = %s, "
-            "withdrawn_reason = 'Attached twice' WHERE id = %s",
-            [desk.pk, document.pk],
-        )
-    with (
-        pytest.raises(IntegrityError, match="cannot be changed"),
-        transaction.atomic(),
-        connection.cursor() as cursor,
-    ):
-        cursor.execute(
-            "UPDATE intake_intakedocument SET withdrawn_reason = 'other' WHERE id = %s",
-            [document.pk],
-        )
     document.refresh_from_db()
     assert (document.title, document.withdrawn_reason) == ("", "Attached twice")

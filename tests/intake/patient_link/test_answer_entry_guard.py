@@ -6,10 +6,10 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.db import IntegrityError, connection, transaction
 
 from intake.models import AnswerEntry, EntrySource
 from tests.factories import FrontDeskFactory, IntakeFactory
+from tests.intake.changed_once import assert_changed_only_once
 
 pytestmark = pytest.mark.django_db
 
@@ -22,31 +22,17 @@ def test_below_python_an_answer_entry_is_only_ever_confirmed_once(default_set):
     entry = AnswerEntry.objects.create(
         intake=IntakeFactory(), question_code="pain_nrs", value=8, source=EntrySource.PATIENT, at=AT
     )
-    refusals = (
-        "DELETE FROM intake_answerentry WHERE id = %s",
-        "UPDATE intake_answerentry SET value = '3' WHERE id = %s",
+    assert_changed_only_once(
+        pk=entry.pk,
+        refused=(
+            "DELETE FROM intake_answerentry WHERE id = %s",
+            "UPDATE intake_answerentry SET value = '3' WHERE id = %s",
+        ),
+        instead="record a new entry instead",
+        change="UPDATE intake_answerentry SET confirmed_at = now(), confirmed_by_id = %s "
+        "WHERE id = %s",
+        change_params=[desk.pk],
+        change_again="UPDATE intake_answerentry SET confirmed_at = now() WHERE id = %s",
     )
-    for statement in refusals:
-        with (
-            pytest.raises(IntegrityError, match=r"cannot be \w+; record a new entry instead"),
-            transaction.atomic(),
-            connection.cursor() as cursor,
-        ):
-            cursor.execute(statement, [entry.pk])
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE intake_answerentry SET confirmed_at = now(), confirmed_by_id = %s "
-            "WHERE id = %s",
-            [desk.pk, entry.pk],
-        )
-    with (
-        pytest.raises(IntegrityError, match="cannot be changed"),
-        transaction.atomic(),
-        connection.cursor() as cursor,
-    ):
-        cursor.execute(
-            "UPDATE intake_answerentry SET confirmed_at = now() WHERE id = %s", [entry.pk]
-        )
     entry.refresh_from_db()
     assert (entry.value, entry.confirmed_by) == (8, desk)
